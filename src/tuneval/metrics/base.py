@@ -1,0 +1,194 @@
+"""The metric protocol: a scorer grades one example; the metric aggregates statistics.
+
+Every metric turns (prediction, references) pairs into a matrix of per-example *sufficient
+statistics* (one row per example). An aggregate score is a function of the column sums, so a
+bootstrap resample is just a weighted sum of rows: nothing is re-tokenised, and a paired test
+resamples both systems' statistics with the same weights. Mean-style metrics (exact match,
+token F1, ROUGE) store the per-example value and a count; corpus metrics (BLEU, chrF) store
+n-gram match counts and lengths.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import ValidationError, create_model
+
+from tuneval.errors import MetricError
+from tuneval.registry import Registry
+
+FloatArray = NDArray[np.float64]
+
+
+class Metric(ABC):
+    """Base class of all metrics.
+
+    Subclasses set `name` and `description`, take their options as typed keyword arguments
+    of ``__init__`` and implement `statistics`, `aggregate` and `signature_fields`.
+    """
+
+    name: ClassVar[str]
+    """Registered name, e.g. ``bleu``."""
+    description: ClassVar[str]
+    """One line for ``tuneval metrics``."""
+
+    @property
+    @abstractmethod
+    def score_names(self) -> list[str]:
+        """Names of the scores this metric reports, headline first."""
+
+    @property
+    def binary_scores(self) -> frozenset[str]:
+        """Scores whose per-example value is 0 or 1 (compared with McNemar's exact test)."""
+        return frozenset()
+
+    @abstractmethod
+    def statistics(
+        self, predictions: Sequence[str], references: Sequence[Sequence[str]]
+    ) -> FloatArray:
+        """Per-example sufficient statistics.
+
+        Args:
+            predictions: One output per example.
+            references: One or more references per example.
+
+        Returns:
+            An ``(n, d)`` float64 array; row ``i`` belongs to example ``i``.
+        """
+
+    @abstractmethod
+    def aggregate(self, totals: FloatArray) -> dict[str, FloatArray]:
+        """Scores from summed statistics, vectorised over resamples.
+
+        Args:
+            totals: A ``(b, d)`` array; each row is a (weighted) sum of per-example statistics.
+
+        Returns:
+            For every name in `score_names`, a ``(b,)`` array of scores.
+        """
+
+    def per_example(self, stats: FloatArray) -> dict[str, FloatArray]:
+        """Per-example scores: each example's statistics aggregated on their own.
+
+        For mean-style metrics this is the example's value; for BLEU it is sentence BLEU with
+        the metric's smoothing.
+        """
+        return self.aggregate(stats)
+
+    @abstractmethod
+    def signature_fields(self) -> dict[str, str]:
+        """Options and library versions that determine the value, for the signature."""
+
+    def details(self, stats: FloatArray) -> dict[str, Any] | None:
+        """Optional extra output computed on the whole set (e.g. a confusion matrix)."""
+        return None
+
+    def signature(self) -> str:
+        """sacreBLEU-style signature of the metric part, e.g. ``bleu|tok:13a|smooth:exp``."""
+        fields = "|".join(f"{k}:{v}" for k, v in self.signature_fields().items())
+        return f"{self.name}|{fields}" if fields else self.name
+
+
+class MeanMetric(Metric):
+    """A metric whose scores are means of per-example values.
+
+    Subclasses implement `example_values`, returning an ``(n, k)`` array with one column per
+    score name; the statistics append a count column.
+    """
+
+    @abstractmethod
+    def example_values(
+        self, predictions: Sequence[str], references: Sequence[Sequence[str]]
+    ) -> FloatArray:
+        """Per-example values, ``(n, len(score_names))``."""
+
+    def statistics(
+        self, predictions: Sequence[str], references: Sequence[Sequence[str]]
+    ) -> FloatArray:
+        """Per-example values with a trailing column of ones (the count)."""
+        values = np.asarray(self.example_values(predictions, references), dtype=np.float64)
+        values = values.reshape(len(predictions), len(self.score_names))
+        return np.hstack([values, np.ones((values.shape[0], 1))])
+
+    def aggregate(self, totals: FloatArray) -> dict[str, FloatArray]:
+        """Means: column sums divided by the count (0 for an empty set)."""
+        count = totals[:, -1]
+        safe = np.where(count > 0, count, 1.0)
+        return {name: totals[:, i] / safe for i, name in enumerate(self.score_names)}
+
+
+METRICS: Registry[type[Metric]] = Registry("metric", MetricError)
+"""All metrics by name; ``@register_metric`` fills it."""
+
+
+def register_metric(cls: type[Metric]) -> type[Metric]:
+    """Class decorator that registers a metric under its `Metric.name`."""
+    return METRICS.register(cls.name)(cls)
+
+
+def _parse_spec(spec: str) -> tuple[str, dict[str, str]]:
+    name, _, rest = spec.partition(":")
+    options: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in rest.split(","))):
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip():
+            raise MetricError(
+                f"metric option '{part}' in '{spec}' must look like key=value, "
+                f"e.g. 'bleu:tokenize=intl,lowercase=true'"
+            )
+        options[key.strip()] = value.strip()
+    return name.strip(), options
+
+
+def metric_options(cls: type[Metric]) -> dict[str, tuple[Any, Any]]:
+    """The typed options a metric accepts: name -> (annotation, default)."""
+    params = inspect.signature(cls.__init__).parameters
+    hints = inspect.get_annotations(cls.__init__, eval_str=True)
+    return {
+        p.name: (hints.get(p.name, Any), p.default)
+        for p in params.values()
+        if p.name != "self" and p.kind is p.KEYWORD_ONLY
+    }
+
+
+def create_metric(spec: str, **overrides: Any) -> Metric:
+    """Build a metric from a spec string ``name[:key=value,...]``.
+
+    Option values are validated and coerced against the metric's typed ``__init__``, so
+    ``rouge:use_stemmer=true`` gives a bool and an unknown key fails with the list of valid ones.
+
+    Args:
+        spec: For example ``"bleu"`` or ``"bleu:tokenize=intl,smooth_method=floor"``.
+        **overrides: Options given in Python, applied over those in the spec.
+
+    Raises:
+        MetricError: Unknown metric, unknown option or a value of the wrong type.
+    """
+    name, options = _parse_spec(spec)
+    cls = METRICS.get(name)
+    accepted = metric_options(cls)
+    merged: dict[str, Any] = {**options, **overrides}
+    unknown = sorted(set(merged) - set(accepted))
+    if unknown:
+        valid = ", ".join(accepted) or "none"
+        raise MetricError(
+            f"metric '{name}' has no option {', '.join(map(repr, unknown))}; valid options: {valid}"
+        )
+    fields: dict[str, Any] = {
+        k: (ann, ... if default is inspect.Parameter.empty else default)
+        for k, (ann, default) in accepted.items()
+    }
+    model = create_model(f"{cls.__name__}Options", **fields)
+    try:
+        validated = model(**merged)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+        )
+        raise MetricError(f"invalid options for metric '{name}': {problems}") from None
+    return cls(**{k: getattr(validated, k) for k in merged})

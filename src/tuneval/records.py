@@ -1,0 +1,155 @@
+"""Typed records that cross module and process boundaries.
+
+Every record is a pydantic model with ``extra="forbid"`` so that a typo in a field name fails
+loudly instead of being dropped, and every field carries a docstring that says what it means.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Difficulty = Literal["easy", "medium", "hard"]
+
+
+class Record(BaseModel):
+    """Base of all records: strict about unknown fields, immutable once built."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class Example(Record):
+    """One item of an eval set."""
+
+    id: str
+    """Stable identifier, unique within the eval set; predictions are matched to it."""
+    prompt: str | None = None
+    """The input shown to the model; absent in files that carry only references."""
+    references: tuple[str, ...] = ()
+    """Reference outputs; several are allowed (BLEU and ROUGE use all of them)."""
+    category: str | None = None
+    """Free-form category, used for per-category breakdowns."""
+    difficulty: Difficulty | None = None
+    """Difficulty label: easy, medium or hard."""
+    adversarial: bool = False
+    """True for items written to trip the model up (prompt injection, traps, edge cases)."""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    """Any other fields of the source record, kept verbatim."""
+
+    @property
+    def reference(self) -> str | None:
+        """The first reference, or None when the example has none."""
+        return self.references[0] if self.references else None
+
+
+class Generation(Record):
+    """One model output for one example."""
+
+    example_id: str
+    """The `Example.id` this output answers."""
+    model: str
+    """Name of the model that produced it (e.g. ``base`` or ``finetuned``)."""
+    output: str | None
+    """The generated text; None when the call failed (see `error`)."""
+    error: str | None = None
+    """Why no output exists, when the call failed."""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    """Backend, decoding parameters, latency, token usage and other facts about the call."""
+
+    @model_validator(mode="after")
+    def _output_or_error(self) -> Generation:
+        if self.output is None and self.error is None:
+            raise ValueError("a Generation needs either an output or an error")
+        return self
+
+
+class Score(Record):
+    """Per-example values of one metric for one model."""
+
+    example_id: str
+    """The `Example.id` that was scored."""
+    model: str
+    """Name of the model whose output was scored."""
+    metric: str
+    """Registered metric name, e.g. ``rouge``."""
+    values: dict[str, float]
+    """Per-example value of each of the metric's scores, e.g. ``{"rouge1_f": 0.42}``."""
+
+
+class MetricResult(Record):
+    """An aggregate score with its bootstrap confidence interval and reproducibility signature."""
+
+    metric: str
+    """Registered metric name, e.g. ``bleu``."""
+    name: str
+    """Name of this score within the metric, e.g. ``bleu`` or ``rougeL_f``."""
+    value: float
+    """The score on the full set (corpus-level for corpus metrics)."""
+    ci_low: float
+    """Lower end of the bootstrap percentile confidence interval."""
+    ci_high: float
+    """Upper end of the bootstrap percentile confidence interval."""
+    confidence: float
+    """Confidence level of the interval, e.g. 0.95."""
+    n: int
+    """Number of examples scored."""
+    resamples: int
+    """Number of bootstrap resamples behind the interval."""
+    seed: int
+    """Seed of the bootstrap random generator."""
+    signature: str
+    """Everything needed to reproduce the value: metric options, library versions, resampling."""
+    model: str | None = None
+    """Name of the model the score belongs to, when known."""
+    details: dict[str, Any] | None = None
+    """Extra metric-specific output, e.g. the per-class report and confusion matrix."""
+
+
+class FlippedItems(Record):
+    """Items whose outcome changed between the base and the fine-tuned model."""
+
+    fixed: list[str] = Field(default_factory=list)
+    """Ids wrong for the base and right for the fine-tuned model (binary scores)."""
+    broken: list[str] = Field(default_factory=list)
+    """Ids right for the base and wrong for the fine-tuned model (binary scores)."""
+    improved: list[tuple[str, float]] = Field(default_factory=list)
+    """Largest per-example gains as (id, fine-tuned minus base), for continuous scores."""
+    regressed: list[tuple[str, float]] = Field(default_factory=list)
+    """Largest per-example losses as (id, fine-tuned minus base), for continuous scores."""
+
+
+class Comparison(Record):
+    """Paired comparison of the fine-tuned model against the base on the same items."""
+
+    metric: str
+    """Registered metric name."""
+    name: str
+    """Name of the score within the metric."""
+    base: MetricResult
+    """The base model's score with its CI."""
+    finetuned: MetricResult
+    """The fine-tuned model's score with its CI."""
+    difference: float
+    """Fine-tuned minus base."""
+    ci_low: float
+    """Lower end of the paired-bootstrap CI of the difference."""
+    ci_high: float
+    """Upper end of the paired-bootstrap CI of the difference."""
+    test: Literal["mcnemar_exact", "approximate_randomization", "paired_bootstrap"]
+    """The paired significance test used for `p_value`."""
+    p_value: float
+    """Two-sided p-value of the paired test (null: no difference)."""
+    p_adjusted: float
+    """The p-value after Holm's correction across all scores compared together."""
+    n: int
+    """Number of paired examples."""
+    trials: int
+    """Resamples (bootstrap) or shuffles (randomisation) behind the test; 0 for exact tests."""
+    flipped: FlippedItems
+    """Items whose outcome changed."""
+
+    @property
+    def significant(self) -> bool:
+        """True when the Holm-adjusted p-value is below 0.05."""
+        return self.p_adjusted < 0.05
