@@ -64,7 +64,9 @@ class Registry(Generic[T]):
             return self._entries[name]
         except KeyError:
             known = ", ".join(sorted(self._entries)) or "none"
-            raise self._error(f"unknown {self.kind} '{name}'; known {self.kind}s: {known}") from None
+            raise self._error(
+                f"unknown {self.kind} '{name}'; known {self.kind}s: {known}"
+            ) from None
 
     def names(self) -> list[str]:
         """All registered names, sorted."""

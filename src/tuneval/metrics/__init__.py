@@ -1,5 +1,19 @@
-"""Metrics: a registry by name; every metric emits per-example sufficient statistics."""
+"""Metrics: a registry by name; every metric emits per-example sufficient statistics.
 
+Importing this package registers the built-in metrics; their heavy dependencies (numba,
+sacreBLEU, NLTK) are imported only when a metric computes.
+"""
+
+from tuneval.metrics import classification, exact_match, token_f1
 from tuneval.metrics.base import METRICS, MeanMetric, Metric, create_metric, register_metric
 
-__all__ = ["METRICS", "MeanMetric", "Metric", "create_metric", "register_metric"]
+__all__ = [
+    "METRICS",
+    "MeanMetric",
+    "Metric",
+    "classification",
+    "create_metric",
+    "exact_match",
+    "register_metric",
+    "token_f1",
+]

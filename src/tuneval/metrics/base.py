@@ -47,6 +47,17 @@ class Metric(ABC):
         """Scores whose per-example value is 0 or 1 (compared with McNemar's exact test)."""
         return frozenset()
 
+    def fit(
+        self, predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]
+    ) -> None:
+        """Fix data-dependent settings from every system's outputs before any statistics.
+
+        Called once with all systems' predictions when several are scored together, so that
+        their statistics share one layout (e.g. the label set of a classification metric).
+        The default does nothing.
+        """
+        del predictions, references
+
     @abstractmethod
     def statistics(
         self, predictions: Sequence[str], references: Sequence[Sequence[str]]
@@ -187,8 +198,6 @@ def create_metric(spec: str, **overrides: Any) -> Metric:
     try:
         validated = model(**merged)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise MetricError(f"invalid options for metric '{name}': {problems}") from None
     return cls(**{k: getattr(validated, k) for k in merged})

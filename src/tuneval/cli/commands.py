@@ -1,0 +1,152 @@
+"""The commands: each parses options, makes one library call and renders the result."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tuneval.cli.app import app
+from tuneval.cli.inputs import Fields, load_aligned
+from tuneval.cli.options import (
+    ConfidenceOpt,
+    IdFieldOpt,
+    JsonOpt,
+    MetricOpt,
+    PredictionFieldOpt,
+    ReferenceFieldOpt,
+    ReferencesOpt,
+    ResamplesOpt,
+    SeedOpt,
+)
+from tuneval.errors import UsageError
+
+console = Console(highlight=False)
+
+
+@app.command("score")
+def score_cmd(
+    predictions: Annotated[
+        str, typer.Argument(help="Prediction file (JSONL, JSON, CSV, Parquet).")
+    ],
+    metric: MetricOpt,
+    references: ReferencesOpt = None,
+    prediction_field: PredictionFieldOpt = "prediction",
+    reference_field: ReferenceFieldOpt = "reference",
+    id_field: IdFieldOpt = "id",
+    resamples: ResamplesOpt = 1000,
+    seed: SeedOpt = 12345,
+    confidence: ConfidenceOpt = 0.95,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score one model's predictions: every metric with a bootstrap CI and a signature."""
+    from tuneval.evaluation import BootstrapConfig, score
+
+    data = load_aligned(
+        [predictions], references, Fields(prediction_field, reference_field, id_field)
+    )
+    report = score(
+        data.predictions[0],
+        data.references,
+        metric,
+        ids=data.ids,
+        model=predictions,
+        bootstrap=BootstrapConfig(resamples=resamples, seed=seed, confidence=confidence),
+    )
+    if as_json:
+        print(json.dumps([r.model_dump(mode="json") for r in report.results], indent=2))
+        return
+    from tuneval.cli.render import print_signatures, score_table
+
+    console.print(score_table(report))
+    print_signatures(console, [r.signature for r in report.results])
+
+
+@app.command("compare")
+def compare_cmd(
+    base: Annotated[str, typer.Argument(help="The base model's prediction file.")],
+    finetuned: Annotated[str, typer.Argument(help="The fine-tuned model's prediction file.")],
+    metric: MetricOpt,
+    references: ReferencesOpt = None,
+    prediction_field: PredictionFieldOpt = "prediction",
+    reference_field: ReferenceFieldOpt = "reference",
+    id_field: IdFieldOpt = "id",
+    test: Annotated[
+        str,
+        typer.Option(
+            "--test",
+            help="Test for continuous scores: ar (approximate "
+            "randomisation) or bootstrap. Right/wrong scores use exact McNemar.",
+        ),
+    ] = "ar",
+    trials: Annotated[
+        int, typer.Option("--trials", min=1, help="Shuffles for the AR test.")
+    ] = 10_000,
+    alpha: Annotated[
+        float, typer.Option("--alpha", min=0.0001, max=0.5, help="Significance level.")
+    ] = 0.05,
+    resamples: ResamplesOpt = 1000,
+    seed: SeedOpt = 12345,
+    confidence: ConfidenceOpt = 0.95,
+    show_flipped: Annotated[
+        int, typer.Option("--show-flipped", min=0, help="Ids of flipped items to print per score.")
+    ] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare a fine-tuned model with its base on the same items: paired tests, Holm-corrected."""
+    from tuneval.evaluation import BootstrapConfig, compare
+
+    tests = {"ar": "approximate_randomization", "bootstrap": "paired_bootstrap"}
+    if test not in tests:
+        raise UsageError(f"--test must be 'ar' or 'bootstrap', got {test!r}")
+    data = load_aligned(
+        [base, finetuned], references, Fields(prediction_field, reference_field, id_field)
+    )
+    report = compare(
+        data.predictions[0],
+        data.predictions[1],
+        data.references,
+        metric,
+        ids=data.ids,
+        base_model="base",
+        finetuned_model="finetuned",
+        bootstrap=BootstrapConfig(resamples=resamples, seed=seed, confidence=confidence),
+        test=tests[test],  # type: ignore[arg-type]
+        trials=trials,
+        alpha=alpha,
+    )
+    if as_json:
+        print(report.model_dump_json(indent=2))
+        return
+    from tuneval.cli.render import comparison_table, print_flipped, print_signatures
+
+    console.print(comparison_table(report))
+    print_flipped(console, report, show_flipped)
+    print_signatures(console, [c.base.signature for c in report.comparisons])
+
+
+@app.command("metrics")
+def metrics_cmd(as_json: JsonOpt = False) -> None:
+    """List the registered metrics with their options."""
+    from rich.table import Table
+
+    from tuneval.metrics import METRICS
+    from tuneval.metrics.base import metric_options
+
+    rows = []
+    for name in METRICS.names():
+        cls = METRICS.get(name)
+        opts = {k: repr(default) for k, (_, default) in metric_options(cls).items()}
+        rows.append({"name": name, "description": cls.description, "options": opts})
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(title="Metrics", title_justify="left")
+    for column in ("name", "description", "options (default)"):
+        table.add_column(column)
+    for row in rows:
+        options = ", ".join(f"{k}={v}" for k, v in row["options"].items())  # type: ignore[attr-defined]
+        table.add_row(str(row["name"]), str(row["description"]), options or "-")
+    console.print(table)

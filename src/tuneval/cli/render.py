@@ -1,0 +1,99 @@
+"""Rich tables for results; numbers formatted once, the same way everywhere."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console
+from rich.table import Table
+
+from tuneval.evaluation import ComparisonReport, ScoreReport
+
+
+def fmt(value: float) -> str:
+    """Four decimals for scores in [0, 1] and two for scores on a 0-100 scale."""
+    if math.isnan(value):
+        return "nan"
+    return f"{value:.2f}" if abs(value) > 1.0 else f"{value:.4f}"
+
+
+def fmt_p(p: float) -> str:
+    """P-values: scientific notation when tiny."""
+    return f"{p:.1e}" if p < 1e-3 else f"{p:.4f}"
+
+
+def score_table(report: ScoreReport) -> Table:
+    """One row per score: value and CI."""
+    first = report.results[0] if report.results else None
+    level = f"{first.confidence:.0%} CI" if first else "CI"
+    table = Table(title="Scores", title_justify="left")
+    for column in ("metric", "score", "value", level, "n"):
+        table.add_column(column, justify="right" if column in ("value", "n") else "left")
+    for r in report.results:
+        table.add_row(
+            r.metric, r.name, fmt(r.value), f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}]", str(r.n)
+        )
+    return table
+
+
+def print_signatures(console: Console, signatures: list[str]) -> None:
+    """Print each distinct signature once, in order."""
+    for sig in dict.fromkeys(signatures):
+        console.print(f"[dim]signature: {sig}[/dim]", highlight=False)
+
+
+def _verdict(diff: float, p_adjusted: float, alpha: float) -> str:
+    if p_adjusted >= alpha:
+        return "no significant difference"
+    return "[green]better[/green]" if diff > 0 else "[red]worse[/red]"
+
+
+def comparison_table(report: ComparisonReport) -> Table:
+    """One row per score: both systems, the difference with its CI, the test and the verdict."""
+    table = Table(
+        title=f"{report.finetuned_model} vs {report.base_model} ({report.n} paired items)",
+        title_justify="left",
+    )
+    columns = [
+        "score",
+        report.base_model,
+        report.finetuned_model,
+        "difference",
+        "CI of diff",
+        "test",
+        "p",
+        "p (Holm)",
+        "verdict",
+    ]
+    for column in columns:
+        table.add_column(column)
+    for c in report.comparisons:
+        table.add_row(
+            f"{c.metric}/{c.name}" if c.metric != c.name else c.name,
+            fmt(c.base.value),
+            fmt(c.finetuned.value),
+            f"{c.difference:+.4f}" if abs(c.difference) <= 1 else f"{c.difference:+.2f}",
+            f"[{fmt(c.ci_low)}, {fmt(c.ci_high)}]",
+            {
+                "mcnemar_exact": "McNemar",
+                "approximate_randomization": "AR",
+                "paired_bootstrap": "bootstrap",
+            }[c.test],
+            fmt_p(c.p_value),
+            fmt_p(c.p_adjusted),
+            _verdict(c.difference, c.p_adjusted, report.alpha),
+        )
+    return table
+
+
+def print_flipped(console: Console, report: ComparisonReport, limit: int) -> None:
+    """Items that changed outcome, for right/wrong scores; largest moves for the others."""
+    for c in report.comparisons:
+        f = c.flipped
+        if f.fixed or f.broken:
+            console.print(
+                f"{c.name}: fixed by the fine-tune {len(f.fixed)} "
+                f"(e.g. {', '.join(f.fixed[:limit]) or '-'}); "
+                f"broken {len(f.broken)} (e.g. {', '.join(f.broken[:limit]) or '-'})",
+                highlight=False,
+            )

@@ -1,0 +1,158 @@
+"""Score one system: every metric's value with a bootstrap CI and a signature."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from pydantic import Field
+
+from tuneval import __version__
+from tuneval.errors import UsageError
+from tuneval.metrics.base import FloatArray, Metric, create_metric
+from tuneval.records import MetricResult, Record, Score
+from tuneval.stats.resample import percentile_interval, resample_counts
+
+
+class BootstrapConfig(Record):
+    """How confidence intervals are computed."""
+
+    resamples: int = Field(default=1000, ge=1)
+    """Number of bootstrap resamples."""
+    seed: int = 12345
+    """Seed of the resampling generator; the same seed reproduces the same interval."""
+    confidence: float = Field(default=0.95, gt=0.0, lt=1.0)
+    """Coverage of the percentile interval."""
+
+    def signature(self) -> str:
+        """The resampling part of a signature."""
+        return f"boot:{self.resamples}|seed:{self.seed}|ci:{self.confidence:g}"
+
+
+class ScoreReport(Record):
+    """Aggregate results and per-example scores of one system."""
+
+    results: list[MetricResult]
+    """One entry per score of every metric, in the order the metrics were given."""
+    scores: list[Score]
+    """Per-example values, one record per (example, metric)."""
+
+
+def resolve_metrics(metrics: Sequence[Metric | str]) -> list[Metric]:
+    """Turn metric specs into metric objects, refusing an empty list and duplicates."""
+    if not metrics:
+        raise UsageError("no metric given; name at least one (see 'tuneval metrics')")
+    resolved = [m if isinstance(m, Metric) else create_metric(m) for m in metrics]
+    names = [m.name for m in resolved]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise UsageError(f"metric(s) {', '.join(duplicates)} given twice; give each once")
+    return resolved
+
+
+def full_signature(metric: Metric, n: int, boot: BootstrapConfig) -> str:
+    """Metric signature plus sample size, resampling settings and the tuneval version."""
+    return f"{metric.signature()}|n:{n}|{boot.signature()}|tuneval:{__version__}"
+
+
+def bootstrap_scores(
+    metric: Metric, stats: FloatArray, boot: BootstrapConfig
+) -> dict[str, FloatArray]:
+    """The bootstrap distribution of every score of ``metric``: ``{name: (resamples,)}``."""
+    parts: dict[str, list[FloatArray]] = {name: [] for name in metric.score_names}
+    if stats.shape[0] == 0:
+        return {name: np.full(boot.resamples, np.nan) for name in parts}
+    for counts in resample_counts(stats.shape[0], boot.resamples, boot.seed):
+        for name, values in metric.aggregate(counts @ stats).items():
+            parts[name].append(values)
+    return {name: np.concatenate(chunks) for name, chunks in parts.items()}
+
+
+def summarize(
+    metric: Metric,
+    stats: FloatArray,
+    boot: BootstrapConfig,
+    *,
+    model: str | None = None,
+) -> list[MetricResult]:
+    """Point estimates from the full statistics, with percentile CIs from the bootstrap."""
+    n = stats.shape[0]
+    point = metric.aggregate(stats.sum(0, keepdims=True))
+    distribution = bootstrap_scores(metric, stats, boot)
+    signature = full_signature(metric, n, boot)
+    details = metric.details(stats) if n else None
+    results = []
+    for i, name in enumerate(metric.score_names):
+        low, high = percentile_interval(distribution[name], boot.confidence)
+        results.append(
+            MetricResult(
+                metric=metric.name,
+                name=name,
+                value=float(point[name][0]),
+                ci_low=low,
+                ci_high=high,
+                confidence=boot.confidence,
+                n=n,
+                resamples=boot.resamples,
+                seed=boot.seed,
+                signature=signature,
+                model=model,
+                details=details if i == 0 else None,
+            )
+        )
+    return results
+
+
+def per_example_scores(
+    metric: Metric, stats: FloatArray, ids: Sequence[str], model: str
+) -> list[Score]:
+    """One `Score` per example with every score of the metric."""
+    values = metric.per_example(stats)
+    return [
+        Score(
+            example_id=example_id,
+            model=model,
+            metric=metric.name,
+            values={name: float(values[name][i]) for name in metric.score_names},
+        )
+        for i, example_id in enumerate(ids)
+    ]
+
+
+def score(
+    predictions: Sequence[str],
+    references: Sequence[Sequence[str]],
+    metrics: Sequence[Metric | str],
+    *,
+    ids: Sequence[str] | None = None,
+    model: str = "model",
+    bootstrap: BootstrapConfig | None = None,
+) -> ScoreReport:
+    """Score one system's predictions against references.
+
+    Args:
+        predictions: One output per example.
+        references: The references of each example (one or more).
+        metrics: Metric objects or spec strings such as ``"bleu:tokenize=intl"``.
+        ids: Example ids (default: ``"1"``, ``"2"``, ...).
+        model: Name recorded with the results.
+        bootstrap: CI settings (default: 1,000 resamples, seed 12345, 95%).
+
+    Returns:
+        Aggregates with CIs and per-example scores.
+    """
+    if len(predictions) != len(references):
+        raise UsageError(
+            f"{len(predictions)} predictions but {len(references)} references; "
+            "every prediction needs its references"
+        )
+    boot = bootstrap or BootstrapConfig()
+    ids = list(ids) if ids is not None else [str(i + 1) for i in range(len(predictions))]
+    results: list[MetricResult] = []
+    scores: list[Score] = []
+    for metric in resolve_metrics(metrics):
+        metric.fit([predictions], references)
+        stats = metric.statistics(predictions, references)
+        results.extend(summarize(metric, stats, boot, model=model))
+        scores.extend(per_example_scores(metric, stats, ids, model))
+    return ScoreReport(results=results, scores=scores)

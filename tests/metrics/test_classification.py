@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import classification_report, confusion_matrix
+
+from tuneval.errors import MetricError
+from tuneval.evaluation import score
+from tuneval.metrics import create_metric
+
+
+def _check_against_sklearn(preds, truth, **options):
+    metric = create_metric("classification", **options)
+    stats = metric.statistics(preds, [[t] for t in truth])
+    point = {k: float(v[0]) for k, v in metric.aggregate(stats.sum(0, keepdims=True)).items()}
+    norm = metric._norm
+    y_true = [norm(t) for t in truth]
+    y_pred = [norm(p) for p in preds]
+    ref = classification_report(y_true, y_pred, output_dict=True, zero_division=0)
+    labels = sorted(set(y_true) | set(y_pred))
+    assert metric.labels == labels
+    acc = np.mean([a == b for a, b in zip(y_true, y_pred)])
+    assert point["accuracy"] == pytest.approx(acc, abs=1e-12)
+    for avg in ("macro", "weighted"):
+        for m in ("precision", "recall"):
+            assert point[f"{avg}_{m}"] == pytest.approx(ref[f"{avg} avg"][m], abs=1e-12)
+        assert point[f"{avg}_f1"] == pytest.approx(ref[f"{avg} avg"]["f1-score"], abs=1e-12)
+    details = metric.details(stats)
+    for label in labels:
+        for m, ref_key in (("precision", "precision"), ("recall", "recall"), ("f1", "f1-score")):
+            assert details["per_class"][label][m] == pytest.approx(ref[label][ref_key], abs=1e-12)
+        assert details["per_class"][label]["support"] == ref[label]["support"]
+    assert details["confusion_matrix"] == confusion_matrix(y_true, y_pred, labels=labels).tolist()
+
+
+def test_golden_labels_equal_sklearn(golden_labels):
+    preds = [r["prediction"] for r in golden_labels]
+    truth = [r["reference"] for r in golden_labels]
+    _check_against_sklearn(preds, truth)
+    _check_against_sklearn(preds, truth, lowercase=True)
+
+
+@given(st.lists(st.tuples(st.sampled_from("abcd"), st.sampled_from("abcde")), min_size=1, max_size=80))
+@settings(max_examples=150, deadline=None)
+def test_random_labels_equal_sklearn(pairs):
+    _check_against_sklearn([p for _, p in pairs], [t for t, _ in pairs])
+
+
+def test_fixed_label_set_refuses_strays():
+    metric = create_metric("classification:labels=yes|no")
+    with pytest.raises(MetricError, match="not in the given label set"):
+        metric.statistics(["maybe"], [["yes"]])
+
+
+def test_score_reports_ci_and_details(golden_labels):
+    preds = [r["prediction"] for r in golden_labels]
+    refs = [[r["reference"]] for r in golden_labels]
+    report = score(preds, refs, ["classification"])
+    acc = report.results[0]
+    assert acc.name == "accuracy"
+    assert acc.ci_low < acc.value < acc.ci_high
+    assert "confusion_matrix" in acc.details
