@@ -13,22 +13,68 @@ import random
 from pathlib import Path
 
 CAPITALS = {
-    "France": "Paris", "Japan": "Tokyo", "Kenya": "Nairobi", "Canada": "Ottawa",
-    "Australia": "Canberra", "Brazil": "Brasília", "Egypt": "Cairo", "Norway": "Oslo",
-    "Peru": "Lima", "Vietnam": "Hanoi", "Turkey": "Ankara", "Chile": "Santiago",
-    "Poland": "Warsaw", "Morocco": "Rabat", "Nepal": "Kathmandu", "Portugal": "Lisbon",
-    "Ghana": "Accra", "Hungary": "Budapest", "Thailand": "Bangkok", "Mexico": "Mexico City",
-    "Ireland": "Dublin", "Argentina": "Buenos Aires", "Finland": "Helsinki", "Iran": "Tehran",
-    "Greece": "Athens", "Cuba": "Havana", "Sweden": "Stockholm", "Indonesia": "Jakarta",
-    "Austria": "Vienna", "Colombia": "Bogotá",
+    "France": "Paris",
+    "Japan": "Tokyo",
+    "Kenya": "Nairobi",
+    "Canada": "Ottawa",
+    "Australia": "Canberra",
+    "Brazil": "Brasília",
+    "Egypt": "Cairo",
+    "Norway": "Oslo",
+    "Peru": "Lima",
+    "Vietnam": "Hanoi",
+    "Turkey": "Ankara",
+    "Chile": "Santiago",
+    "Poland": "Warsaw",
+    "Morocco": "Rabat",
+    "Nepal": "Kathmandu",
+    "Portugal": "Lisbon",
+    "Ghana": "Accra",
+    "Hungary": "Budapest",
+    "Thailand": "Bangkok",
+    "Mexico": "Mexico City",
+    "Ireland": "Dublin",
+    "Argentina": "Buenos Aires",
+    "Finland": "Helsinki",
+    "Iran": "Tehran",
+    "Greece": "Athens",
+    "Cuba": "Havana",
+    "Sweden": "Stockholm",
+    "Indonesia": "Jakarta",
+    "Austria": "Vienna",
+    "Colombia": "Bogotá",
 }
 ELEMENTS = {
-    "gold": "Au", "silver": "Ag", "iron": "Fe", "sodium": "Na", "potassium": "K",
-    "lead": "Pb", "tin": "Sn", "copper": "Cu", "mercury": "Hg", "tungsten": "W",
-    "helium": "He", "neon": "Ne", "carbon": "C", "oxygen": "O", "zinc": "Zn",
-    "calcium": "Ca", "sulfur": "S", "nickel": "Ni", "uranium": "U", "argon": "Ar",
-    "chlorine": "Cl", "magnesium": "Mg", "platinum": "Pt", "cobalt": "Co", "iodine": "I",
-    "lithium": "Li", "boron": "B", "silicon": "Si", "nitrogen": "N", "hydrogen": "H",
+    "gold": "Au",
+    "silver": "Ag",
+    "iron": "Fe",
+    "sodium": "Na",
+    "potassium": "K",
+    "lead": "Pb",
+    "tin": "Sn",
+    "copper": "Cu",
+    "mercury": "Hg",
+    "tungsten": "W",
+    "helium": "He",
+    "neon": "Ne",
+    "carbon": "C",
+    "oxygen": "O",
+    "zinc": "Zn",
+    "calcium": "Ca",
+    "sulfur": "S",
+    "nickel": "Ni",
+    "uranium": "U",
+    "argon": "Ar",
+    "chlorine": "Cl",
+    "magnesium": "Mg",
+    "platinum": "Pt",
+    "cobalt": "Co",
+    "iodine": "I",
+    "lithium": "Li",
+    "boron": "B",
+    "silicon": "Si",
+    "nitrogen": "N",
+    "hydrogen": "H",
 }
 WRONG_CITY = ["Lyon", "Osaka", "Mombasa", "Toronto", "Sydney", "Rio de Janeiro", "Alexandria"]
 
@@ -42,11 +88,19 @@ def qa_items(rng: random.Random) -> list[tuple[str, str, str, str]]:
         items.append(("chemistry", "medium", f"What is the chemical symbol for {element}?", symbol))
     for _ in range(30):
         a, b = rng.randint(12, 99), rng.randint(12, 99)
-        items.append(("arithmetic", "medium", f"What is {a} * {b}? Answer with the number.", str(a * b)))
+        items.append(
+            ("arithmetic", "medium", f"What is {a} * {b}? Answer with the number.", str(a * b))
+        )
     for _ in range(30):
         km = rng.randint(2, 40) * 5
-        items.append(("units", "hard", f"How many metres are in {km} km? Answer with the number.",
-                      str(km * 1000)))
+        items.append(
+            (
+                "units",
+                "hard",
+                f"How many metres are in {km} km? Answer with the number.",
+                str(km * 1000),
+            )
+        )
     return items
 
 
@@ -55,8 +109,12 @@ def base_answer(ref: str, prompt: str, rng: random.Random) -> str:
     wrong = rng.random() < 0.35
     answer = ref
     if wrong:
-        answer = rng.choice(WRONG_CITY) if "capital" in prompt else (
-            str(int(ref) + rng.choice([-10, 10, 100])) if ref.isdigit() else ref.lower() + "x"
+        answer = (
+            rng.choice(WRONG_CITY)
+            if "capital" in prompt
+            else (
+                str(int(ref) + rng.choice([-10, 10, 100])) if ref.isdigit() else ref.lower() + "x"
+            )
         )
     style = rng.choice(["The answer is {}.", "{}", "Sure! It is {}.", "I believe it's {}."])
     return style.format(answer)
@@ -71,14 +129,29 @@ def tuned_answer(ref: str, base: str, rng: random.Random) -> str:
 
 
 TICKETS = {
-    "billing": ["I was charged twice this month", "Can I get a refund for my last invoice?",
-                "My card was declined at checkout", "Why did my subscription price go up?"],
-    "bug report": ["The app crashes when I upload a photo", "Export to PDF produces a blank page",
-                   "Login button does nothing on Safari", "Search returns results from last year"],
-    "feature request": ["Please add a dark mode", "Could you support CSV import?",
-                        "I'd love keyboard shortcuts for tagging"],
-    "question": ["How do I change my email address?", "Where can I find my API key?",
-                 "Is there a limit on team members?", "Do you have an on-premise version?"],
+    "billing": [
+        "I was charged twice this month",
+        "Can I get a refund for my last invoice?",
+        "My card was declined at checkout",
+        "Why did my subscription price go up?",
+    ],
+    "bug report": [
+        "The app crashes when I upload a photo",
+        "Export to PDF produces a blank page",
+        "Login button does nothing on Safari",
+        "Search returns results from last year",
+    ],
+    "feature request": [
+        "Please add a dark mode",
+        "Could you support CSV import?",
+        "I'd love keyboard shortcuts for tagging",
+    ],
+    "question": [
+        "How do I change my email address?",
+        "Where can I find my API key?",
+        "Is there a limit on team members?",
+        "Do you have an on-premise version?",
+    ],
 }
 
 
@@ -101,13 +174,23 @@ def main() -> None:
     rows, base_rows, tuned_rows = [], [], []
     for i, (category, difficulty, prompt, ref) in enumerate(qa_items(rng)):
         item_id = f"q{i + 1:03d}"
-        rows.append({"id": item_id, "prompt": prompt, "reference": ref,
-                     "category": category, "difficulty": difficulty})
+        rows.append(
+            {
+                "id": item_id,
+                "prompt": prompt,
+                "reference": ref,
+                "category": category,
+                "difficulty": difficulty,
+            }
+        )
         base = base_answer(ref, prompt, rng)
         base_rows.append({"id": item_id, "prediction": base})
         tuned_rows.append({"id": item_id, "prediction": tuned_answer(ref, base, rng)})
-    for name, data in (("eval.jsonl", rows), ("base.jsonl", base_rows),
-                       ("finetuned.jsonl", tuned_rows)):
+    for name, data in (
+        ("eval.jsonl", rows),
+        ("base.jsonl", base_rows),
+        ("finetuned.jsonl", tuned_rows),
+    ):
         with (here / name).open("w", encoding="utf-8") as f:
             f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in data)
     with (here / "intent.jsonl").open("w", encoding="utf-8") as f:

@@ -25,8 +25,19 @@ def write_jsonl(path: Path, rows):
 
 def test_score_json_has_metric_results(capsys):
     code, out, _ = run(
-        ["score", str(EXAMPLES / "finetuned.jsonl"), "--references", str(EXAMPLES / "eval.jsonl"),
-         "-m", "exact_match:lowercase=true", "-m", "token_f1", "--json", "--resamples", "200"],
+        [
+            "score",
+            str(EXAMPLES / "finetuned.jsonl"),
+            "--references",
+            str(EXAMPLES / "eval.jsonl"),
+            "-m",
+            "exact_match:lowercase=true",
+            "-m",
+            "token_f1",
+            "--json",
+            "--resamples",
+            "200",
+        ],
         capsys,
     )
     assert code == 0
@@ -47,10 +58,21 @@ def test_score_table(capsys):
 
 
 def test_compare_json_and_table(capsys):
-    args = ["compare", str(EXAMPLES / "base.jsonl"), str(EXAMPLES / "finetuned.jsonl"),
-            "--references", str(EXAMPLES / "eval.jsonl"),
-            "-m", "exact_match:lowercase=true,punctuation=true", "-m", "token_f1",
-            "--trials", "500", "--resamples", "200"]
+    args = [
+        "compare",
+        str(EXAMPLES / "base.jsonl"),
+        str(EXAMPLES / "finetuned.jsonl"),
+        "--references",
+        str(EXAMPLES / "eval.jsonl"),
+        "-m",
+        "exact_match:lowercase=true,punctuation=true",
+        "-m",
+        "token_f1",
+        "--trials",
+        "500",
+        "--resamples",
+        "200",
+    ]
     code, out, _ = run([*args, "--json"], capsys)
     assert code == 0
     report = json.loads(out)
@@ -71,7 +93,9 @@ def test_metrics_lists_registry(capsys):
 
 def test_bad_data_exits_1_naming_file_and_line(tmp_path, capsys):
     preds = tmp_path / "preds.jsonl"
-    preds.write_text('{"id": "1", "prediction": "a", "reference": "a"}\n{"id": "2", "prediction": \n')
+    preds.write_text(
+        '{"id": "1", "prediction": "a", "reference": "a"}\n{"id": "2", "prediction": \n'
+    )
     code, _, err = run(["score", str(preds), "-m", "exact_match"], capsys)
     assert code == 1
     assert err.startswith("Error: ") and "preds.jsonl:2" in err
@@ -82,14 +106,19 @@ def test_missing_field_exits_1_naming_field(tmp_path, capsys):
     code, _, err = run(["score", preds, "-m", "exact_match"], capsys)
     assert code == 1
     assert "prediction" in err and "--prediction-field" in err
-    code, out, _ = run(["score", preds, "-m", "exact_match", "--prediction-field", "output",
-                        "--json"], capsys)
+    code, out, _ = run(
+        ["score", preds, "-m", "exact_match", "--prediction-field", "output", "--json"], capsys
+    )
     assert code == 0 and json.loads(out)[0]["value"] == 1.0
 
 
 def test_mismatched_ids_exit_1(tmp_path, capsys):
-    refs = write_jsonl(tmp_path / "r.jsonl", [{"id": "1", "reference": "a"}, {"id": "2", "reference": "b"}])
-    preds = write_jsonl(tmp_path / "p.jsonl", [{"id": "1", "prediction": "a"}, {"id": "3", "prediction": "b"}])
+    refs = write_jsonl(
+        tmp_path / "r.jsonl", [{"id": "1", "reference": "a"}, {"id": "2", "reference": "b"}]
+    )
+    preds = write_jsonl(
+        tmp_path / "p.jsonl", [{"id": "1", "prediction": "a"}, {"id": "3", "prediction": "b"}]
+    )
     code, _, err = run(["score", preds, "--references", refs, "-m", "exact_match"], capsys)
     assert code == 1 and "3" in err
 
@@ -102,13 +131,27 @@ def test_unknown_metric_exits_1_listing_known(capsys):
 def test_usage_errors_exit_2(capsys):
     code, _, _ = run(["score", str(EXAMPLES / "intent.jsonl"), "--no-such-flag"], capsys)
     assert code == 2
-    code, _, err = run(["compare", str(EXAMPLES / "base.jsonl"), str(EXAMPLES / "finetuned.jsonl"),
-                        "-r", str(EXAMPLES / "eval.jsonl"), "-m", "token_f1", "--test", "t"], capsys)
+    code, _, err = run(
+        [
+            "compare",
+            str(EXAMPLES / "base.jsonl"),
+            str(EXAMPLES / "finetuned.jsonl"),
+            "-r",
+            str(EXAMPLES / "eval.jsonl"),
+            "-m",
+            "token_f1",
+            "--test",
+            "t",
+        ],
+        capsys,
+    )
     assert code == 2 and "--test" in err
 
 
 def test_console_script_help_is_fast_and_lists_commands():
-    proc = subprocess.run([sys.executable, "-m", "tuneval", "--help"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tuneval", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0
     for command in ("score", "compare", "metrics"):
         assert command in proc.stdout

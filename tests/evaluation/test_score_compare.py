@@ -20,7 +20,7 @@ def test_score_point_estimate_ci_and_signature():
     boot = BootstrapConfig(resamples=500, seed=7, confidence=0.9)
     report = score(base, refs, ["exact_match"], bootstrap=boot, model="base")
     (r,) = report.results
-    assert r.value == pytest.approx(np.mean([b == x[0] for b, x in zip(base, refs)]))
+    assert r.value == pytest.approx(np.mean([b == x[0] for b, x in zip(base, refs, strict=False)]))
     assert r.ci_low < r.value < r.ci_high
     assert (r.resamples, r.seed, r.confidence, r.n) == (500, 7, 0.9, 200)
     assert r.signature.startswith("exact_match|norm:strip|n:200|boot:500|seed:7|ci:0.9|tuneval:")
@@ -46,8 +46,8 @@ def test_compare_binary_uses_exact_mcnemar_and_lists_flips():
     ids = [f"x{i}" for i in range(len(refs))]
     report = compare(base, tuned, refs, ["exact_match"], ids=ids)
     (c,) = report.comparisons
-    a = np.array([b == r[0] for b, r in zip(base, refs)])
-    b = np.array([t == r[0] for t, r in zip(tuned, refs)])
+    a = np.array([b == r[0] for b, r in zip(base, refs, strict=False)])
+    b = np.array([t == r[0] for t, r in zip(tuned, refs, strict=False)])
     table = [[np.sum(a & b), np.sum(a & ~b)], [np.sum(~a & b), np.sum(~a & ~b)]]
     assert c.test == "mcnemar_exact"
     assert c.p_value == pytest.approx(mcnemar(table, exact=True).pvalue)

@@ -19,7 +19,7 @@ def _check_against_sklearn(preds, truth, **options):
     ref = classification_report(y_true, y_pred, output_dict=True, zero_division=0)
     labels = sorted(set(y_true) | set(y_pred))
     assert metric.labels == labels
-    acc = np.mean([a == b for a, b in zip(y_true, y_pred)])
+    acc = np.mean([a == b for a, b in zip(y_true, y_pred, strict=False)])
     assert point["accuracy"] == pytest.approx(acc, abs=1e-12)
     for avg in ("macro", "weighted"):
         for m in ("precision", "recall"):
@@ -40,7 +40,9 @@ def test_golden_labels_equal_sklearn(golden_labels):
     _check_against_sklearn(preds, truth, lowercase=True)
 
 
-@given(st.lists(st.tuples(st.sampled_from("abcd"), st.sampled_from("abcde")), min_size=1, max_size=80))
+@given(
+    st.lists(st.tuples(st.sampled_from("abcd"), st.sampled_from("abcde")), min_size=1, max_size=80)
+)
 @settings(max_examples=150, deadline=None)
 def test_random_labels_equal_sklearn(pairs):
     _check_against_sklearn([p for _, p in pairs], [t for t, _ in pairs])
@@ -60,3 +62,19 @@ def test_score_reports_ci_and_details(golden_labels):
     assert acc.name == "accuracy"
     assert acc.ci_low < acc.value < acc.ci_high
     assert "confusion_matrix" in acc.details
+
+
+def test_macro_average_ignores_labels_absent_from_the_sample():
+    # Labels fitted over both systems: the base alone never sees 'd'; its macro F1 must equal
+    # scikit-learn's on its own data, not count 'd' as a class with F1 = 0.
+    from sklearn.metrics import f1_score
+
+    metric = create_metric("classification")
+    refs = [["a"], ["b"], ["a"], ["c"]]
+    base, tuned = ["a", "a", "a", "a"], ["a", "b", "a", "d"]
+    metric.fit([base, tuned], refs)
+    stats = metric.statistics(base, refs)
+    macro = metric.aggregate(stats.sum(0, keepdims=True))["macro_f1"][0]
+    assert macro == pytest.approx(
+        f1_score([r[0] for r in refs], base, average="macro", zero_division=0)
+    )

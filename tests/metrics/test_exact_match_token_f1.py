@@ -59,7 +59,7 @@ def test_token_f1_golden(golden_pairs):
     preds = [r["prediction"] for r in golden_pairs]
     refs = [r["references"] for r in golden_pairs]
     got = _values(metric, preds, refs)
-    expected = [max(_squad_f1(p, r) for r in rs) for p, rs in zip(preds, refs)]
+    expected = [max(_squad_f1(p, r) for r in rs) for p, rs in zip(preds, refs, strict=False)]
     assert got == pytest.approx(expected, abs=1e-12)
 
 

@@ -40,7 +40,7 @@ def test_percentile_interval_matches_numpy_and_ignores_nan():
 
 
 def test_bootstrap_ci_of_a_mean_covers_the_truth_at_the_nominal_rate():
-    from tuneval.evaluation.score import BootstrapConfig, bootstrap_scores
+    from tuneval.evaluation.single import BootstrapConfig, bootstrap_scores
     from tuneval.metrics.exact_match import ExactMatch
 
     rng = np.random.default_rng(42)

@@ -80,8 +80,11 @@ def test_approximate_randomization_matches_exact_permutation_test_on_small_data(
     exact = extreme / 256
     ones = np.ones(8)
     p = approximate_randomization(
-        np.column_stack([base, ones]), np.column_stack([tuned, ones]),
-        _mean_aggregate, trials=40_000, seed=5,
+        np.column_stack([base, ones]),
+        np.column_stack([tuned, ones]),
+        _mean_aggregate,
+        trials=40_000,
+        seed=5,
     )["mean"]
     assert p == pytest.approx(exact, abs=0.01)
 

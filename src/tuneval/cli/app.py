@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-import click
 import typer
 from rich.console import Console
 
@@ -23,21 +22,18 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the CLI; map errors once: `TunevalError` exits 1, usage errors exit 2."""
+    """Run the CLI; map errors once: `TunevalError` exits 1, usage errors exit 2.
+
+    typer itself reports malformed command lines (unknown options, missing arguments) with
+    exit code 2; errors raised by the library surface here.
+    """
     from tuneval.cli import commands  # noqa: F401  (registers the commands on `app`)
 
     try:
-        result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err_console.print("Aborted.")
-        sys.exit(1)
+        app(args=list(argv) if argv is not None else None, prog_name="tuneval")
     except UsageError as exc:
         err_console.print(f"Error: {exc}", markup=False)
         sys.exit(2)
     except TunevalError as exc:
         err_console.print(f"Error: {exc}", markup=False)
         sys.exit(1)
-    sys.exit(result if isinstance(result, int) else 0)

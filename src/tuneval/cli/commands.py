@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Annotated
 
 import typer
@@ -23,7 +24,9 @@ from tuneval.cli.options import (
 )
 from tuneval.errors import UsageError
 
-console = Console(highlight=False)
+# Piped output (CI logs, files) gets a fixed width wide enough for the comparison table
+# instead of rich's 80-column default; a terminal uses its own width.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 @app.command("score")

@@ -39,13 +39,20 @@ def score_table(report: ScoreReport) -> Table:
 def print_signatures(console: Console, signatures: list[str]) -> None:
     """Print each distinct signature once, in order."""
     for sig in dict.fromkeys(signatures):
-        console.print(f"[dim]signature: {sig}[/dim]", highlight=False)
+        console.print(f"[dim]signature: {sig}[/dim]", highlight=False, soft_wrap=True)
 
 
 def _verdict(diff: float, p_adjusted: float, alpha: float) -> str:
     if p_adjusted >= alpha:
-        return "no significant difference"
+        return "no sig. diff."
     return "[green]better[/green]" if diff > 0 else "[red]worse[/red]"
+
+
+_TEST_NAMES = {
+    "mcnemar_exact": "McNemar",
+    "approximate_randomization": "AR",
+    "paired_bootstrap": "bootstrap",
+}
 
 
 def comparison_table(report: ComparisonReport) -> Table:
@@ -53,33 +60,23 @@ def comparison_table(report: ComparisonReport) -> Table:
     table = Table(
         title=f"{report.finetuned_model} vs {report.base_model} ({report.n} paired items)",
         title_justify="left",
+        caption=f"p (Holm): Holm-adjusted over all {len(report.comparisons)} scores; "
+        f"alpha {report.alpha:g}",
+        caption_justify="left",
     )
-    columns = [
-        "score",
-        report.base_model,
-        report.finetuned_model,
-        "difference",
-        "CI of diff",
-        "test",
-        "p",
-        "p (Holm)",
-        "verdict",
-    ]
-    for column in columns:
+    table.add_column("score", no_wrap=True)
+    for column in (report.base_model, report.finetuned_model, "diff [CI]"):
         table.add_column(column)
+    for column in ("test", "p (Holm)", "verdict"):
+        table.add_column(column, no_wrap=True)
     for c in report.comparisons:
+        diff = f"{c.difference:+.4f}" if abs(c.difference) <= 1 else f"{c.difference:+.2f}"
         table.add_row(
-            f"{c.metric}/{c.name}" if c.metric != c.name else c.name,
+            c.name,
             fmt(c.base.value),
             fmt(c.finetuned.value),
-            f"{c.difference:+.4f}" if abs(c.difference) <= 1 else f"{c.difference:+.2f}",
-            f"[{fmt(c.ci_low)}, {fmt(c.ci_high)}]",
-            {
-                "mcnemar_exact": "McNemar",
-                "approximate_randomization": "AR",
-                "paired_bootstrap": "bootstrap",
-            }[c.test],
-            fmt_p(c.p_value),
+            f"{diff} [{fmt(c.ci_low)}, {fmt(c.ci_high)}]",
+            _TEST_NAMES[c.test],
             fmt_p(c.p_adjusted),
             _verdict(c.difference, c.p_adjusted, report.alpha),
         )
@@ -96,4 +93,5 @@ def print_flipped(console: Console, report: ComparisonReport, limit: int) -> Non
                 f"(e.g. {', '.join(f.fixed[:limit]) or '-'}); "
                 f"broken {len(f.broken)} (e.g. {', '.join(f.broken[:limit]) or '-'})",
                 highlight=False,
+                soft_wrap=True,
             )

@@ -1,6 +1,6 @@
 """Scoring one system and comparing two, with bootstrap CIs and paired tests."""
 
-from tuneval.evaluation.compare import ComparisonReport, compare
-from tuneval.evaluation.score import BootstrapConfig, ScoreReport, score
+from tuneval.evaluation.paired import ComparisonReport, compare
+from tuneval.evaluation.single import BootstrapConfig, ScoreReport, score
 
 __all__ = ["BootstrapConfig", "ComparisonReport", "ScoreReport", "compare", "score"]

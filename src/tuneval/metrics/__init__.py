@@ -4,7 +4,7 @@ Importing this package registers the built-in metrics; their heavy dependencies 
 sacreBLEU, NLTK) are imported only when a metric computes.
 """
 
-from tuneval.metrics import classification, exact_match, token_f1
+from tuneval.metrics import classification, exact_match, rouge, token_f1
 from tuneval.metrics.base import METRICS, MeanMetric, Metric, create_metric, register_metric
 
 __all__ = [
@@ -15,5 +15,6 @@ __all__ = [
     "create_metric",
     "exact_match",
     "register_metric",
+    "rouge",
     "token_f1",
 ]

@@ -51,8 +51,8 @@ class Classification(Metric):
     Args:
         lowercase: Compare labels case-insensitively.
         strip: Strip whitespace around labels.
-        labels: The label set, separated by "|" (e.g. ``yes|no``); default: every label seen in references or
-            predictions. A prediction outside a given label set is an error.
+        labels: The label set, separated by "|" (e.g. ``yes|no``); default: every label
+            seen in references or predictions. A prediction outside a given label set is an error.
     """
 
     name = "classification"
@@ -120,8 +120,13 @@ class Classification(Metric):
         n = confusion.sum(axis=(1, 2))
         weights = _ratio(pc["support"], n[:, None])
         out = {"accuracy": _ratio(np.trace(confusion, axis1=1, axis2=2), n)}
+        # Like scikit-learn, macro averages run over the labels present (as truth or as a
+        # prediction) in this sample: a label absent from a bootstrap resample, or seen only in
+        # the other system's outputs, must not count as a class with F1 = 0.
+        present = (pc["support"] + confusion.sum(axis=1)) > 0
+        n_present = present.sum(axis=1)
         for measure in ("precision", "recall", "f1"):
-            out[f"macro_{measure}"] = pc[measure].mean(axis=1) if k else np.zeros(len(n))
+            out[f"macro_{measure}"] = _ratio((pc[measure] * present).sum(axis=1), n_present)
             out[f"weighted_{measure}"] = (pc[measure] * weights).sum(axis=1)
         return out
 

@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import Field
 
 from tuneval.errors import UsageError
-from tuneval.evaluation.score import BootstrapConfig, resolve_metrics, summarize
+from tuneval.evaluation.single import BootstrapConfig, resolve_metrics, summarize
 from tuneval.metrics.base import FloatArray, Metric
 from tuneval.records import Comparison, FlippedItems, MetricResult, Record
 from tuneval.stats.resample import percentile_interval, resample_counts

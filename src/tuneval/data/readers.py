@@ -1,0 +1,426 @@
+"""Format readers: turn a file (or a Hugging Face dataset) into plain records with locations.
+
+Every reader yields `SourceRecord`s that remember where they came from, so that any later
+validation error can name the file and line. Readers never skip or repair data silently: the
+only things dropped are whitespace-only lines (JSONL) and empty lines (CSV/TSV).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from tuneval.errors import DataError, require
+
+_BOM = b"\xef\xbb\xbf"
+# Packaged `datasets` builders for local data files named in an ``hf:`` source.
+_HF_BUILDERS = dict.fromkeys((".jsonl", ".ndjson", ".json"), "json") | {
+    ".csv": "csv",
+    ".parquet": "parquet",
+}
+HF_PREFIX = "hf:"
+"""Prefix of a Hugging Face dataset source: ``hf:DATASET[#CONFIG][@SPLIT]``."""
+_JSON_WHITESPACE = " \t\r\n"
+
+SUPPORTED_EXTENSIONS = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet")
+"""File extensions `read_records` understands; all but ``.parquet`` may also end in ``.gz``."""
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One record of a source, with where it came from.
+
+    Attributes:
+        data: The record's fields, as parsed (CSV/TSV values are always strings).
+        path: The source as the caller named it (a file path or an ``hf:`` spec).
+        line: 1-based location of the record. For JSONL it is the line number; for CSV/TSV the
+            physical line on which the row starts, counting the header as line 1; for JSON
+            arrays, Parquet rows and Hugging Face datasets it is the record's 1-based index.
+        unit: What `line` counts, ``"line"`` or ``"record"``, for messages.
+    """
+
+    data: dict[str, Any]
+    path: str
+    line: int
+    unit: Literal["line", "record"] = "line"
+
+    @property
+    def where(self) -> str:
+        """The location in words, e.g. ``line 3`` or ``record 3``."""
+        return f"{self.unit} {self.line}"
+
+
+def supported_formats() -> str:
+    """Describe the accepted sources, for error messages and help texts."""
+    gz = ", ".join(ext + ".gz" for ext in SUPPORTED_EXTENSIONS if ext != ".parquet")
+    return f"{', '.join(SUPPORTED_EXTENSIONS)}, {gz}, or {HF_PREFIX}DATASET[#CONFIG][@SPLIT]"
+
+
+def read_records(source: str | Path) -> Iterator[SourceRecord]:
+    """Read the records of a file or Hugging Face dataset, choosing the format by extension.
+
+    Accepted sources: ``.jsonl``/``.ndjson`` (one JSON object per line), ``.json`` (an array of
+    objects, or an object with exactly one list value such as ``{"data": [...]}``),
+    ``.csv``/``.tsv`` (a header row, then one row per record), ``.parquet`` (needs the
+    ``parquet`` extra), gzip-compressed ``.gz`` versions of all but Parquet, and
+    ``hf:DATASET[#CONFIG][@SPLIT]`` (needs the ``hf`` extra; see `parse_hf_source`).
+
+    Args:
+        source: A file path or an ``hf:`` spec.
+
+    Yields:
+        The records in file order.
+
+    Raises:
+        DataError: While iterating, if the source does not exist, has an unsupported extension,
+            holds no records, or holds a malformed record; the message names the file and line.
+    """
+    name = str(source)
+    if isinstance(source, str) and source.startswith(HF_PREFIX):
+        yield from _non_empty(_read_hf(source), name)
+        return
+    path = Path(source)
+    if path.is_dir():
+        raise DataError(
+            f"is a directory, not a file; to read a Hugging Face dataset saved there, "
+            f"pass '{HF_PREFIX}{name}'",
+            path=name,
+        )
+    suffixes = [s.lower() for s in path.suffixes]
+    compressed = bool(suffixes) and suffixes[-1] == ".gz"
+    ext = (suffixes[-2] if len(suffixes) > 1 else "") if compressed else path.suffix.lower()
+    reader = None if compressed and ext == ".parquet" else _READERS.get(ext)
+    if reader is None:
+        shown = "".join(suffixes[-2:]) if compressed else path.suffix or "no extension"
+        raise DataError(
+            f"unsupported file type ({shown}); supported: {supported_formats()}. "
+            "Rename the file to match its content",
+            path=name,
+        )
+    if not path.is_file():
+        raise DataError("file not found; check the path and the working directory", path=name)
+    yield from _non_empty(reader(path, name, compressed), name)
+
+
+def _non_empty(records: Iterator[SourceRecord], name: str) -> Iterator[SourceRecord]:
+    """Pass records through, raising if there were none (an empty file is always a mistake)."""
+    count = 0
+    for record in records:
+        count += 1
+        yield record
+    if count == 0:
+        raise DataError(
+            "no records found: the source is empty or holds only blank lines; check that it "
+            "is the right file",
+            path=name,
+        )
+
+
+def _open_binary(path: Path, name: str, compressed: bool) -> io.BufferedIOBase:
+    try:
+        return gzip.open(path, "rb") if compressed else path.open("rb")
+    except OSError as exc:
+        raise DataError(f"cannot open the file: {exc.strerror or exc}", path=name) from exc
+
+
+def _decode(raw: bytes, name: str, line: int, offset: int) -> str:
+    """Decode one line strictly, so that a wrong encoding is reported, never papered over."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _utf8_error(raw, exc.start, name, line, offset) from exc
+
+
+def _utf8_error(raw: bytes, bad: int, name: str, line: int, offset: int) -> DataError:
+    """Describe the invalid byte at index `bad` of `raw`, whose first byte is at `offset`."""
+    column = len(raw[raw.rfind(b"\n", 0, bad) + 1 : bad].decode("utf-8", errors="replace")) + 1
+    return DataError(
+        f"invalid UTF-8 byte 0x{raw[bad]:02x} at byte offset {offset + bad} (column {column}); "
+        f"re-save the file as UTF-8, e.g. with 'iconv -f latin1 -t utf-8 {name}'",
+        path=name,
+        line=line,
+    )
+
+
+def _lines(path: Path, name: str, compressed: bool) -> Iterator[tuple[int, str]]:
+    """Yield (1-based line number, decoded line with its ending); byte offsets are exact."""
+    offset = 0
+    line = 0
+    with _open_binary(path, name, compressed) as handle:
+        try:
+            for line, raw in enumerate(handle, start=1):
+                # A UTF-8 byte-order mark is legal at the start; editors on Windows write one.
+                skip = len(_BOM) if line == 1 and raw.startswith(_BOM) else 0
+                yield line, _decode(raw[skip:], name, line, offset + skip)
+                offset += len(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            hint = "; is it really gzip-compressed?" if compressed else ""
+            raise DataError(f"cannot read the file: {exc}{hint}", path=name, line=line + 1) from exc
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of two equal keys; that would silently drop data.
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKeyError(key)
+        result[key] = value
+    return result
+
+
+def json_type(value: Any) -> str:
+    """Name a parsed value's type the way JSON does (``object``, ``array``, ``null``...)."""
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+_JSON_TYPES = {bool: "boolean", dict: "object", list: "array", tuple: "array", str: "string",
+               int: "integer", float: "number", type(None): "null"}  # fmt: skip
+
+
+def _parse_json(text: str, name: str, line: int | None) -> Any:
+    """Parse one JSONL line (`line` given) or a whole JSON document (`line` None)."""
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except json.JSONDecodeError as exc:
+        if line is not None:
+            hint = "each line must hold one complete JSON object (a record split over lines?)"
+        elif exc.msg == "Extra data":
+            hint = "if the file holds one JSON object per line, rename it to .jsonl"
+        else:
+            hint = "fix the JSON syntax"
+        raise DataError(
+            f"malformed JSON: {exc.msg} (column {exc.colno}); {hint}",
+            path=name,
+            line=exc.lineno if line is None else line,
+        ) from exc
+    except _DuplicateKeyError as exc:
+        raise DataError(
+            f"duplicate key '{exc}' in one object; keep one of them",
+            path=name,
+            line=line,
+            field=str(exc),
+        ) from exc
+
+
+def _read_jsonl(path: Path, name: str, compressed: bool) -> Iterator[SourceRecord]:
+    for line, text in _lines(path, name, compressed):
+        if not text.strip(_JSON_WHITESPACE):
+            continue
+        # Without the line ending, an incomplete object is reported at its real last column.
+        data = _parse_json(text.rstrip("\r\n"), name, line)
+        if not isinstance(data, dict):
+            raise DataError(
+                f'expected a JSON object like {{"id": ...}}, found a JSON {json_type(data)}; '
+                "each line must hold one object",
+                path=name,
+                line=line,
+            )
+        yield SourceRecord(data, name, line)
+
+
+def _read_json(path: Path, name: str, compressed: bool) -> Iterator[SourceRecord]:
+    with _open_binary(path, name, compressed) as handle:
+        try:
+            raw = handle.read()
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataError(f"cannot read the file: {exc}", path=name) from exc
+    skip = len(_BOM) if raw.startswith(_BOM) else 0
+    try:
+        text = raw[skip:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, skip + exc.start) + 1
+        raise _utf8_error(raw[skip:], exc.start, name, line, skip) from exc
+    if not text.strip(_JSON_WHITESPACE):
+        return  # an empty file; read_records reports that it has no records
+    data = _parse_json(text, name, None)
+    for index, item in enumerate(_json_items(data, name), start=1):
+        if not isinstance(item, dict):
+            raise DataError(
+                f"expected a JSON object, found a JSON {json_type(item)}; the array must hold "
+                "only objects",
+                path=name,
+                line=index,
+            )
+        yield SourceRecord(item, name, index, "record")
+
+
+def _json_items(data: Any, name: str) -> list[Any]:
+    """The list of records in a JSON document: the array itself, or the object's one list."""
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict):
+        lists = [key for key, value in data.items() if isinstance(value, list)]
+        if len(lists) == 1:
+            items: list[Any] = data[lists[0]]
+            return items
+        found = f"several list fields ({', '.join(lists)})" if lists else "no list field"
+        raise DataError(
+            f"the top-level object has {found}; expected an array of records or an object with "
+            'exactly one list of records, such as {"data": [...]}',
+            path=name,
+        )
+    raise DataError(
+        f"expected an array of objects, found a JSON {json_type(data)}", path=name, line=1
+    )
+
+
+def _read_delimited(
+    path: Path, name: str, compressed: bool, delimiter: str
+) -> Iterator[SourceRecord]:
+    lines = _lines(path, name, compressed)
+    reader = csv.reader((text for _, text in lines), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    start = 1
+    try:
+        for row in reader:
+            line, start = start, reader.line_num + 1
+            if not row:
+                continue
+            if header is None:
+                header = _check_header(row, name, line)
+            elif len(row) != len(header):
+                raise DataError(
+                    f"row has {len(row)} columns but the header has {len(header)}; quote "
+                    f"values that contain '{delimiter}' or line breaks",
+                    path=name,
+                    line=line,
+                )
+            else:
+                yield SourceRecord(dict(zip(header, row, strict=True)), name, line)
+    except csv.Error as exc:
+        raise DataError(f"malformed row: {exc}", path=name, line=reader.line_num) from exc
+
+
+def _check_header(row: list[str], name: str, line: int) -> list[str]:
+    # Two columns of the same name would silently lose one column's values.
+    repeated = next((column for i, column in enumerate(row) if column in row[:i]), None)
+    if repeated is not None:
+        raise DataError(
+            f"the header names column '{repeated}' twice; rename one of them",
+            path=name,
+            line=line,
+            field=repeated,
+        )
+    return row
+
+
+def _read_parquet(path: Path, name: str, compressed: bool) -> Iterator[SourceRecord]:
+    pq: Any = require(
+        "pyarrow.parquet", package="pyarrow", extra="parquet", purpose="Reading Parquet files"
+    )
+    try:
+        table = pq.ParquetFile(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise DataError(f"not a readable Parquet file: {exc}", path=name) from exc
+    index = 0
+    for batch in table.iter_batches():
+        for row in batch.to_pylist():
+            index += 1
+            yield SourceRecord(row, name, index, "record")
+
+
+_Reader = Callable[[Path, str, bool], Iterator[SourceRecord]]
+_READERS: dict[str, _Reader] = {
+    ".jsonl": _read_jsonl,
+    ".ndjson": _read_jsonl,
+    ".json": _read_json,
+    ".csv": lambda path, name, gz: _read_delimited(path, name, gz, ","),
+    ".tsv": lambda path, name, gz: _read_delimited(path, name, gz, "\t"),
+    ".parquet": _read_parquet,
+}
+
+
+def parse_hf_source(source: str) -> tuple[str, str | None, str | None]:
+    """Split ``hf:DATASET[#CONFIG][@SPLIT]`` into its parts.
+
+    A ``#`` or ``@`` followed by a ``/`` belongs to the dataset path, not to a config or split.
+
+    Args:
+        source: The source, starting with ``hf:``.
+
+    Returns:
+        ``(dataset, config, split)``; config and split are None when not given.
+    """
+    spec, config, split = source[len(HF_PREFIX) :], None, None
+    head, sep, tail = spec.rpartition("@")
+    if sep and tail and "/" not in tail:
+        spec, split = head, tail
+    head, sep, tail = spec.rpartition("#")
+    if sep and tail and "/" not in tail:
+        spec, config = head, tail
+    if not spec:
+        raise DataError(
+            "no dataset named; write hf:DATASET[#CONFIG][@SPLIT], e.g. hf:squad@validation",
+            path=source,
+        )
+    return spec, config, split
+
+
+def _read_hf(source: str) -> Iterator[SourceRecord]:
+    """Read a Hugging Face dataset: a hub id, a local dataset directory or a local data file.
+
+    Without ``@SPLIT`` the split is ``test``, else ``validation``, else the only split; the
+    chosen split is appended to the record paths so that every error message names it.
+    """
+    datasets: Any = require(
+        "datasets", package="datasets", extra="hf", purpose="Reading Hugging Face datasets"
+    )
+    dataset, config, split = parse_hf_source(source)
+    args, kwargs = _hf_load_args(dataset, config)
+    failures = (OSError, ValueError, getattr(datasets.exceptions, "DatasetsError", OSError))
+    where = source
+    try:
+        if split is None:
+            split = _default_split(datasets.get_dataset_split_names(*args, **kwargs), source)
+            where = f"{source}@{split}"
+        rows = datasets.load_dataset(*args, split=split, **kwargs)
+    except failures as exc:
+        chosen = f" (split '{split}')" if split else ""
+        raise DataError(
+            f"cannot load Hugging Face dataset '{dataset}'{chosen}: {str(exc).rstrip('. ')}. "
+            "Check the dataset name, the config after '#' and the split after '@'; offline, "
+            "only local directories, local files and cached datasets can be read",
+            path=where,
+        ) from exc
+    for index, row in enumerate(rows, start=1):
+        yield SourceRecord(dict(row), where, index, "record")
+
+
+def _hf_load_args(dataset: str, config: str | None) -> tuple[list[Any], dict[str, Any]]:
+    """Arguments for ``load_dataset``: a local data file goes through its packaged builder."""
+    local = Path(dataset)
+    if not local.is_file():
+        return [dataset, config], {}
+    suffixes = [s.lower() for s in local.suffixes if s.lower() != ".gz"]
+    builder = _HF_BUILDERS.get(suffixes[-1] if suffixes else "")
+    if builder is None:
+        raise DataError(
+            f"cannot tell the format of data file '{dataset}'; use one of "
+            f"{', '.join(_HF_BUILDERS)}, or read the file directly without '{HF_PREFIX}'",
+            path=HF_PREFIX + dataset,
+        )
+    return [builder], {"data_files": str(local)}
+
+
+def _default_split(splits: list[str], source: str) -> str:
+    for preferred in ("test", "validation"):
+        if preferred in splits:
+            return preferred
+    if len(splits) == 1:
+        return splits[0]
+    raise DataError(
+        f"the dataset has splits {', '.join(splits)} but no 'test' or 'validation' split; "
+        f"choose one with @SPLIT, e.g. {source}@{splits[0]}",
+        path=source,
+    )
