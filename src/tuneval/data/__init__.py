@@ -9,12 +9,11 @@ file, the line and the field, and says how to fix it.
 from __future__ import annotations
 
 from tuneval.data.evalset import RecordList, load_examples, references_from
+from tuneval.data.hf import HF_PREFIX, parse_hf_source
 from tuneval.data.predictions import align, load_predictions
 from tuneval.data.readers import (
-    HF_PREFIX,
     SUPPORTED_EXTENSIONS,
     SourceRecord,
-    parse_hf_source,
     read_records,
     supported_formats,
 )
