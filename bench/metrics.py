@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bleu_chrf_speed import bench_bleu_chrf  # noqa: E402
-from rouge_speed import bench_rouge, make_pairs  # noqa: E402
+from bleu_chrf_speed import bench_bleu_chrf
+from rouge_speed import bench_rouge, make_pairs
 
 
 def bench_bootstrap(n_items: int = 10_000, resamples: int = 1_000) -> dict[str, float]:
@@ -54,13 +54,17 @@ def main() -> None:
     for row in bench_rouge(n_pairs):
         print(
             f"stemmer {'on ' if row['use_stemmer'] else 'off'}: rouge-score "
-            f"{row['rouge_score_pairs_per_s']:,.0f}/s, tuneval {row['tuneval_pairs_per_s']:,.0f}/s, "
+            f"{row['rouge_score_pairs_per_s']:,.0f}/s, "
+            f"tuneval {row['tuneval_pairs_per_s']:,.0f}/s, "
             f"speedup {row['speedup']:.1f}x, max|diff| {row['max_abs_diff']:.1e}"
         )
     print(f"== BLEU and chrF vs sacreBLEU ({n_pairs} pairs)")
     for row in bench_bleu_chrf(n_pairs):
-        print("  " + ", ".join(f"{k}={v:,.4g}" if isinstance(v, float) else f"{k}={v}"
-                               for k, v in row.items()))
+        print(
+            f"{row['metric']}: sacreBLEU {row['sacrebleu_s']:.2f} s, tuneval "
+            f"{row['tuneval_s']:.2f} s, speedup {row['speedup']:.2f}x, "
+            f"score {row['score']:.4f}, |diff| {row['abs_diff']:.1e}"
+        )
     b = bench_bootstrap()
     print(
         f"== bootstrap: {b['resamples']} resamples of corpus BLEU over {b['n_items']} items: "

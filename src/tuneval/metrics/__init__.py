@@ -4,13 +4,16 @@ Importing this package registers the built-in metrics; their heavy dependencies 
 sacreBLEU, NLTK) are imported only when a metric computes.
 """
 
-from tuneval.metrics import classification, exact_match, rouge, token_f1
+from tuneval.metrics import bleu, bleu_nltk, chrf, classification, exact_match, rouge, token_f1
 from tuneval.metrics.base import METRICS, MeanMetric, Metric, create_metric, register_metric
 
 __all__ = [
     "METRICS",
     "MeanMetric",
     "Metric",
+    "bleu",
+    "bleu_nltk",
+    "chrf",
     "classification",
     "create_metric",
     "exact_match",
