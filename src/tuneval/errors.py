@@ -82,3 +82,20 @@ def require(module: str, *, package: str, extra: str, purpose: str) -> object:
         return importlib.import_module(module)
     except ImportError as exc:  # pragma: no cover - exercised via tests that hide modules
         raise MissingDependencyError(package, extra, purpose) from exc
+
+
+class BackendError(TunevalError):
+    """A model backend cannot be created or cannot do what was asked (e.g. no log-probs)."""
+
+
+class CallError(TunevalError):
+    """One model call failed for good (after retries); recorded on its example, not fatal.
+
+    Attributes:
+        kind: A short machine-readable reason: ``http_429``, ``http_500``, ``timeout``,
+            ``connection``, ``bad_response``, ``error``.
+    """
+
+    def __init__(self, message: str, kind: str = "error") -> None:
+        super().__init__(message)
+        self.kind = kind

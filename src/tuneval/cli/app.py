@@ -21,13 +21,30 @@ app = typer.Typer(
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def _load_commands() -> None:
+    """Import the command modules: ``commands`` and every ``cmd_*`` module of this package.
+
+    Each module registers its commands (or a sub-app) on `app` when imported; discovery by
+    name keeps features from editing one shared list.
+    """
+    import importlib
+    import pkgutil
+
+    import tuneval.cli as package
+
+    importlib.import_module("tuneval.cli.commands")
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name.startswith("cmd_"):
+            importlib.import_module(f"tuneval.cli.{info.name}")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI; map errors once: `TunevalError` exits 1, usage errors exit 2.
 
     typer itself reports malformed command lines (unknown options, missing arguments) with
     exit code 2; errors raised by the library surface here.
     """
-    from tuneval.cli import commands  # noqa: F401  (registers the commands on `app`)
+    _load_commands()
 
     try:
         app(args=list(argv) if argv is not None else None, prog_name="tuneval")

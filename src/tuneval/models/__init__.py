@@ -1,0 +1,27 @@
+"""Model backends behind one protocol (`ModelBackend`), chosen by spec string."""
+
+from tuneval.models import mock
+from tuneval.models.base import (
+    BACKENDS,
+    Completion,
+    Decoding,
+    Message,
+    ModelBackend,
+    Request,
+    Usage,
+    create_backend,
+    register_backend,
+)
+
+__all__ = [
+    "BACKENDS",
+    "Completion",
+    "Decoding",
+    "Message",
+    "ModelBackend",
+    "Request",
+    "Usage",
+    "create_backend",
+    "mock",
+    "register_backend",
+]

@@ -1,0 +1,185 @@
+"""The model protocol: typed requests and completions, and the `ModelBackend` interface.
+
+Every backend (llama.cpp, Hugging Face, OpenAI-compatible, Anthropic, file replay, mock)
+implements `ModelBackend`; generation, the judge and the benchmarks only ever see this
+interface. Backends are chosen by a spec string ``PREFIX:REST`` (``llamacpp:default``,
+``openai-compatible:http://127.0.0.1:8080/v1#model``) through the `BACKENDS` registry.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+from pydantic import Field
+
+from tuneval.errors import BackendError
+from tuneval.records import Record
+from tuneval.registry import Registry
+
+Role = Literal["system", "user", "assistant"]
+
+
+class Message(Record):
+    """One turn of a chat conversation."""
+
+    role: Role
+    """Who speaks: system, user or assistant."""
+    content: str
+    """The text of the turn."""
+
+
+class Decoding(Record):
+    """Decoding parameters; part of every request and recorded with every generation."""
+
+    temperature: float = 0.0
+    """Sampling temperature; 0 means greedy."""
+    top_p: float = 1.0
+    """Nucleus sampling mass."""
+    max_tokens: int = 256
+    """Upper bound on generated tokens."""
+    stop: tuple[str, ...] = ()
+    """Strings that end the generation (not included in the output)."""
+    seed: int | None = 0
+    """Sampling seed where the backend accepts one."""
+    system_prompt: str | None = None
+    """A system message put before the conversation when it has none."""
+
+
+class Request(Record):
+    """One call to a model: a conversation and how to decode."""
+
+    messages: tuple[Message, ...]
+    """The conversation so far; the model answers its last user turn."""
+    decoding: Decoding = Field(default_factory=Decoding)
+    """Decoding parameters."""
+    json_schema: dict[str, Any] | None = None
+    """A JSON schema the reply must follow, for backends with structured output."""
+
+    def full_messages(self) -> list[Message]:
+        """The messages with `Decoding.system_prompt` prepended when no system turn exists."""
+        msgs = list(self.messages)
+        system = self.decoding.system_prompt
+        if system is not None and not (msgs and msgs[0].role == "system"):
+            msgs.insert(0, Message(role="system", content=system))
+        return msgs
+
+    @classmethod
+    def from_prompt(cls, prompt: str, decoding: Decoding | None = None, **kw: Any) -> Request:
+        """A single-turn request with ``prompt`` as the user message."""
+        return cls(
+            messages=(Message(role="user", content=prompt),),
+            decoding=decoding or Decoding(),
+            **kw,
+        )
+
+
+class Usage(Record):
+    """Token counts of one call, as the backend reports them."""
+
+    prompt_tokens: int = 0
+    """Tokens of the input."""
+    completion_tokens: int = 0
+    """Tokens generated."""
+
+
+class Completion(Record):
+    """What a model returned for one request."""
+
+    text: str
+    """The generated text."""
+    finish_reason: str | None = None
+    """Why generation stopped (``stop``, ``length``...), when the backend says."""
+    usage: Usage = Field(default_factory=Usage)
+    """Token usage of the call."""
+    latency_s: float = 0.0
+    """Seconds the call took (0 for cached replies)."""
+    cached: bool = False
+    """True when served from the call cache instead of the model."""
+
+
+class ModelBackend(ABC):
+    """A model that answers chat requests.
+
+    Subclasses set `prefix` (the spec prefix they are registered under) and implement
+    `complete`. Calls are async so that many can be in flight against a server; local
+    backends may run the work in a thread.
+    """
+
+    prefix: str = ""
+    supports_logprobs: bool = False
+    """True when `loglikelihood` is implemented (llama.cpp, Hugging Face)."""
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+
+    @property
+    def name(self) -> str:
+        """Human-readable name of the model (the spec by default)."""
+        return self.spec
+
+    def identity(self) -> str:
+        """What makes this backend's answers what they are, for the call cache.
+
+        For a local file, a hash of the weights; for a server, base URL and model name. Never
+        contains secrets.
+        """
+        return self.spec
+
+    @abstractmethod
+    async def complete(self, request: Request) -> Completion:
+        """Answer one request.
+
+        Raises:
+            CallError: When the call fails (retryable kinds are retried by the runner).
+        """
+
+    async def loglikelihood(
+        self, context: Sequence[Message], continuations: Sequence[str]
+    ) -> list[float]:
+        """Sum of log-probabilities of each continuation after the rendered ``context``.
+
+        Raises:
+            BackendError: When the backend cannot give log-probabilities.
+        """
+        raise BackendError(
+            f"backend '{self.prefix}' cannot give log-probabilities; use a llamacpp: or hf: "
+            "model, or a generation-based mode"
+        )
+
+    async def aclose(self) -> None:  # noqa: B027  (optional hook; most backends hold nothing)
+        """Release clients, threads and memory."""
+
+
+BACKENDS: Registry[type[ModelBackend]] = Registry("backend", BackendError)
+
+
+def register_backend(cls: type[ModelBackend]) -> type[ModelBackend]:
+    """Class decorator: register a backend under its `prefix`."""
+    return BACKENDS.register(cls.prefix)(cls)
+
+
+def create_backend(spec: str, **options: Any) -> ModelBackend:
+    """Build a backend from a spec string ``PREFIX:REST``.
+
+    Args:
+        spec: e.g. ``llamacpp:default``, ``hf:PATH+ADAPTER``, ``openai:gpt-4o-mini``,
+            ``mock:echo``.
+        **options: Backend-specific keyword options (e.g. ``adapter`` for ``hf``).
+
+    Raises:
+        BackendError: For a spec without a prefix or with an unknown prefix.
+    """
+    import tuneval.models  # noqa: F401  (registers the built-in backends)
+
+    prefix, sep, _rest = spec.partition(":")
+    if not sep:
+        raise BackendError(
+            f"model spec '{spec}' has no backend prefix; expected PREFIX:..., one of "
+            + ", ".join(BACKENDS.names())
+        )
+    return BACKENDS.get(prefix)(spec, **options)
+
+
+Responder = Callable[[Request], str]
