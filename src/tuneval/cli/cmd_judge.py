@@ -1,0 +1,316 @@
+"""``tuneval judge``: LLM-as-judge scoring and pairwise comparison of a run's generations."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+from rich.console import Console
+
+from tuneval.cli.app import app
+from tuneval.cli.options import ConfidenceOpt, JsonOpt, ResamplesOpt, SeedOpt
+from tuneval.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from tuneval.judge import AgreementSummary, Interval, PairwiseReport, ScoreReport
+    from tuneval.models.base import ModelBackend
+
+judge_app = typer.Typer(
+    help="LLM-as-judge: score outputs, or compare two models in both orders.",
+    no_args_is_help=True,
+)
+app.add_typer(judge_app, name="judge")
+
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+err_console = Console(stderr=True, highlight=False)
+
+RunOpt = Annotated[str, typer.Option("--run", help="Run directory, e.g. runs/NAME.")]
+JudgeOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--judge",
+        "-j",
+        help="Judge model spec (any backend, e.g. llamacpp:default or "
+        "openai-compatible:URL#MODEL); repeat for a judge panel.",
+    ),
+]
+CriteriaOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--criteria",
+        help="What the judge weighs (default: accuracy, helpfulness/relevance, format, clarity).",
+    ),
+]
+ReferenceOpt = Annotated[
+    bool, typer.Option("--reference", help="Show the reference answer to the judge.")
+]
+TemplateOpt = Annotated[
+    str | None,
+    typer.Option("--template", help="User prompt template file replacing the default."),
+]
+AttemptsOpt = Annotated[
+    int, typer.Option("--max-attempts", min=1, help="Calls per item before it is unscored.")
+]
+ConcurrencyOpt = Annotated[
+    int, typer.Option("--concurrency", min=1, help="Judge calls in flight at once.")
+]
+MaxTokensOpt = Annotated[int, typer.Option("--max-tokens", min=1, help="Judge reply budget.")]
+
+
+def _parse_scale(text: str) -> tuple[int, int]:
+    low, sep, high = text.partition("-")
+    try:
+        scale = (int(low), int(high))
+    except ValueError:
+        raise UsageError(f"--scale must look like 1-10, got {text!r}") from None
+    if not sep or scale[0] >= scale[1]:
+        raise UsageError(f"--scale must look like LOW-HIGH with LOW < HIGH, got {text!r}")
+    return scale
+
+
+def _backends(specs: list[str]) -> list[ModelBackend]:
+    from tuneval.models import create_backend
+
+    if not specs:
+        raise UsageError("give at least one --judge SPEC")
+    return [create_backend(spec) for spec in specs]
+
+
+def _close(backends: list[ModelBackend]) -> None:
+    async def close_all() -> None:
+        for backend in backends:
+            await backend.aclose()
+
+    asyncio.run(close_all())
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[], None]]:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}: {task.completed} calls"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=None)
+        yield lambda: progress.advance(task)
+
+
+def _ci(value: Interval | None, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    return f"{value.value:.{digits}f} [{value.ci_low:.{digits}f}, {value.ci_high:.{digits}f}]"
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _agreement_table(rows: list[AgreementSummary]) -> Table:
+    from rich.table import Table
+
+    table = Table(title="Agreement", title_justify="left")
+    for column in ("rater 1", "rater 2", "n", "agreement", "Cohen's kappa", "Spearman"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            r.rater_1, r.rater_2, str(r.n), _num(r.agreement), _num(r.kappa), _num(r.spearman)
+        )
+    return table
+
+
+def _render_scores(report: ScoreReport) -> None:
+    from rich.table import Table
+
+    table = Table(title="Judge scores", title_justify="left")
+    for column in ("judge", "model", "n", "scored", "unscored", "mean [95% CI]", "rho(score,len)"):
+        table.add_column(column)
+    for s in report.judges:
+        table.add_row(
+            s.judge,
+            s.model,
+            str(s.n),
+            str(s.scored),
+            str(s.unscored),
+            _ci(s.mean, 2),
+            _num(s.length_spearman),
+        )
+    console.print(table)
+    if report.panel_mean is not None:
+        console.print(f"panel mean score: {_ci(report.panel_mean, 2)}")
+    for s in report.judges:
+        for reason, count in s.unscored_reasons.items():
+            console.print(f"[yellow]{s.judge}: {count} unscored: {reason}[/yellow]")
+    if report.agreement:
+        console.print(_agreement_table(report.agreement))
+
+
+def _render_pairs(report: PairwiseReport) -> None:
+    from rich.table import Table
+
+    rows = [*report.judges, *([report.panel] if report.panel else [])]
+    first = rows[0] if rows else None
+    title = f"{first.model_b} vs {first.model_a}" if first else "Pairwise"
+    table = Table(
+        title=f"{title} (win rate of {first.model_b if first else 'b'})",
+        title_justify="left",
+        caption="win rate = (wins + 0.5 ties) / n; LC = length-controlled (AlpacaEval 2 GLM); "
+        "consistency = same verdict in both orders",
+        caption_justify="left",
+    )
+    for column in (
+        "judge", "n", "W/T/L", "win rate [CI]", "LC win rate [CI]", "consistency",
+        "first pos.", "longer pref.", "inconsistent", "unscored",
+    ):  # fmt: skip
+        table.add_column(column)
+    for s in rows:
+        table.add_row(
+            s.judge,
+            str(s.n),
+            f"{s.wins}/{s.ties}/{s.losses}",
+            _ci(s.win_rate),
+            _ci(s.lc_win_rate),
+            _num(s.position_consistency),
+            _num(s.first_position_rate),
+            _num(s.longer_preferred_rate),
+            str(s.inconsistent),
+            str(s.unscored),
+        )
+    console.print(table)
+    for s in report.judges:
+        if s.position_consistency is not None and s.position_consistency < 0.5:
+            console.print(
+                f"[yellow]warning: {s.judge} gives the same verdict in both orders for only "
+                f"{s.position_consistency:.0%} of items; its verdicts follow position, not "
+                "quality[/yellow]"
+            )
+    if report.agreement:
+        console.print(_agreement_table(report.agreement))
+
+
+@judge_app.command("score")
+def score_cmd(
+    run: RunOpt,
+    model_name: Annotated[str, typer.Option("--model-name", help="Model whose outputs to score.")],
+    judge: JudgeOpt,
+    criteria: CriteriaOpt = None,
+    reference: ReferenceOpt = False,
+    scale: Annotated[str, typer.Option("--scale", help="Score scale LOW-HIGH.")] = "1-10",
+    template: TemplateOpt = None,
+    max_attempts: AttemptsOpt = 3,
+    concurrency: ConcurrencyOpt = 8,
+    max_tokens: MaxTokensOpt = 512,
+    resamples: ResamplesOpt = 1000,
+    seed: SeedOpt = 12345,
+    confidence: ConfidenceOpt = 0.95,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score each output of one model with a judge (1-10 rubric, JSON verdicts), resumable."""
+    from tuneval.judge import Bootstrap, ScoreConfig, score_with_panel
+    from tuneval.judge.templates import DEFAULT_CRITERIA, load_template
+    from tuneval.models.runner import CallOptions
+    from tuneval.rundir import RunDir
+
+    config = ScoreConfig(
+        criteria=criteria or DEFAULT_CRITERIA,
+        reference=reference,
+        scale=_parse_scale(scale),
+        template=load_template(template, "single") if template else None,
+        max_attempts=max_attempts,
+        max_tokens=max_tokens,
+        calls=CallOptions(max_concurrency=concurrency),
+    )
+    backends = _backends(judge)
+    try:
+        with _progress(f"judging {model_name}") as tick:
+            report = score_with_panel(
+                RunDir(run),
+                model_name,
+                backends,
+                config,
+                Bootstrap(resamples=resamples, seed=seed, confidence=confidence),
+                on_call=tick,
+            )
+    finally:
+        _close(backends)
+    if as_json:
+        print(report.model_dump_json(indent=2))
+    else:
+        _render_scores(report)
+
+
+@judge_app.command("pairwise")
+def pairwise_cmd(
+    run: RunOpt,
+    judge: JudgeOpt,
+    a: Annotated[str, typer.Option("--a", help="The reference model (usually the base).")] = "base",
+    b: Annotated[str, typer.Option("--b", help="The challenger (win rate is its).")] = "finetuned",
+    criteria: CriteriaOpt = None,
+    reference: ReferenceOpt = False,
+    template: TemplateOpt = None,
+    swap: Annotated[
+        bool, typer.Option("--swap/--no-swap", help="Judge both orders (default) or only a-b.")
+    ] = True,
+    inconsistent: Annotated[
+        str,
+        typer.Option("--inconsistent", help="Count order-inconsistent items as 'tie' or 'drop'."),
+    ] = "tie",
+    human: Annotated[
+        str | None,
+        typer.Option("--human", help='Human votes JSONL ({"example_id", "preference": a|b|tie}).'),
+    ] = None,
+    max_attempts: AttemptsOpt = 3,
+    concurrency: ConcurrencyOpt = 8,
+    max_tokens: MaxTokensOpt = 512,
+    resamples: ResamplesOpt = 1000,
+    seed: SeedOpt = 12345,
+    confidence: ConfidenceOpt = 0.95,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare model b with model a, judged in both orders: win rate, LC win rate, biases."""
+    from tuneval.judge import Bootstrap, PairConfig, compare_with_panel
+    from tuneval.judge.templates import DEFAULT_CRITERIA, load_template
+    from tuneval.models.runner import CallOptions
+    from tuneval.rundir import RunDir
+
+    if inconsistent not in ("tie", "drop"):
+        raise UsageError(f"--inconsistent must be 'tie' or 'drop', got {inconsistent!r}")
+    policy: Literal["tie", "drop"] = "tie" if inconsistent == "tie" else "drop"
+    config = PairConfig(
+        criteria=criteria or DEFAULT_CRITERIA,
+        reference=reference,
+        template=load_template(template, "pairwise") if template else None,
+        swap=swap,
+        inconsistent=policy,
+        max_attempts=max_attempts,
+        max_tokens=max_tokens,
+        calls=CallOptions(max_concurrency=concurrency),
+    )
+    backends = _backends(judge)
+    try:
+        with _progress(f"judging {b} vs {a}") as tick:
+            report = compare_with_panel(
+                RunDir(run),
+                a,
+                b,
+                backends,
+                config,
+                Bootstrap(resamples=resamples, seed=seed, confidence=confidence),
+                human_votes=human,
+                on_call=tick,
+            )
+    finally:
+        _close(backends)
+    if as_json:
+        print(report.model_dump_json(indent=2))
+    else:
+        _render_pairs(report)

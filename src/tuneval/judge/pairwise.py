@@ -1,0 +1,196 @@
+"""Pairwise comparison: which of two models' outputs is better, judged in both orders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Literal
+
+from tuneval.errors import DataError
+from tuneval.judge.config import PairConfig
+from tuneval.judge.engine import Final, judge_all, render_prompt
+from tuneval.judge.parse import PairVerdict, pair_schema, parse_preference
+from tuneval.judge.records import PairJudgment
+from tuneval.judge.templates import (
+    PAIRWISE_SYSTEM,
+    PAIRWISE_TEMPLATE,
+    fingerprint,
+    reference_block,
+)
+from tuneval.models.base import Decoding, Message, ModelBackend, Request
+from tuneval.records import Example, Generation
+from tuneval.rundir import JsonlAppender, RunDir, read_jsonl
+
+PAIRWISE_FILE = "judge_pairwise"
+"""Record file of pairwise judgments in the run directory."""
+
+Order = Literal["ab", "ba"]
+
+
+def pair_key(judge: ModelBackend, config: PairConfig) -> str:
+    """Fingerprint of everything but the item that shapes a pairwise verdict."""
+    return fingerprint(
+        "pair",
+        judge.identity(),
+        PAIRWISE_SYSTEM,
+        config.template or PAIRWISE_TEMPLATE,
+        config.criteria,
+        config.reference,
+        config.max_tokens,
+        config.structured,
+    )
+
+
+def pair_request(example: Example, first: str, second: str, config: PairConfig) -> Request:
+    """The first-attempt request comparing ``first`` (position A) with ``second`` (B)."""
+    user = (config.template or PAIRWISE_TEMPLATE).format(
+        question=example.prompt or "",
+        answer_a=first,
+        answer_b=second,
+        criteria=config.criteria,
+        reference_block=reference_block(example.reference if config.reference else None),
+    )
+    return Request(
+        messages=(
+            Message(role="system", content=PAIRWISE_SYSTEM),
+            Message(role="user", content=user),
+        ),
+        decoding=Decoding(temperature=0.0, max_tokens=config.max_tokens),
+        json_schema=pair_schema() if config.structured else None,
+    )
+
+
+_Item = tuple[Example, Generation, Generation]
+
+
+def _items(run: RunDir, model_a: str, model_b: str, config: PairConfig) -> list[_Item]:
+    examples = {e.id: e for e in run.examples()}
+    gens: dict[str, dict[str, Generation]] = {model_a: {}, model_b: {}}
+    for g in run.generations():
+        if g.model in gens:
+            gens[g.model][g.example_id] = g
+    for model in (model_a, model_b):
+        if not gens[model]:
+            known = ", ".join(run.model_names()) or "none"
+            raise DataError(
+                f"run {run.path} has no generations of model '{model}' (models: {known})",
+                path=run.generations_path,
+            )
+    items = []
+    for example_id, ga in gens[model_a].items():
+        gb = gens[model_b].get(example_id)
+        example = examples.get(example_id)
+        if gb is None or example is None:
+            continue  # only items both models answered can be compared
+        if config.reference and example.reference is None:
+            raise DataError(
+                f"example '{example_id}' has no reference; drop --reference or add references",
+                path=run.examples_path,
+                field="references",
+            )
+        items.append((example, ga, gb))
+    return items
+
+
+def latest_pairs(
+    records: list[PairJudgment], model_a: str, model_b: str, key: str
+) -> dict[tuple[str, Order], PairJudgment]:
+    """The last judgment of each (example, order) for one model pair and config key."""
+    return {
+        (r.example_id, r.order): r
+        for r in records
+        if r.model_a == model_a and r.model_b == model_b and r.config_key == key
+    }
+
+
+def judge_pairs(
+    run: RunDir,
+    model_a: str,
+    model_b: str,
+    judge: ModelBackend,
+    config: PairConfig | None = None,
+    *,
+    cache: object | None = None,
+    on_call: Callable[[], None] | None = None,
+) -> list[PairJudgment]:
+    """Compare ``model_b`` with ``model_a`` on every shared item, in both orders; resumable.
+
+    Each call's judgment is appended to ``judge_pairwise.jsonl`` when it is final; calls
+    already made with the same settings are skipped (a rerun makes no calls).
+
+    Returns:
+        The judgments of every item and order (``ab`` then ``ba`` per item).
+    """
+    config = config or PairConfig()
+    key = pair_key(judge, config)
+    path = run.record_file(PAIRWISE_FILE)
+    done = latest_pairs(read_jsonl(path, PairJudgment), model_a, model_b, key)
+    orders: tuple[Order, ...] = ("ab", "ba") if config.swap else ("ab",)
+    wanted: list[tuple[str, Order]] = []
+    calls: list[tuple[_Item, Order, Request]] = []
+    with JsonlAppender(path) as appender:
+
+        def write(record: PairJudgment) -> None:
+            appender.write(record)
+            done[(record.example_id, record.order)] = record
+
+        for item in _items(run, model_a, model_b, config):
+            example, ga, gb = item
+            for order in orders:
+                wanted.append((example.id, order))
+                previous = done.get((example.id, order))
+                if previous is not None and not previous.call_error:
+                    continue
+                if ga.output is None or gb.output is None:
+                    reason = f"a model produced no output: {ga.error or gb.error}"
+                    write(_record(item, order, key, judge, "", Final(None, None, 0, reason, False)))
+                    continue
+                first, second = (ga.output, gb.output) if order == "ab" else (gb.output, ga.output)
+                calls.append((item, order, pair_request(example, first, second, config)))
+
+        def final(index: int, outcome: Final[PairVerdict]) -> None:
+            item, order, request = calls[index]
+            write(_record(item, order, key, judge, render_prompt(request), outcome))
+
+        asyncio.run(
+            judge_all(
+                judge,
+                [c[2] for c in calls],
+                parse_preference,
+                final,
+                max_attempts=config.max_attempts,
+                options=config.calls,
+                cache=cache,
+                on_call=on_call,
+            )
+        )
+    return [done[w] for w in wanted]
+
+
+def _record(
+    item: _Item,
+    order: Order,
+    key: str,
+    judge: ModelBackend,
+    prompt: str,
+    outcome: Final[PairVerdict],
+) -> PairJudgment:
+    example, ga, gb = item
+    verdict = outcome.verdict
+    return PairJudgment(
+        example_id=example.id,
+        model_a=ga.model,
+        model_b=gb.model,
+        order=order,
+        judge=judge.identity(),
+        config_key=key,
+        prompt=prompt,
+        raw=outcome.raw,
+        position=None if verdict is None else verdict.position,
+        reasoning=None if verdict is None else verdict.reasoning,
+        attempts=outcome.attempts,
+        unscored_reason=outcome.reason,
+        call_error=outcome.call_error,
+        chars_a=len(ga.output or ""),
+        chars_b=len(gb.output or ""),
+    )

@@ -1,0 +1,180 @@
+"""Records of judge calls and their summaries.
+
+A `Judgment` is one single-output scoring call, a `PairJudgment` one pairwise call in one
+order; both keep the prompt, the raw reply, the parsed verdict and the judge's identity, so
+every number in a summary can be traced back to the text the judge saw and wrote.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from tuneval.records import Record
+
+Position = Literal["A", "B", "tie"]
+Outcome = Literal["a", "b", "tie"]
+
+
+class Judgment(Record):
+    """One single-output scoring by a judge (the last attempt of its retries)."""
+
+    example_id: str
+    """The `Example.id` whose output was judged."""
+    model: str
+    """Name of the model whose output was judged."""
+    judge: str
+    """The judge's identity (backend identity, never a secret)."""
+    config_key: str
+    """Hash of everything besides the item that shapes the verdict (judge, template, criteria,
+    scale, reference mode); a rerun with the same key skips the item."""
+    prompt: str
+    """The rendered prompt the judge saw (system and user turns)."""
+    raw: str | None
+    """The judge's raw reply on the last attempt; None when the call itself failed."""
+    score: int | None
+    """The parsed score; None when unscored."""
+    reasoning: str | None = None
+    """The judge's stated reasoning, when it gave one."""
+    scale: tuple[int, int]
+    """The (lowest, highest) score allowed."""
+    attempts: int
+    """Calls made for this item (1 plus retries)."""
+    unscored_reason: str | None = None
+    """Why no score exists (unparseable reply, out-of-range score, call error)."""
+    call_error: bool = False
+    """True when the item is unscored because the call failed (retried on a rerun)."""
+    output_chars: int = 0
+    """Length of the judged output in characters (for length-bias diagnostics)."""
+
+
+class PairJudgment(Record):
+    """One pairwise comparison in one order: which of two outputs the judge preferred."""
+
+    example_id: str
+    """The `Example.id` compared."""
+    model_a: str
+    """The model called ``a`` in the comparison (usually the base)."""
+    model_b: str
+    """The model called ``b`` (usually the fine-tuned model)."""
+    order: Literal["ab", "ba"]
+    """``ab``: a's output shown first (position A); ``ba``: b's output shown first."""
+    judge: str
+    """The judge's identity."""
+    config_key: str
+    """Hash of judge, template, criteria and reference mode; a rerun with it skips the call."""
+    prompt: str
+    """The rendered prompt the judge saw."""
+    raw: str | None
+    """The judge's raw reply on the last attempt; None when the call failed."""
+    position: Position | None
+    """The verdict by position: A (first shown), B (second shown) or tie; None if unscored."""
+    reasoning: str | None = None
+    """The judge's stated reasoning, when it gave one."""
+    attempts: int
+    """Calls made for this comparison (1 plus retries)."""
+    unscored_reason: str | None = None
+    """Why no verdict exists."""
+    call_error: bool = False
+    """True when unscored because the call failed (retried on a rerun)."""
+    chars_a: int = 0
+    """Length of model a's output in characters."""
+    chars_b: int = 0
+    """Length of model b's output in characters."""
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """The verdict in model terms: ``a``, ``b`` or ``tie`` (None when unscored)."""
+        if self.position is None:
+            return None
+        if self.position == "tie":
+            return "tie"
+        first_is_a = self.order == "ab"
+        return "a" if (self.position == "A") == first_is_a else "b"
+
+
+class Interval(Record):
+    """A value with its bootstrap percentile interval."""
+
+    value: float
+    """The estimate on the full set."""
+    ci_low: float
+    """Lower end of the interval."""
+    ci_high: float
+    """Upper end of the interval."""
+
+
+class ScoreSummary(Record):
+    """Single-output scores of one model by one judge."""
+
+    model: str
+    """The judged model."""
+    judge: str
+    """The judge's identity."""
+    n: int
+    """Items judged (scored or not)."""
+    scored: int
+    """Items with a valid score."""
+    unscored: int
+    """Items without a score (see the records for reasons)."""
+    mean: Interval | None
+    """Mean score with its bootstrap CI (None when nothing was scored)."""
+    scale: tuple[int, int]
+    """The score scale."""
+    length_spearman: float | None
+    """Spearman correlation of score with output length (None when undefined)."""
+    unscored_reasons: dict[str, int] = Field(default_factory=dict)
+    """Count of each kind of unscored reason."""
+
+
+class PairwiseSummary(Record):
+    """Pairwise results of model b against model a by one judge (or a panel majority)."""
+
+    model_a: str
+    """The reference model (usually the base)."""
+    model_b: str
+    """The challenger (usually the fine-tuned model); win rate is b's."""
+    judge: str
+    """The judge's identity, or ``panel(...)`` for a majority vote."""
+    n: int
+    """Items counted in the win rate."""
+    wins: int
+    """Items b won."""
+    ties: int
+    """Items judged equal (including inconsistent verdicts when counted as ties)."""
+    losses: int
+    """Items a won."""
+    inconsistent: int
+    """Items whose two orders disagreed."""
+    unscored: int
+    """Items with no usable verdict in at least one order."""
+    win_rate: Interval | None
+    """(wins + 0.5 ties) / n with a bootstrap CI."""
+    lc_win_rate: Interval | None
+    """AlpacaEval-2-style length-controlled win rate with a bootstrap CI."""
+    position_consistency: float | None
+    """Share of items judged in both orders whose verdicts agree (same winner or both tie)."""
+    first_position_rate: float | None
+    """Share of decisive single-order verdicts that picked the output shown first."""
+    longer_preferred_rate: float | None
+    """Share of decided items (unequal lengths) where the winner is the longer output."""
+    inconsistent_policy: Literal["tie", "drop"] = "tie"
+    """How inconsistent items were counted."""
+
+
+class AgreementSummary(Record):
+    """Agreement of two raters (two judges, or a judge and the human majority)."""
+
+    rater_1: str
+    """First rater."""
+    rater_2: str
+    """Second rater."""
+    n: int
+    """Items both rated."""
+    agreement: float | None
+    """Share of items with the same label (pairwise) — None for scores."""
+    kappa: float | None
+    """Cohen's kappa on pairwise labels (a, b, tie)."""
+    spearman: float | None = None
+    """Spearman correlation of single scores."""

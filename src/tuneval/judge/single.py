@@ -1,0 +1,189 @@
+"""Single-output scoring: each output of one model rated on a scale against criteria."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from tuneval.errors import DataError
+from tuneval.judge.config import ScoreConfig
+from tuneval.judge.engine import Final, judge_all, render_prompt
+from tuneval.judge.parse import ScoreVerdict, parse_score, score_schema
+from tuneval.judge.records import Judgment
+from tuneval.judge.templates import SINGLE_SYSTEM, SINGLE_TEMPLATE, fingerprint, reference_block
+from tuneval.models.base import Decoding, Message, ModelBackend, Request
+from tuneval.records import Example, Generation
+from tuneval.rundir import JsonlAppender, RunDir, read_jsonl
+
+SINGLE_FILE = "judge_single"
+"""Record file of single-output judgments in the run directory."""
+
+
+def single_key(judge: ModelBackend, config: ScoreConfig) -> str:
+    """Fingerprint of everything but the item that shapes a single verdict."""
+    return fingerprint(
+        "single",
+        judge.identity(),
+        SINGLE_SYSTEM,
+        config.template or SINGLE_TEMPLATE,
+        config.criteria,
+        config.scale,
+        config.reference,
+        config.max_tokens,
+        config.structured,
+    )
+
+
+def score_request(example: Example, output: str, config: ScoreConfig) -> Request:
+    """The first-attempt request that asks the judge to score ``output``."""
+    low, high = config.scale
+    user = (config.template or SINGLE_TEMPLATE).format(
+        question=example.prompt or "",
+        answer=output,
+        criteria=config.criteria,
+        low=low,
+        high=high,
+        reference_block=reference_block(example.reference if config.reference else None),
+    )
+    return Request(
+        messages=(
+            Message(role="system", content=SINGLE_SYSTEM),
+            Message(role="user", content=user),
+        ),
+        decoding=Decoding(temperature=0.0, max_tokens=config.max_tokens),
+        json_schema=score_schema(low, high) if config.structured else None,
+    )
+
+
+def _pairs(run: RunDir, model: str, config: ScoreConfig) -> list[tuple[Example, Generation]]:
+    examples = {e.id: e for e in run.examples()}
+    gens = run.generations(model)
+    if not gens:
+        known = ", ".join(run.model_names()) or "none"
+        raise DataError(
+            f"run {run.path} has no generations of model '{model}' (models: {known})",
+            path=run.generations_path,
+        )
+    out = []
+    for gen in gens:
+        example = examples.get(gen.example_id)
+        if example is None:
+            raise DataError(
+                f"generation for '{gen.example_id}' has no example in examples.jsonl",
+                path=run.generations_path,
+                field="example_id",
+            )
+        if config.reference and example.reference is None:
+            raise DataError(
+                f"example '{example.id}' has no reference; reference-guided judging needs one "
+                "for every example (drop --reference or add references)",
+                path=run.examples_path,
+                field="references",
+            )
+        out.append((example, gen))
+    return out
+
+
+def latest(records: list[Judgment], model: str, key: str) -> dict[str, Judgment]:
+    """The last judgment of each example for one model and config key."""
+    return {r.example_id: r for r in records if r.model == model and r.config_key == key}
+
+
+def judge_scores(
+    run: RunDir,
+    model: str,
+    judge: ModelBackend,
+    config: ScoreConfig | None = None,
+    *,
+    cache: object | None = None,
+    on_call: Callable[[], None] | None = None,
+) -> list[Judgment]:
+    """Score every output of ``model`` in ``run`` with ``judge``; resumable.
+
+    Judgments are appended to ``judge_single.jsonl`` as each item finishes. Items already
+    judged with the same settings are skipped (a rerun makes no calls); items that failed
+    only because the call failed are tried again.
+
+    Returns:
+        The judgment of every generation of ``model``, in generation order.
+    """
+    config = config or ScoreConfig()
+    key = single_key(judge, config)
+    path = run.record_file(SINGLE_FILE)
+    done = latest(read_jsonl(path, Judgment), model, key)
+    todo: list[tuple[Example, Generation]] = []
+    order: list[str] = []
+    for example, gen in _pairs(run, model, config):
+        order.append(example.id)
+        previous = done.get(example.id)
+        if previous is None or previous.call_error:
+            todo.append((example, gen))
+    with JsonlAppender(path) as appender:
+
+        def write(record: Judgment) -> None:
+            appender.write(record)
+            done[record.example_id] = record
+
+        calls: list[tuple[Example, Generation, Request]] = []
+        for example, gen in todo:
+            if gen.output is None:
+                write(
+                    _record(
+                        example,
+                        gen,
+                        key,
+                        judge,
+                        config,
+                        "",
+                        Final(None, None, 0, f"the model produced no output: {gen.error}", False),
+                    )
+                )
+            else:
+                calls.append((example, gen, score_request(example, gen.output, config)))
+
+        low, high = config.scale
+
+        def final(index: int, outcome: Final[ScoreVerdict]) -> None:
+            example, gen, request = calls[index]
+            write(_record(example, gen, key, judge, config, render_prompt(request), outcome))
+
+        asyncio.run(
+            judge_all(
+                judge,
+                [c[2] for c in calls],
+                lambda text: parse_score(text, low, high),
+                final,
+                max_attempts=config.max_attempts,
+                options=config.calls,
+                cache=cache,
+                on_call=on_call,
+            )
+        )
+    return [done[i] for i in order]
+
+
+def _record(
+    example: Example,
+    gen: Generation,
+    key: str,
+    judge: ModelBackend,
+    config: ScoreConfig,
+    prompt: str,
+    outcome: Final[ScoreVerdict],
+) -> Judgment:
+    verdict = outcome.verdict
+    return Judgment(
+        example_id=example.id,
+        model=gen.model,
+        judge=judge.identity(),
+        config_key=key,
+        prompt=prompt,
+        raw=outcome.raw,
+        score=None if verdict is None else verdict.score,
+        reasoning=None if verdict is None else verdict.reasoning,
+        scale=config.scale,
+        attempts=outcome.attempts,
+        unscored_reason=outcome.reason,
+        call_error=outcome.call_error,
+        output_chars=len(gen.output or ""),
+    )

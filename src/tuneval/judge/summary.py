@@ -1,0 +1,196 @@
+"""From judgments to numbers: win rate with CI, position consistency, length bias, scores."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from tuneval.judge.length_control import lc_win_rate
+from tuneval.judge.records import (
+    Interval,
+    Judgment,
+    Outcome,
+    PairJudgment,
+    PairwiseSummary,
+    ScoreSummary,
+)
+from tuneval.records import Record
+from tuneval.stats import percentile_interval, resample_counts
+
+
+class Bootstrap(Record):
+    """How intervals are computed."""
+
+    resamples: int = 1000
+    """Bootstrap resamples."""
+    seed: int = 12345
+    """Seed of the resampling."""
+    confidence: float = 0.95
+    """Coverage of the percentile intervals."""
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """One item's combined verdict over both orders."""
+
+    example_id: str
+    outcome: Outcome | None
+    """a, b, tie, or None when unscored (or dropped as inconsistent)."""
+    consistent: bool | None
+    """Whether the two orders agreed (None with fewer than two verdicts)."""
+    unscored: bool
+    chars_a: int
+    chars_b: int
+
+
+def combine(
+    records: list[PairJudgment], inconsistent: Literal["tie", "drop"] = "tie"
+) -> list[ItemOutcome]:
+    """Combine each item's verdicts in the two orders into one outcome.
+
+    Both orders agree: that outcome. They disagree (including a win in one order and a tie in
+    the other, as MT-Bench counts it): inconsistent, counted as a tie or dropped. Any order
+    without a verdict makes the item unscored.
+    """
+    by_item: dict[str, list[PairJudgment]] = defaultdict(list)
+    for r in records:
+        by_item[r.example_id].append(r)
+    out = []
+    for example_id, recs in by_item.items():
+        outcomes = [r.outcome for r in recs]
+        first = recs[0]
+        if any(o is None for o in outcomes):
+            out.append(ItemOutcome(example_id, None, None, True, first.chars_a, first.chars_b))
+            continue
+        consistent = None if len(outcomes) < 2 else len(set(outcomes)) == 1
+        outcome: Outcome | None = outcomes[0]
+        if consistent is False:
+            outcome = "tie" if inconsistent == "tie" else None
+        out.append(
+            ItemOutcome(example_id, outcome, consistent, False, first.chars_a, first.chars_b)
+        )
+    return out
+
+
+def mean_interval(values: np.ndarray, boot: Bootstrap) -> Interval:
+    """Mean of ``values`` with a percentile bootstrap interval."""
+    n = values.size
+    means = np.concatenate(
+        [counts @ values / n for counts in resample_counts(n, boot.resamples, boot.seed)]
+    )
+    low, high = percentile_interval(means, boot.confidence)
+    return Interval(value=float(values.mean()), ci_low=low, ci_high=high)
+
+
+_PREF = {"b": 1.0, "tie": 0.5, "a": 0.0}
+
+
+def summarize_outcomes(
+    items: list[ItemOutcome],
+    model_a: str,
+    model_b: str,
+    judge: str,
+    boot: Bootstrap,
+    *,
+    inconsistent: Literal["tie", "drop"] = "tie",
+    records: list[PairJudgment] | None = None,
+) -> PairwiseSummary:
+    """Win rate (with CI and length control) of b over a from combined outcomes.
+
+    ``records`` (the single-order judgments) adds the first-position rate.
+    """
+    counted = [i for i in items if i.outcome is not None]
+    counts = Counter(i.outcome for i in counted)
+    both = [i for i in items if i.consistent is not None]
+    win_rate = lc = None
+    if counted:
+        pref = np.array([_PREF[i.outcome] for i in counted if i.outcome is not None])
+        win_rate = mean_interval(pref, boot)
+        value, low, high, _phi = lc_win_rate(
+            pref,
+            np.array([i.chars_b for i in counted], dtype=np.float64),
+            np.array([i.chars_a for i in counted], dtype=np.float64),
+            resamples=boot.resamples,
+            seed=boot.seed,
+            confidence=boot.confidence,
+        )
+        lc = Interval(value=value, ci_low=low, ci_high=high)
+    decided = [i for i in counted if i.outcome != "tie" and i.chars_a != i.chars_b]
+    longer = [(i.outcome == "b") == (i.chars_b > i.chars_a) for i in decided]
+    first_rate = None
+    if records is not None:
+        decisive = [r.position for r in records if r.position in ("A", "B")]
+        first_rate = decisive.count("A") / len(decisive) if decisive else None
+    return PairwiseSummary(
+        model_a=model_a,
+        model_b=model_b,
+        judge=judge,
+        n=len(counted),
+        wins=counts["b"],
+        ties=counts["tie"],
+        losses=counts["a"],
+        inconsistent=sum(1 for i in items if i.consistent is False),
+        unscored=sum(1 for i in items if i.unscored),
+        win_rate=win_rate,
+        lc_win_rate=lc,
+        position_consistency=(sum(1 for i in both if i.consistent) / len(both) if both else None),
+        first_position_rate=first_rate,
+        longer_preferred_rate=sum(longer) / len(longer) if longer else None,
+        inconsistent_policy=inconsistent,
+    )
+
+
+def pairwise_summary(
+    records: list[PairJudgment],
+    boot: Bootstrap | None = None,
+    *,
+    inconsistent: Literal["tie", "drop"] = "tie",
+) -> PairwiseSummary:
+    """Summary of one judge's pairwise judgments of one model pair."""
+    boot = boot or Bootstrap()
+    first = records[0] if records else None
+    return summarize_outcomes(
+        combine(records, inconsistent),
+        first.model_a if first else "a",
+        first.model_b if first else "b",
+        first.judge if first else "judge",
+        boot,
+        inconsistent=inconsistent,
+        records=records,
+    )
+
+
+def spearman(x: list[float], y: list[float]) -> float | None:
+    """Spearman's rho, or None when undefined (fewer than 3 items or a constant side)."""
+    if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
+        return None
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(x, y).statistic)
+
+
+def score_summary(judgments: list[Judgment], boot: Bootstrap | None = None) -> ScoreSummary:
+    """Mean score with CI, unscored counts and the score-length correlation."""
+    boot = boot or Bootstrap()
+    scored = [j for j in judgments if j.score is not None]
+    first = judgments[0] if judgments else None
+    reasons = Counter((j.unscored_reason or "").split(":")[0] for j in judgments if j.score is None)
+    mean = None
+    if scored:
+        mean = mean_interval(np.array([j.score for j in scored], dtype=np.float64), boot)
+    return ScoreSummary(
+        model=first.model if first else "",
+        judge=first.judge if first else "",
+        n=len(judgments),
+        scored=len(scored),
+        unscored=len(judgments) - len(scored),
+        mean=mean,
+        scale=first.scale if first else (1, 10),
+        length_spearman=spearman(
+            [float(j.output_chars) for j in scored], [float(j.score or 0) for j in scored]
+        ),
+        unscored_reasons=dict(reasons),
+    )
