@@ -160,3 +160,17 @@ def test_bad_templates(tmp_path):
 def test_scale_must_increase():
     with pytest.raises(ValueError):
         ScoreConfig(scale=(5, 1))
+
+
+def test_regenerated_output_is_judged_again(run_factory):
+    from tuneval.records import Generation
+    from tuneval.rundir import JsonlAppender
+
+    run = run_factory({"ft": ["old answer", "same"]})
+    judge_scores(run, "ft", MockBackend("mock:j", responder=lambda r: reply(score=2)))
+    with JsonlAppender(run.generations_path) as app:
+        app.write(Generation(example_id="q0", model="ft", output="new answer"))
+    again = MockBackend("mock:j", responder=lambda r: reply(score=9))
+    out = judge_scores(run, "ft", again)
+    assert len(again.calls) == 1 and [j.score for j in out] == [9, 2]
+    assert "new answer" in out[0].prompt

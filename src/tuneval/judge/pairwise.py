@@ -139,14 +139,19 @@ def judge_pairs(
             for order in orders:
                 wanted.append((example.id, order))
                 previous = done.get((example.id, order))
-                if previous is not None and not previous.call_error:
-                    continue
+                fresh = previous is not None and not previous.call_error
                 if ga.output is None or gb.output is None:
-                    reason = f"a model produced no output: {ga.error or gb.error}"
-                    write(_record(item, order, key, judge, "", Final(None, None, 0, reason, False)))
+                    if not fresh:
+                        reason = f"a model produced no output: {ga.error or gb.error}"
+                        outcome: Final[PairVerdict] = Final(None, None, 0, reason, False)
+                        write(_record(item, order, key, judge, "", outcome))
                     continue
                 first, second = (ga.output, gb.output) if order == "ab" else (gb.output, ga.output)
-                calls.append((item, order, pair_request(example, first, second, config)))
+                request = pair_request(example, first, second, config)
+                # The stored prompt holds both outputs: a regenerated output is judged again.
+                if fresh and previous is not None and previous.prompt == render_prompt(request):
+                    continue
+                calls.append((item, order, request))
 
         def final(index: int, outcome: Final[PairVerdict]) -> None:
             item, order, request = calls[index]

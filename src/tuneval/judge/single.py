@@ -65,7 +65,7 @@ def _pairs(run: RunDir, model: str, config: ScoreConfig) -> list[tuple[Example, 
             path=run.generations_path,
         )
     out = []
-    for gen in gens:
+    for gen in {g.example_id: g for g in gens}.values():
         example = examples.get(gen.example_id)
         if example is None:
             raise DataError(
@@ -111,13 +111,7 @@ def judge_scores(
     key = single_key(judge, config)
     path = run.record_file(SINGLE_FILE)
     done = latest(read_jsonl(path, Judgment), model, key)
-    todo: list[tuple[Example, Generation]] = []
-    order: list[str] = []
-    for example, gen in _pairs(run, model, config):
-        order.append(example.id)
-        previous = done.get(example.id)
-        if previous is None or previous.call_error:
-            todo.append((example, gen))
+    items = _pairs(run, model, config)
     with JsonlAppender(path) as appender:
 
         def write(record: Judgment) -> None:
@@ -125,21 +119,20 @@ def judge_scores(
             done[record.example_id] = record
 
         calls: list[tuple[Example, Generation, Request]] = []
-        for example, gen in todo:
+        for example, gen in items:
+            previous = done.get(example.id)
+            fresh = previous is not None and not previous.call_error
             if gen.output is None:
-                write(
-                    _record(
-                        example,
-                        gen,
-                        key,
-                        judge,
-                        config,
-                        "",
-                        Final(None, None, 0, f"the model produced no output: {gen.error}", False),
-                    )
-                )
-            else:
-                calls.append((example, gen, score_request(example, gen.output, config)))
+                if not fresh:
+                    reason = f"the model produced no output: {gen.error}"
+                    outcome: Final[ScoreVerdict] = Final(None, None, 0, reason, False)
+                    write(_record(example, gen, key, judge, config, "", outcome))
+                continue
+            request = score_request(example, gen.output, config)
+            # The stored prompt holds the output, so a regenerated output is judged again.
+            if fresh and previous is not None and previous.prompt == render_prompt(request):
+                continue
+            calls.append((example, gen, request))
 
         low, high = config.scale
 
@@ -159,7 +152,7 @@ def judge_scores(
                 on_call=on_call,
             )
         )
-    return [done[i] for i in order]
+    return [done[example.id] for example, _ in items]
 
 
 def _record(
