@@ -132,8 +132,8 @@ def _render_scores(report: ScoreReport) -> None:
     from rich.table import Table
 
     table = Table(title="Judge scores", title_justify="left")
-    for column in ("judge", "model", "n", "scored", "unscored", "mean [95% CI]", "rho(score,len)"):
-        table.add_column(column)
+    for column in ("judge", "model", "n", "scored", "unscored", "mean [CI]", "rho(score,len)"):
+        table.add_column(column, overflow="fold" if column == "judge" else "ellipsis")
     for s in report.judges:
         table.add_row(
             s.judge,
@@ -171,7 +171,10 @@ def _render_pairs(report: PairwiseReport) -> None:
         "judge", "n", "W/T/L", "win rate [CI]", "LC win rate [CI]", "consistency",
         "first pos.", "longer pref.", "inconsistent", "unscored",
     ):  # fmt: skip
-        table.add_column(column)
+        if column == "judge":
+            table.add_column(column, overflow="fold")
+        else:
+            table.add_column(column, no_wrap=True)
     for s in rows:
         table.add_row(
             s.judge,

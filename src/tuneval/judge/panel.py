@@ -148,7 +148,7 @@ def compare_with_panel(
             panel_items,
             model_a,
             model_b,
-            f"panel({', '.join(names)})",
+            f"panel majority ({len(names)} judges)",
             boot,
             inconsistent=config.inconsistent,
         )

@@ -136,7 +136,7 @@ class PairwiseSummary(Record):
     model_b: str
     """The challenger (usually the fine-tuned model); win rate is b's."""
     judge: str
-    """The judge's identity, or ``panel(...)`` for a majority vote."""
+    """The judge's identity, or ``panel majority (N judges)`` for a panel."""
     n: int
     """Items counted in the win rate."""
     wins: int
