@@ -117,3 +117,11 @@ def test_items_missing_a_model_are_skipped(run_factory):
     assert len(judge.calls) == 2
     s = pairwise_summary(records, BOOT)
     assert s.unscored == 1 and s.wins == 1
+
+
+async def test_async_api_inside_an_event_loop(run_factory):
+    from tuneval.judge import ajudge_pairs
+
+    run = run_factory({"base": ["x"], "ft": ["good"]})
+    records = await ajudge_pairs(run, "base", "ft", MockBackend("mock:q", responder=quality_judge))
+    assert [r.outcome for r in records] == ["b", "b"]

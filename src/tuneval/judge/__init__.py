@@ -8,7 +8,7 @@ cannot be used is retried a bounded number of times and then recorded as *unscor
 from tuneval.judge.agreement import cohen_kappa, human_majority, load_votes, panel_majority
 from tuneval.judge.config import JudgeConfig, PairConfig, ScoreConfig
 from tuneval.judge.length_control import lc_win_rate
-from tuneval.judge.pairwise import PAIRWISE_FILE, judge_pairs
+from tuneval.judge.pairwise import PAIRWISE_FILE, ajudge_pairs, judge_pairs
 from tuneval.judge.panel import PairwiseReport, ScoreReport, compare_with_panel, score_with_panel
 from tuneval.judge.parse import ParseFailure, parse_preference, parse_score
 from tuneval.judge.records import (
@@ -19,7 +19,7 @@ from tuneval.judge.records import (
     PairwiseSummary,
     ScoreSummary,
 )
-from tuneval.judge.single import SINGLE_FILE, judge_scores
+from tuneval.judge.single import SINGLE_FILE, ajudge_scores, judge_scores
 from tuneval.judge.summary import Bootstrap, combine, pairwise_summary, score_summary
 
 __all__ = [
@@ -38,6 +38,8 @@ __all__ = [
     "ScoreConfig",
     "ScoreReport",
     "ScoreSummary",
+    "ajudge_pairs",
+    "ajudge_scores",
     "cohen_kappa",
     "combine",
     "compare_with_panel",

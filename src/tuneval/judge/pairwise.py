@@ -103,7 +103,7 @@ def latest_pairs(
     }
 
 
-def judge_pairs(
+async def ajudge_pairs(
     run: RunDir,
     model_a: str,
     model_b: str,
@@ -157,19 +157,33 @@ def judge_pairs(
             item, order, request = calls[index]
             write(_record(item, order, key, judge, render_prompt(request), outcome))
 
-        asyncio.run(
-            judge_all(
-                judge,
-                [c[2] for c in calls],
-                parse_preference,
-                final,
-                max_attempts=config.max_attempts,
-                options=config.calls,
-                cache=cache,
-                on_call=on_call,
-            )
+        await judge_all(
+            judge,
+            [c[2] for c in calls],
+            parse_preference,
+            final,
+            max_attempts=config.max_attempts,
+            options=config.calls,
+            cache=cache,
+            on_call=on_call,
         )
     return [done[w] for w in wanted]
+
+
+def judge_pairs(
+    run: RunDir,
+    model_a: str,
+    model_b: str,
+    judge: ModelBackend,
+    config: PairConfig | None = None,
+    *,
+    cache: object | None = None,
+    on_call: Callable[[], None] | None = None,
+) -> list[PairJudgment]:
+    """Synchronous `ajudge_pairs` (for code that is not already in an event loop)."""
+    return asyncio.run(
+        ajudge_pairs(run, model_a, model_b, judge, config, cache=cache, on_call=on_call)
+    )
 
 
 def _record(

@@ -89,7 +89,7 @@ def latest(records: list[Judgment], model: str, key: str) -> dict[str, Judgment]
     return {r.example_id: r for r in records if r.model == model and r.config_key == key}
 
 
-def judge_scores(
+async def ajudge_scores(
     run: RunDir,
     model: str,
     judge: ModelBackend,
@@ -140,19 +140,30 @@ def judge_scores(
             example, gen, request = calls[index]
             write(_record(example, gen, key, judge, config, render_prompt(request), outcome))
 
-        asyncio.run(
-            judge_all(
-                judge,
-                [c[2] for c in calls],
-                lambda text: parse_score(text, low, high),
-                final,
-                max_attempts=config.max_attempts,
-                options=config.calls,
-                cache=cache,
-                on_call=on_call,
-            )
+        await judge_all(
+            judge,
+            [c[2] for c in calls],
+            lambda text: parse_score(text, low, high),
+            final,
+            max_attempts=config.max_attempts,
+            options=config.calls,
+            cache=cache,
+            on_call=on_call,
         )
     return [done[example.id] for example, _ in items]
+
+
+def judge_scores(
+    run: RunDir,
+    model: str,
+    judge: ModelBackend,
+    config: ScoreConfig | None = None,
+    *,
+    cache: object | None = None,
+    on_call: Callable[[], None] | None = None,
+) -> list[Judgment]:
+    """Synchronous `ajudge_scores` (for code that is not already in an event loop)."""
+    return asyncio.run(ajudge_scores(run, model, judge, config, cache=cache, on_call=on_call))
 
 
 def _record(
