@@ -61,6 +61,13 @@ ConcurrencyOpt = Annotated[
     int, typer.Option("--concurrency", min=1, help="Judge calls in flight at once.")
 ]
 MaxTokensOpt = Annotated[int, typer.Option("--max-tokens", min=1, help="Judge reply budget.")]
+StructuredOpt = Annotated[
+    bool,
+    typer.Option(
+        "--structured/--no-structured",
+        help="Ask the backend for JSON-schema structured output (ignored where unsupported).",
+    ),
+]
 
 
 def _parse_scale(text: str) -> tuple[int, int]:
@@ -212,6 +219,7 @@ def score_cmd(
     max_attempts: AttemptsOpt = 3,
     concurrency: ConcurrencyOpt = 8,
     max_tokens: MaxTokensOpt = 512,
+    structured: StructuredOpt = True,
     resamples: ResamplesOpt = 1000,
     seed: SeedOpt = 12345,
     confidence: ConfidenceOpt = 0.95,
@@ -230,6 +238,7 @@ def score_cmd(
         template=load_template(template, "single") if template else None,
         max_attempts=max_attempts,
         max_tokens=max_tokens,
+        structured=structured,
         calls=CallOptions(max_concurrency=concurrency),
     )
     backends = _backends(judge)
@@ -274,6 +283,7 @@ def pairwise_cmd(
     max_attempts: AttemptsOpt = 3,
     concurrency: ConcurrencyOpt = 8,
     max_tokens: MaxTokensOpt = 512,
+    structured: StructuredOpt = True,
     resamples: ResamplesOpt = 1000,
     seed: SeedOpt = 12345,
     confidence: ConfidenceOpt = 0.95,
@@ -296,6 +306,7 @@ def pairwise_cmd(
         inconsistent=policy,
         max_attempts=max_attempts,
         max_tokens=max_tokens,
+        structured=structured,
         calls=CallOptions(max_concurrency=concurrency),
     )
     backends = _backends(judge)
