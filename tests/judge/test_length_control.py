@@ -15,7 +15,7 @@ def test_hand_computed_example():
     lc, low, high, phi = lc_win_rate(pref, len_b, len_a, resamples=300)
     assert pref.mean() == pytest.approx(7 / 12)
     assert lc == pytest.approx(0.5, abs=1e-4)
-    c = float(np.tanh(10.0 / np.std(len_b - len_a)))
+    c = float(np.tanh(10.0 / np.std(len_b - len_a, ddof=1)))
     assert phi == pytest.approx(np.log(3.0) / c, abs=1e-3)
     assert low <= lc <= high
 

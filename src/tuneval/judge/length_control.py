@@ -5,6 +5,7 @@ and ``d_i = len(b_i) - len(a_i)`` the difference of output lengths in characters
 
     logit P(b preferred on i) = theta + phi * tanh(d_i / sd(d))
 
+with ``sd`` the sample standard deviation (ddof=1, pandas' ``std`` as AlpacaEval uses it),
 fitted by maximum likelihood on the soft labels (each item contributes
 ``y_i log p_i + (1 - y_i) log(1 - p_i)``), with a negligible ridge (``1e-4 * (theta² + phi²)``)
 so that a sample where one side always wins still has a finite fit. The length-controlled win
@@ -12,10 +13,12 @@ rate is the model's prediction with the length term zeroed, averaged over items:
 
     LC = mean_i sigmoid(theta) = sigmoid(theta)
 
-i.e. the win rate the judge would give if both outputs had the same length. AlpacaEval also
-fits a per-instruction difficulty term, estimated from the many models on its leaderboard;
-with only two models compared that term is not identifiable and is left out. The interval is a
-percentile bootstrap over items (the model refitted on each resample, vectorised).
+i.e. the win rate the judge would give if both outputs had the same length. This is AlpacaEval's
+``length_controlled_minimal`` formula (``tanh(std_delta_len) + model term``); its default also
+has a per-instruction difficulty term estimated from the many models on its leaderboard and a
+regularisation towards length-gamed baselines, which are not identifiable with only two
+models compared and are left out. The interval is a percentile bootstrap over items (the
+model refitted on each resample, vectorised).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ _MAX_ITER = 100
 
 def length_feature(delta: FloatArray) -> FloatArray:
     """``tanh(d / sd(d))``; all zeros when every length difference is equal."""
-    sd = float(np.std(delta))
+    sd = float(np.std(delta, ddof=1)) if delta.size > 1 else 0.0
     if sd == 0.0:
         return np.zeros_like(delta, dtype=np.float64)
     return np.tanh(delta / sd)
