@@ -1,0 +1,109 @@
+"""``report.md``: the verdict and the key tables, short enough for a pull-request comment."""
+
+from __future__ import annotations
+
+from tuneval.judge.records import Interval
+from tuneval.report.schema import Results
+
+
+def _pct(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def fmt(x: float | None) -> str:
+    """A rate with three decimals, or a dash."""
+    return "—" if x is None else f"{x:.3f}"
+
+
+def interval(iv: Interval | None, spec: str = ".3f") -> str:
+    """``value [low, high]``, or a dash."""
+    if iv is None:
+        return "—"
+    return f"{iv.value:{spec}} [{iv.ci_low:{spec}}, {iv.ci_high:{spec}}]"
+
+
+def _verdict_table(results: Results) -> list[str]:
+    lines = [
+        "| measure | fine-tuned − base | 95% CI | p (Holm) | verdict |",
+        "|---|---:|---|---:|---|",
+    ]
+    for v in results.verdicts:
+        p = "—" if v.p_value is None else f"{v.p_value:.4f}"
+        lines.append(
+            f"| {v.measure} | {v.difference:+.3f} | [{_pct(v.ci_low)}, {_pct(v.ci_high)}] "
+            f"| {p} | **{v.outcome}** |"
+        )
+    return lines
+
+
+def _metrics_table(results: Results) -> list[str]:
+    lines = [
+        "| category | n | measure | base | fine-tuned | Δ [CI] | p (Holm) |",
+        "|---|---:|---|---:|---:|---|---:|",
+    ]
+    for cat in results.per_category:
+        if cat.metrics is None:
+            continue
+        for c in cat.metrics.comparisons:
+            lines.append(
+                f"| {_esc(cat.category)} | {c.n} | {c.metric}.{c.name} | {c.base.value:.3f} "
+                f"| {c.finetuned.value:.3f} | {c.difference:+.3f} [{c.ci_low:.3f}, "
+                f"{c.ci_high:.3f}] | {c.p_adjusted:.4f} |"
+            )
+    return lines
+
+
+def _judge_lines(results: Results) -> list[str]:
+    lines: list[str] = []
+    js = results.judge_scores
+    if js is not None:
+        for s in (js.base, js.finetuned):
+            mean = (
+                "—"
+                if s.mean is None
+                else f"{s.mean.value:.2f} [{s.mean.ci_low:.2f}, {s.mean.ci_high:.2f}]"
+            )
+            lines.append(f"- judge score of **{s.model}**: {mean} ({s.scored}/{s.n} scored)")
+    pw = results.pairwise
+    if pw is not None:
+        ps = pw.summary
+        lines.append(
+            f"- pairwise: {ps.wins} wins, {ps.ties} ties, {ps.losses} losses for the fine-tuned "
+            f"model; win rate {interval(ps.win_rate)}; length-controlled "
+            f"{interval(ps.lc_win_rate)}"
+        )
+        lines.append(
+            f"- judge diagnostics: position consistency {fmt(ps.position_consistency)}, "
+            f"longer output preferred {fmt(ps.longer_preferred_rate)}"
+        )
+    return lines
+
+
+def _esc(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(results: Results) -> str:
+    """The Markdown report."""
+    gens = ", ".join(f"{g.model} = `{g.spec}`" for g in results.generation)
+    out = [
+        f"# tuneval: {results.name}",
+        "",
+        f"{results.n_examples} items, {len(results.categories)} categories; {gens}.",
+        "",
+        "## Verdict",
+        "",
+        *(_verdict_table(results) if results.verdicts else ["No measure could be compared."]),
+        "",
+    ]
+    if any(c.metrics for c in results.per_category):
+        out += ["## Metrics by category", "", *_metrics_table(results), ""]
+    judge = _judge_lines(results)
+    if judge:
+        out += ["## Judge", "", *judge, ""]
+    if results.notes:
+        out += ["## Notes", "", *(f"- {n}" for n in results.notes), ""]
+    out.append(
+        f"_results.json schema v{results.schema_version}, tuneval {results.tuneval_version}_"
+    )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,161 @@
+"""The ``results.json`` schema: everything a report shows, as versioned typed records.
+
+A reader checks `Results.schema_version`; version 1 is the first. Every headline number has its
+interval and a signature that says how it was computed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from tuneval.evaluation import ComparisonReport
+from tuneval.judge.records import Interval, PairwiseSummary, ScoreSummary
+from tuneval.records import Record
+
+RESULTS_SCHEMA_VERSION: Literal[1] = 1
+"""Current version of `Results`."""
+
+
+class GenerationStats(Record):
+    """Facts about one model's generations."""
+
+    model: str
+    """Model name (``base`` or ``finetuned``)."""
+    spec: str
+    """Backend spec."""
+    n: int
+    """Generations stored."""
+    errors: int
+    """Calls that failed (their output counts as empty for the metrics)."""
+    mean_chars: float
+    """Mean output length in characters."""
+    mean_latency_s: float
+    """Mean seconds per call."""
+
+
+class JudgeScores(Record):
+    """Single-output judge scores of both models and their paired difference."""
+
+    signature: str
+    """Judge identity, config key, scale and resampling settings."""
+    base: ScoreSummary
+    """The base model's scores."""
+    finetuned: ScoreSummary
+    """The fine-tuned model's scores."""
+    n_paired: int
+    """Items scored for both models."""
+    difference: Interval | None
+    """Mean fine-tuned minus base score over paired items, with a paired bootstrap CI."""
+    p_value: float | None
+    """Approximate-randomisation p-value of the difference."""
+
+
+class Pairwise(Record):
+    """Pairwise judge results of the fine-tuned model against the base."""
+
+    signature: str
+    """Judge identity, config key and resampling settings."""
+    summary: PairwiseSummary
+    """Win rate with CI, LC win rate, position consistency and length bias."""
+
+
+class CategoryResult(Record):
+    """One category's breakdown."""
+
+    category: str
+    """Category name (``(none)`` for items without one)."""
+    n: int
+    """Items in the category."""
+    metrics: ComparisonReport | None = None
+    """Paired metric comparison on the category's items with references."""
+    judge_scores: JudgeScores | None = None
+    """Judge scores on the category."""
+    pairwise: PairwiseSummary | None = None
+    """Pairwise win rate on the category."""
+
+
+class ItemView(Record):
+    """One item as the report shows it."""
+
+    id: str
+    """Example id."""
+    category: str | None
+    """Category."""
+    difficulty: str | None
+    """Difficulty."""
+    adversarial: bool
+    """Adversarial flag."""
+    prompt: str
+    """The prompt."""
+    reference: str | None
+    """First reference."""
+    base: str | None
+    """Base output (None when the call failed)."""
+    finetuned: str | None
+    """Fine-tuned output."""
+    base_score: int | None = None
+    """Judge score of the base output."""
+    finetuned_score: int | None = None
+    """Judge score of the fine-tuned output."""
+    pair_outcome: Literal["base", "finetuned", "tie"] | None = None
+    """Pairwise verdict over both orders."""
+    flipped: Literal["fixed", "broken"] | None = None
+    """Outcome change on the first binary metric, when there is one."""
+    contamination: float | None = None
+    """Share of the item's n-grams found in training data, when checked."""
+
+
+class Verdict(Record):
+    """Whether the fine-tuned model is better, worse or not distinguishable on one measure."""
+
+    measure: str
+    """``metric.name``, ``judge_score`` or ``win_rate``."""
+    difference: float
+    """Fine-tuned minus base (win rate minus 0.5 for ``win_rate``)."""
+    ci_low: float
+    """Lower end of the difference's CI."""
+    ci_high: float
+    """Upper end of the difference's CI."""
+    p_value: float | None
+    """Holm-adjusted p-value where a test exists."""
+    outcome: Literal["better", "worse", "no significant difference"]
+    """The call at the configured significance level."""
+
+
+class Results(Record):
+    """Everything the workflow concluded (``results.json``)."""
+
+    schema_version: Literal[1] = RESULTS_SCHEMA_VERSION
+    """Version of this schema."""
+    tuneval_version: str
+    """Version of tuneval that wrote the file."""
+    name: str
+    """Run name."""
+    created: str
+    """UTC time the results were computed (ISO 8601)."""
+    n_examples: int
+    """Items in the eval set."""
+    categories: list[str]
+    """Categories in eval-set order."""
+    generation: list[GenerationStats]
+    """Per-model generation facts."""
+    metrics: ComparisonReport | None = None
+    """Paired comparison on every item with references."""
+    judge_scores: JudgeScores | None = None
+    """Single-output judge scores."""
+    pairwise: Pairwise | None = None
+    """Pairwise judge results."""
+    per_category: list[CategoryResult] = Field(default_factory=list)
+    """Breakdown by category."""
+    verdicts: list[Verdict] = Field(default_factory=list)
+    """One line per measure: better, worse or no significant difference."""
+    contamination: dict[str, Any] | None = None
+    """Contamination summary, when checked."""
+    human_study: str | None = None
+    """Path of the exported human-evaluation study, when created."""
+    notes: list[str] = Field(default_factory=list)
+    """Things the reader should know (skipped steps, failed calls)."""
+    items: list[ItemView] = Field(default_factory=list)
+    """Every item with both outputs, for the report."""

@@ -1,0 +1,345 @@
+"""The workflow config: one strict YAML file from eval set to report.
+
+Layers, later ones winning: the defaults of the models below < the YAML file < ``TUNEVAL_*``
+environment variables (``TUNEVAL_JUDGE__SPEC=openai:gpt-4o-mini`` sets ``judge.spec``; only
+variables whose first part names a top-level key are read) < command-line overrides
+(``--set judge.spec=mock:echo``). Every model forbids unknown keys, so a typo fails with the
+key's dotted path instead of being ignored. Relative paths in the file are resolved against
+the file's folder, so a config runs the same from any working directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tuneval.errors import ConfigError
+
+SCHEMA_VERSION = 1
+"""Version of the config schema; bumped when a key changes meaning."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class FewShot(_Strict):
+    """One demonstration put before the real prompt."""
+
+    prompt: str
+    """The demonstration's user turn."""
+    response: str
+    """The demonstration's assistant turn."""
+
+
+class ModelConfig(_Strict):
+    """One model under evaluation and how it is prompted."""
+
+    spec: str
+    """Backend spec, e.g. ``llamacpp:default``, ``hf:PATH+ADAPTER``, ``openai:gpt-4o-mini``."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    """Backend-specific keyword options passed to `create_backend`."""
+    system_prompt: str | None = None
+    """System message sent before every prompt."""
+    few_shot: list[FewShot] = Field(default_factory=list)
+    """Demonstrations sent as earlier user/assistant turns."""
+    prompt_template: str = "{prompt}"
+    """How an example's prompt becomes the user turn; ``{prompt}`` is replaced."""
+
+    @field_validator("spec")
+    @classmethod
+    def _has_prefix(cls, value: str) -> str:
+        if ":" not in value:
+            raise ValueError(f"'{value}' has no backend prefix; write PREFIX:REST, e.g. mock:echo")
+        return value
+
+    @field_validator("prompt_template")
+    @classmethod
+    def _has_placeholder(cls, value: str) -> str:
+        if "{prompt}" not in value:
+            raise ValueError("must contain {prompt}")
+        return value
+
+
+class Models(_Strict):
+    """The two models compared on the same items."""
+
+    base: ModelConfig
+    """The model before fine-tuning."""
+    finetuned: ModelConfig
+    """The fine-tuned model (the challenger)."""
+
+
+class DecodingConfig(_Strict):
+    """Decoding parameters shared by both models."""
+
+    temperature: float = Field(default=0.0, ge=0.0)
+    """Sampling temperature; 0 is greedy."""
+    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
+    """Nucleus sampling mass."""
+    max_tokens: int = Field(default=256, ge=1)
+    """Upper bound on generated tokens."""
+    stop: list[str] = Field(default_factory=list)
+    """Strings that end a generation."""
+    seed: int = 0
+    """Sampling seed where the backend accepts one."""
+
+
+class MetricsConfig(_Strict):
+    """Automated metrics, computed on items with references."""
+
+    default: list[str] = Field(default_factory=lambda: ["exact_match:lowercase=true", "token_f1"])
+    """Metric specs for every category without its own list."""
+    per_category: dict[str, list[str]] = Field(default_factory=dict)
+    """Metric specs for named categories, replacing ``default`` there."""
+
+    def for_category(self, category: str | None) -> list[str]:
+        """The metric specs that apply to ``category``."""
+        if category is not None and category in self.per_category:
+            return self.per_category[category]
+        return self.default
+
+
+class JudgeSettings(_Strict):
+    """The LLM judge."""
+
+    spec: str | None = None
+    """Judge backend spec; None turns judging off."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    """Backend options for the judge."""
+    criteria: str | None = None
+    """What the judge weighs (the judge package's default when absent)."""
+    single: bool = True
+    """Score each output on a scale."""
+    pairwise: bool = True
+    """Compare the two outputs of each item, in both orders."""
+    reference: bool = False
+    """Show the reference answer to the judge."""
+    max_tokens: int = Field(default=256, ge=1)
+    """Token budget of a judge reply."""
+    max_attempts: int = Field(default=2, ge=1)
+    """Calls per item at most before it is recorded as unscored."""
+
+
+class ComparisonConfig(_Strict):
+    """Confidence intervals and significance tests."""
+
+    resamples: int = Field(default=1000, ge=10)
+    """Bootstrap resamples."""
+    seed: int = 12345
+    """Seed of every resampling."""
+    confidence: float = Field(default=0.95, gt=0.0, lt=1.0)
+    """Coverage of the intervals."""
+    test: Literal["approximate_randomization", "paired_bootstrap"] = "approximate_randomization"
+    """Paired test for continuous scores (binary scores use exact McNemar)."""
+    trials: int = Field(default=10_000, ge=100)
+    """Shuffles of approximate randomisation."""
+    alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
+    """Significance level of the verdicts."""
+
+
+class ContaminationConfig(_Strict):
+    """The training-data overlap check."""
+
+    training_data: list[Path] = Field(default_factory=list)
+    """Training files to scan; empty turns the check off."""
+    ngram: int = Field(default=13, ge=1)
+    """N-gram length of the overlap check."""
+
+
+class HumanConfig(_Strict):
+    """Export of a blind human-evaluation study."""
+
+    export: bool = False
+    """Create a blind A/B study from the run when the human package is installed."""
+    items: int | None = Field(default=None, ge=1)
+    """Items in the study (all when absent)."""
+
+
+class CallSettings(_Strict):
+    """How model calls are made."""
+
+    max_concurrency: int = Field(default=4, ge=1)
+    """Calls in flight at once."""
+    timeout_s: float = Field(default=300.0, gt=0.0)
+    """Per-call timeout."""
+
+
+class WorkflowConfig(_Strict):
+    """Everything `full_evaluation` needs."""
+
+    version: Literal[1] = 1
+    """Schema version of this file."""
+    name: str = "run"
+    """Run name; the run directory is ``output_dir/name``."""
+    eval_set: Path
+    """The eval set (JSONL, JSON, CSV, Parquet or ``hf:``)."""
+    output_dir: Path = Path("runs")
+    """Folder holding run directories."""
+    limit: int | None = Field(default=None, ge=1)
+    """Use only the first N items (quick trials)."""
+    models: Models
+    """Base and fine-tuned model."""
+    decoding: DecodingConfig = Field(default_factory=DecodingConfig)
+    """Decoding parameters of both models."""
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    """Automated metrics."""
+    judge: JudgeSettings = Field(default_factory=JudgeSettings)
+    """LLM judge."""
+    comparison: ComparisonConfig = Field(default_factory=ComparisonConfig)
+    """Intervals and tests."""
+    contamination: ContaminationConfig = Field(default_factory=ContaminationConfig)
+    """Training-data overlap check."""
+    human: HumanConfig = Field(default_factory=HumanConfig)
+    """Human-evaluation study export."""
+    calls: CallSettings = Field(default_factory=CallSettings)
+    """Concurrency and timeouts."""
+
+    @property
+    def run_dir(self) -> Path:
+        """``output_dir/name``."""
+        return self.output_dir / self.name
+
+    def section_key(self, *sections: str) -> str:
+        """A short hash of the named sections, to tell whether a step's inputs changed."""
+        data = self.model_dump(mode="json")
+        payload = json.dumps([data[s] for s in sections], sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _location(loc: Sequence[int | str]) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def format_errors(exc: ValidationError, source: str) -> str:
+    """One line per problem, each naming the dotted key path."""
+    lines = []
+    for err in exc.errors():
+        key = _location(err["loc"])
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{source}: unknown key '{key}' (check its spelling)")
+        elif err["type"] == "missing":
+            lines.append(f"{source}: missing required key '{key}'")
+        else:
+            lines.append(f"{source}: key '{key}': {err['msg']} (got {err.get('input')!r})")
+    return "\n".join(lines)
+
+
+def _parse_scalar(text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def _set_path(data: dict[str, Any], path: Sequence[str], value: Any, origin: str) -> None:
+    node = data
+    for part in path[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{origin}: '{'.'.join(path)}' goes through a non-mapping value")
+        node = child
+    node[path[-1]] = value
+
+
+def env_overrides(environ: Mapping[str, str]) -> list[tuple[list[str], Any, str]]:
+    """``TUNEVAL_A__B=value`` variables whose first part names a top-level key."""
+    top = set(WorkflowConfig.model_fields)
+    out = []
+    for name, raw in sorted(environ.items()):
+        if not name.startswith("TUNEVAL_"):
+            continue
+        path = [p.lower() for p in name[len("TUNEVAL_") :].split("__")]
+        if path[0] in top and all(path):
+            out.append((path, _parse_scalar(raw), f"environment variable {name}"))
+    return out
+
+
+def parse_overrides(items: Sequence[str]) -> list[tuple[list[str], Any, str]]:
+    """``key.path=value`` strings from the command line."""
+    out = []
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"override '{item}' must look like key.path=value")
+        out.append((key.strip().split("."), _parse_scalar(raw), f"override '{item}'"))
+    return out
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    def fix(value: Any) -> Any:
+        if isinstance(value, str) and not value.startswith("hf:") and not Path(value).is_absolute():
+            return str(base / value)
+        return value
+
+    for key in ("eval_set", "output_dir"):
+        if key in data:
+            data[key] = fix(data[key])
+    cont = data.get("contamination")
+    if isinstance(cont, dict) and isinstance(cont.get("training_data"), list):
+        cont["training_data"] = [fix(v) for v in cont["training_data"]]
+
+
+def load_config(
+    path: str | Path,
+    *,
+    overrides: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> WorkflowConfig:
+    """Read, layer and validate a workflow config.
+
+    Args:
+        path: The YAML file.
+        overrides: ``key.path=value`` strings (command-line flags), applied last.
+        environ: Environment to read ``TUNEVAL_*`` from (default: `os.environ`).
+
+    Raises:
+        ConfigError: For a missing or unreadable file, invalid YAML, an unknown key, a wrong
+            type, or a missing eval set or training file; the message names the key or path.
+    """
+    import yaml
+
+    source = Path(path)
+    if not source.is_file():
+        raise ConfigError(f"config file {source} does not exist; create one with 'tuneval init'")
+    try:
+        data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys to values")
+    _resolve_paths(data, source.resolve().parent)
+    layers = env_overrides(os.environ if environ is None else environ)
+    layers += parse_overrides(overrides)
+    for key_path, value, origin in layers:
+        _set_path(data, key_path, value, origin)
+    return validate_config(data, str(source))
+
+
+def validate_config(data: Mapping[str, Any], source: str = "config") -> WorkflowConfig:
+    """Validate a config mapping and check that its input files exist.
+
+    Raises:
+        ConfigError: Naming the key path of every problem.
+    """
+    try:
+        config = WorkflowConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(format_errors(exc, source)) from None
+    eval_set = str(config.eval_set)
+    if not eval_set.startswith("hf:") and not config.eval_set.is_file():
+        raise ConfigError(f"{source}: key 'eval_set': file {config.eval_set} does not exist")
+    for i, train in enumerate(config.contamination.training_data):
+        if not train.exists():
+            raise ConfigError(
+                f"{source}: key 'contamination.training_data.{i}': file {train} does not exist"
+            )
+    return config

@@ -1,0 +1,219 @@
+"""Assemble `Results` from a run directory's records (no model calls)."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from typing import Literal
+
+from tuneval import __version__
+from tuneval.judge.pairwise import PAIRWISE_FILE
+from tuneval.judge.records import Judgment, PairJudgment
+from tuneval.judge.single import SINGLE_FILE
+from tuneval.records import Example, Generation
+from tuneval.report.schema import (
+    CategoryResult,
+    GenerationStats,
+    ItemView,
+    Pairwise,
+    Results,
+    Verdict,
+)
+from tuneval.rundir import RunDir, read_jsonl
+from tuneval.workflow.analysis import (
+    BASE,
+    FINETUNED,
+    judge_scores,
+    pair_outcomes,
+    pairwise,
+)
+from tuneval.workflow.config import WorkflowConfig
+from tuneval.workflow.metrics_step import NO_CATEGORY, MetricComparisons, read_metrics
+from tuneval.workflow.state import StepState, now
+
+Outcome = Literal["better", "worse", "no significant difference"]
+
+
+def _generation_stats(name: str, spec: str, gens: Sequence[Generation]) -> GenerationStats:
+    outputs = [len(g.output) for g in gens if g.output is not None]
+    latencies = [float(g.metadata.get("latency_s") or 0.0) for g in gens]
+    return GenerationStats(
+        model=name,
+        spec=spec,
+        n=len(gens),
+        errors=sum(g.output is None for g in gens),
+        mean_chars=statistics.fmean(outputs) if outputs else 0.0,
+        mean_latency_s=statistics.fmean(latencies) if latencies else 0.0,
+    )
+
+
+def _judge_records(run: RunDir, state: StepState) -> tuple[list[Judgment], list[PairJudgment]]:
+    single_key = state.get("judge_single").get("judge_key")
+    pair_key = state.get("judge_pairwise").get("judge_key")
+    singles = [
+        r for r in read_jsonl(run.record_file(SINGLE_FILE), Judgment) if r.config_key == single_key
+    ]
+    pairs = [
+        r
+        for r in read_jsonl(run.record_file(PAIRWISE_FILE), PairJudgment)
+        if r.config_key == pair_key and r.model_a == BASE and r.model_b == FINETUNED
+    ]
+    # The last record of an item wins (a rerun after a failed call appends a newer one).
+    single_latest = {(r.model, r.example_id): r for r in singles}
+    pair_latest = {(r.example_id, r.order): r for r in pairs}
+    return list(single_latest.values()), list(pair_latest.values())
+
+
+def _verdicts(results_metrics: MetricComparisons, res: Results, alpha: float) -> list[Verdict]:
+    out: list[Verdict] = []
+    if results_metrics.overall is not None:
+        for c in results_metrics.overall.comparisons:
+            out.append(
+                Verdict(
+                    measure=f"{c.metric}.{c.name}",
+                    difference=c.difference,
+                    ci_low=c.ci_low,
+                    ci_high=c.ci_high,
+                    p_value=c.p_adjusted,
+                    outcome=_outcome(c.difference, c.p_adjusted < alpha),
+                )
+            )
+    js = res.judge_scores
+    if js is not None and js.difference is not None and js.p_value is not None:
+        d = js.difference
+        out.append(
+            Verdict(
+                measure="judge_score",
+                difference=d.value,
+                ci_low=d.ci_low,
+                ci_high=d.ci_high,
+                p_value=js.p_value,
+                outcome=_outcome(d.value, js.p_value < alpha),
+            )
+        )
+    if res.pairwise is not None and res.pairwise.summary.win_rate is not None:
+        w = res.pairwise.summary.win_rate
+        excludes_half = w.ci_low > 0.5 or w.ci_high < 0.5
+        out.append(
+            Verdict(
+                measure="win_rate",
+                difference=w.value - 0.5,
+                ci_low=w.ci_low - 0.5,
+                ci_high=w.ci_high - 0.5,
+                p_value=None,
+                outcome=_outcome(w.value - 0.5, excludes_half),
+            )
+        )
+    return out
+
+
+def _outcome(difference: float, significant: bool) -> Outcome:
+    if not significant or difference == 0:
+        return "no significant difference"
+    return "better" if difference > 0 else "worse"
+
+
+def _items(
+    examples: Sequence[Example],
+    gens: dict[str, dict[str, Generation]],
+    singles: Sequence[Judgment],
+    pairs: Sequence[PairJudgment],
+    metrics: MetricComparisons,
+) -> list[ItemView]:
+    scores = {(j.model, j.example_id): j.score for j in singles}
+    outcomes = pair_outcomes(pairs)
+    flips: dict[str, str] = {}
+    for report in metrics.per_category.values():
+        if report is None:
+            continue
+        for c in report.comparisons[:1]:
+            flips |= dict.fromkeys(c.flipped.fixed, "fixed") | dict.fromkeys(
+                c.flipped.broken, "broken"
+            )
+    items = []
+    for e in examples:
+        b, f = gens[BASE].get(e.id), gens[FINETUNED].get(e.id)
+        items.append(
+            ItemView(
+                id=e.id,
+                category=e.category,
+                difficulty=e.difficulty,
+                adversarial=e.adversarial,
+                prompt=e.prompt or "",
+                reference=e.reference,
+                base=b.output if b else None,
+                finetuned=f.output if f else None,
+                base_score=scores.get((BASE, e.id)),
+                finetuned_score=scores.get((FINETUNED, e.id)),
+                pair_outcome=outcomes.get(e.id),  # type: ignore[arg-type]
+                flipped=flips.get(e.id),  # type: ignore[arg-type]
+            )
+        )
+    return items
+
+
+def build_results(run: RunDir, config: WorkflowConfig) -> Results:
+    """Everything the report shows, computed from the run's records."""
+    state = StepState(run)
+    examples = run.examples()
+    gens = {name: {g.example_id: g for g in run.generations(name)} for name in (BASE, FINETUNED)}
+    metrics = read_metrics(run)
+    singles, pairs = _judge_records(run, state)
+    cmp = config.comparison
+    single_sig = (
+        f"judge:{config.judge.spec}|key:{state.get('judge_single').get('judge_key')}"
+        f"|boot:{cmp.resamples}|seed:{cmp.seed}|ci:{cmp.confidence:g}|tuneval:{__version__}"
+    )
+    pair_sig = single_sig.replace(
+        str(state.get("judge_single").get("judge_key")),
+        str(state.get("judge_pairwise").get("judge_key")),
+    )
+    all_ids = {e.id for e in examples}
+    overall_pairwise = pairwise(pairs, all_ids, cmp)
+    categories = list(dict.fromkeys(e.category or NO_CATEGORY for e in examples))
+    per_category = []
+    for cat in categories:
+        ids = {e.id for e in examples if (e.category or NO_CATEGORY) == cat}
+        per_category.append(
+            CategoryResult(
+                category=cat,
+                n=len(ids),
+                metrics=metrics.per_category.get(cat),
+                judge_scores=judge_scores(singles, ids, cmp, single_sig),
+                pairwise=pairwise(pairs, ids, cmp),
+            )
+        )
+    res = Results(
+        tuneval_version=__version__,
+        name=config.name,
+        created=now(),
+        n_examples=len(examples),
+        categories=categories,
+        generation=[
+            _generation_stats(BASE, config.models.base.spec, list(gens[BASE].values())),
+            _generation_stats(
+                FINETUNED, config.models.finetuned.spec, list(gens[FINETUNED].values())
+            ),
+        ],
+        metrics=metrics.overall,
+        judge_scores=judge_scores(singles, all_ids, cmp, single_sig),
+        pairwise=Pairwise(signature=pair_sig, summary=overall_pairwise)
+        if overall_pairwise
+        else None,
+        per_category=per_category,
+        items=_items(examples, gens, singles, pairs, metrics),
+        notes=_notes(state, gens),
+    )
+    return res.model_copy(update={"verdicts": _verdicts(metrics, res, cmp.alpha)})
+
+
+def _notes(state: StepState, gens: dict[str, dict[str, Generation]]) -> list[str]:
+    notes = []
+    for name, by_id in gens.items():
+        errors = sum(g.output is None for g in by_id.values())
+        if errors:
+            notes.append(f"{errors} {name} calls failed; their outputs count as empty answers")
+    for step, saved in state.all().items():
+        if saved.get("status") == "off" and saved.get("detail"):
+            notes.append(f"step {step} was not run: {saved['detail']}")
+    return notes

@@ -1,0 +1,311 @@
+"""`full_evaluation`: one config from generation to report, resumable step by step.
+
+Steps (see `STEPS`): generate with both models -> metrics (paired comparison, per category)
+-> judge single scores -> judge pairwise in both orders -> contamination -> human study ->
+report. Each step records in ``run.json`` that it finished and with which inputs; a rerun skips
+finished steps, resumes unfinished ones record by record, and ``force`` redoes the named steps
+(and everything after them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from tuneval.errors import ConfigError, UsageError
+from tuneval.models.base import ModelBackend, create_backend
+from tuneval.models.runner import CallOptions
+from tuneval.records import Example, Record
+from tuneval.report.schema import Results
+from tuneval.rundir import RunDir
+from tuneval.workflow.analysis import BASE, FINETUNED
+from tuneval.workflow.config import WorkflowConfig
+from tuneval.workflow.state import STEPS, StepState
+
+StepStatus = Literal["ran", "skipped", "off"]
+
+
+class StepReport(Record):
+    """What one step did in this invocation."""
+
+    step: str
+    """Step name."""
+    status: StepStatus
+    """``ran``, ``skipped`` (already done with the same inputs) or ``off`` (not configured)."""
+    detail: str = ""
+    """A short note (calls made, why off)."""
+
+
+class EvaluationResult(Record):
+    """What `full_evaluation` returns."""
+
+    run_dir: str
+    """The run directory."""
+    steps: list[StepReport] = Field(default_factory=list)
+    """Each step's status, in order."""
+    results: Results
+    """The computed results (also in ``results.json``)."""
+
+
+class _Context:
+    """Shared state of one invocation: config, run dir, backends built on demand."""
+
+    def __init__(self, config: WorkflowConfig, backends: Mapping[str, ModelBackend]) -> None:
+        self.config = config
+        self.run = RunDir(config.run_dir)
+        self.state = StepState(self.run)
+        self._given = dict(backends)
+        self._built: dict[str, ModelBackend] = {}
+        self._examples: list[Example] | None = None
+
+    def backend(self, role: str) -> ModelBackend:
+        if role in self._given:
+            return self._given[role]
+        if role not in self._built:
+            if role == "judge":
+                spec, options = self.config.judge.spec or "", self.config.judge.options
+            else:
+                model = getattr(self.config.models, role)
+                spec, options = model.spec, model.options
+            self._built[role] = create_backend(spec, **options)
+        return self._built[role]
+
+    def call_options(self) -> CallOptions:
+        calls = self.config.calls
+        return CallOptions(max_concurrency=calls.max_concurrency, timeout_s=calls.timeout_s)
+
+    def examples(self) -> list[Example]:
+        if self._examples is None:
+            from tuneval.data import load_examples
+
+            loaded = list(load_examples(str(self.config.eval_set), require_prompt=True))
+            self._examples = loaded[: self.config.limit] if self.config.limit else loaded
+        return self._examples
+
+    def close(self) -> None:
+        async def close_all() -> None:
+            for backend in self._built.values():
+                await backend.aclose()
+
+        if self._built:
+            asyncio.run(close_all())
+
+
+def step_key(config: WorkflowConfig, step: str) -> str:
+    """Hash of the config sections a step's output depends on (cumulative over earlier steps)."""
+    sections: dict[str, tuple[str, ...]] = {
+        "generate": ("eval_set", "limit", "models", "decoding"),
+        "metrics": ("metrics", "comparison"),
+        "judge_single": ("judge",),
+        "judge_pairwise": ("judge",),
+        "contamination": ("contamination",),
+        "human": ("human",),
+        "report": ("comparison",),
+    }
+    upto = STEPS[: STEPS.index(step) + 1]
+    return config.section_key(*dict.fromkeys(s for name in upto for s in sections[name]))
+
+
+def _run_generate(ctx: _Context) -> tuple[StepStatus, str]:
+    from tuneval.workflow.generate import generate_missing
+
+    examples = ctx.examples()
+    ctx.run.write_examples(examples)
+    calls = 0
+    for name in (BASE, FINETUNED):
+        model = getattr(ctx.config.models, name)
+        calls += generate_missing(
+            ctx.run, examples, name, ctx.backend(name), model, ctx.config.decoding,
+            ctx.call_options(),
+        )  # fmt: skip
+    return "ran", f"{calls} model calls"
+
+
+def _run_metrics(ctx: _Context) -> tuple[StepStatus, str]:
+    from tuneval.workflow.metrics_step import compute_metrics
+
+    written = compute_metrics(ctx.run, ctx.config)
+    return "ran", written
+
+
+def _judge_configs(ctx: _Context) -> tuple[object, object]:
+    from tuneval.judge.config import PairConfig, ScoreConfig
+
+    judge = ctx.config.judge
+    common: dict[str, object] = {
+        "reference": judge.reference,
+        "max_tokens": judge.max_tokens,
+        "max_attempts": judge.max_attempts,
+        "calls": ctx.call_options(),
+    }
+    if judge.criteria:
+        common["criteria"] = judge.criteria
+    return ScoreConfig.model_validate(common), PairConfig.model_validate(common)
+
+
+def _run_judge_single(ctx: _Context) -> tuple[StepStatus, str]:
+    from tuneval.judge.single import judge_scores, single_key
+
+    if not ctx.config.judge.spec or not ctx.config.judge.single:
+        return "off", "no judge configured" if not ctx.config.judge.spec else "judge.single is off"
+    judge = ctx.backend("judge")
+    score_config, _ = _judge_configs(ctx)
+    key = single_key(judge, score_config)  # type: ignore[arg-type]
+    calls = [0]
+    for name in (BASE, FINETUNED):
+        judge_scores(ctx.run, name, judge, score_config, on_call=_counter(calls))  # type: ignore[arg-type]
+    ctx.state.finish("judge_single", judge_key=key)
+    return "ran", f"{calls[0]} judge calls"
+
+
+def _run_judge_pairwise(ctx: _Context) -> tuple[StepStatus, str]:
+    from tuneval.judge.pairwise import judge_pairs, pair_key
+
+    if not ctx.config.judge.spec or not ctx.config.judge.pairwise:
+        return (
+            "off",
+            "no judge configured" if not ctx.config.judge.spec else "judge.pairwise is off",
+        )
+    judge = ctx.backend("judge")
+    _, pair_config = _judge_configs(ctx)
+    key = pair_key(judge, pair_config)  # type: ignore[arg-type]
+    calls = [0]
+    judge_pairs(ctx.run, BASE, FINETUNED, judge, pair_config, on_call=_counter(calls))  # type: ignore[arg-type]
+    ctx.state.finish("judge_pairwise", judge_key=key)
+    return "ran", f"{calls[0]} judge calls"
+
+
+def _counter(box: list[int]) -> Callable[[], None]:
+    def bump() -> None:
+        box[0] += 1
+
+    return bump
+
+
+def _run_contamination(ctx: _Context) -> tuple[StepStatus, str]:
+    from tuneval.workflow.optional_steps import run_contamination
+
+    return run_contamination(ctx.run, ctx.config)
+
+
+def _run_human(ctx: _Context) -> tuple[StepStatus, str]:
+    from tuneval.workflow.optional_steps import run_human_export
+
+    return run_human_export(ctx.run, ctx.config)
+
+
+def _run_report(ctx: _Context) -> tuple[StepStatus, str]:
+    from tuneval.report import write_reports
+    from tuneval.workflow.results import build_results
+
+    results = build_results(ctx.run, ctx.config)
+    paths = write_reports(ctx.run.path, results)
+    return "ran", ", ".join(p.name for p in paths)
+
+
+_RUNNERS: dict[str, Callable[[_Context], tuple[StepStatus, str]]] = {
+    "generate": _run_generate,
+    "metrics": _run_metrics,
+    "judge_single": _run_judge_single,
+    "judge_pairwise": _run_judge_pairwise,
+    "contamination": _run_contamination,
+    "human": _run_human,
+    "report": _run_report,
+}
+
+_RECORD_FILES = {
+    "generate": ("generations.jsonl",),
+    "metrics": ("comparison.json",),
+    "judge_single": ("judge_single.jsonl",),
+    "judge_pairwise": ("judge_pairwise.jsonl",),
+    "report": ("results.json", "report.md", "report.html"),
+}
+
+
+def _check_generate_inputs(ctx: _Context, key: str) -> None:
+    saved = ctx.state.get("generate")
+    if saved and saved.get("key") != key and ctx.run.generations_path.exists():
+        raise ConfigError(
+            f"run directory {ctx.run.path} holds generations made with a different eval set, "
+            "models or decoding; rerun with --force generate to redo them, or change 'name' "
+            "to start a new run"
+        )
+
+
+def _forget(ctx: _Context, step: str) -> None:
+    ctx.state.clear(step)
+    for name in _RECORD_FILES.get(step, ()):
+        (ctx.run.path / name).unlink(missing_ok=True)
+
+
+def full_evaluation(
+    config: WorkflowConfig,
+    *,
+    force: Collection[str] = (),
+    backends: Mapping[str, ModelBackend] | None = None,
+    on_step: Callable[[StepReport], None] | None = None,
+) -> EvaluationResult:
+    """Run (or resume) the whole evaluation described by ``config``.
+
+    Args:
+        config: A validated config (see `load_config`).
+        force: Steps to redo even when finished; every later step is redone too.
+        backends: Ready-made backends by role (``base``, ``finetuned``, ``judge``) used instead
+            of building them from the config's specs (tests, notebooks).
+        on_step: Called after each step with what it did (progress output).
+
+    Returns:
+        The status of every step and the results (also written to ``results.json``).
+
+    Raises:
+        UsageError: For an unknown step name in ``force``.
+        ConfigError: When the run directory holds generations of a different config.
+    """
+    unknown = sorted(set(force) - set(STEPS))
+    if unknown:
+        raise UsageError(f"unknown step(s) {', '.join(unknown)}; steps are {', '.join(STEPS)}")
+    ctx = _Context(config, backends or {})
+    ctx.run.path.mkdir(parents=True, exist_ok=True)
+    ctx.run.update_info(config=config.model_dump(mode="json"), config_version=config.version)
+    reports: list[StepReport] = []
+    dirty = False
+    try:
+        for step in STEPS:
+            key = step_key(config, step)
+            if step in force:
+                _forget(ctx, step)
+                dirty = True
+            elif step == "generate":
+                _check_generate_inputs(ctx, key)
+            if not dirty and ctx.state.is_done(step, key):
+                report = StepReport(step=step, status="skipped", detail="already done")
+            else:
+                if ctx.state.get(step).get("key") != key:
+                    ctx.state.start(step, key)
+                status, detail = _RUNNERS[step](ctx)
+                ctx.state.finish(step, status=status, detail=detail)
+                dirty = dirty or status == "ran"
+                report = StepReport(step=step, status=status, detail=detail)
+            reports.append(report)
+            if on_step is not None:
+                on_step(report)
+    finally:
+        ctx.close()
+    results = Results.model_validate_json(
+        (ctx.run.path / "results.json").read_text(encoding="utf-8")
+    )
+    return EvaluationResult(run_dir=str(ctx.run.path), steps=reports, results=results)
+
+
+def load_results(run_dir: str | Path) -> Results:
+    """Read ``results.json`` of a finished run."""
+    from tuneval.errors import DataError
+
+    path = Path(run_dir) / "results.json"
+    if not path.is_file():
+        raise DataError(f"{path} does not exist; run 'tuneval run CONFIG' first")
+    return Results.model_validate_json(path.read_text(encoding="utf-8"))
