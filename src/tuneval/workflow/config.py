@@ -181,7 +181,7 @@ class WorkflowConfig(_Strict):
     eval_set: Path
     """The eval set (JSONL, JSON, CSV, Parquet or ``hf:``)."""
     output_dir: Path = Path("runs")
-    """Folder holding run directories."""
+    """Folder holding run directories, relative to the working directory."""
     limit: int | None = Field(default=None, ge=1)
     """Use only the first N items (quick trials)."""
     models: Models
@@ -280,9 +280,8 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
             return str(base / value)
         return value
 
-    for key in ("eval_set", "output_dir"):
-        if key in data:
-            data[key] = fix(data[key])
+    if "eval_set" in data:
+        data["eval_set"] = fix(data["eval_set"])
     cont = data.get("contamination")
     if isinstance(cont, dict) and isinstance(cont.get("training_data"), list):
         cont["training_data"] = [fix(v) for v in cont["training_data"]]

@@ -1,0 +1,129 @@
+import json
+
+import pytest
+from wf_helpers import write_config
+
+from tuneval.errors import ConfigError, UsageError
+from tuneval.records import Example
+from tuneval.rundir import RunDir
+from tuneval.workflow import full_evaluation, load_config
+from tuneval.workflow.config import DecodingConfig, FewShot, ModelConfig
+from tuneval.workflow.generate import build_request
+
+
+def run_eval(tmp_path, mocks, **kw):
+    cfg = load_config(write_config(tmp_path), environ={})
+    return cfg, full_evaluation(cfg, backends=mocks, **kw)
+
+
+def test_end_to_end_exact_numbers(tmp_path, mocks):
+    _, result = run_eval(tmp_path, mocks)
+    assert [s.status for s in result.steps] == ["ran", "ran", "ran", "ran", "off", "off", "ran"]
+    res = result.results
+    assert res.n_examples == 8 and res.categories == ["qa", "cls"]
+    em = next(c for c in res.metrics.comparisons if c.name == "exact_match")
+    assert em.base.value == pytest.approx(3 / 8)
+    assert em.finetuned.value == pytest.approx(7 / 8)
+    assert em.difference == pytest.approx(0.5)
+    assert em.test == "mcnemar_exact"
+    assert em.p_value == pytest.approx(0.125)  # 4 fixed, 0 broken: 2 * 0.5**4
+    assert sorted(em.flipped.fixed) == ["q2", "q3", "q5", "q6"] and em.flipped.broken == []
+    by_cat = {c.category: c for c in res.per_category}
+    qa_em = next(c for c in by_cat["qa"].metrics.comparisons if c.name == "exact_match")
+    assert (qa_em.base.value, qa_em.finetuned.value) == (0.5, 1.0)
+    js = res.judge_scores
+    assert js.base.mean.value == pytest.approx(37 / 8)
+    assert js.finetuned.mean.value == pytest.approx(65 / 8)
+    assert js.difference.value == pytest.approx(3.5) and js.n_paired == 8
+    pw = res.pairwise.summary
+    assert (pw.wins, pw.ties, pw.losses) == (4, 4, 0)
+    assert pw.win_rate.value == pytest.approx(0.75)
+    assert pw.position_consistency == pytest.approx(1.0)
+    assert by_cat["cls"].pairwise.wins == 2
+    # Every model saw every item exactly once; the judge once per output and twice per pair.
+    assert len(mocks["base"].calls) == 8 and len(mocks["finetuned"].calls) == 8
+    assert len(mocks["judge"].calls) == 16 + 16
+    verdicts = {v.measure: v for v in res.verdicts}
+    # Only 4 items differ (all by +7): a sign-flip test cannot go below 2/16 = 0.125.
+    assert verdicts["judge_score"].outcome == "no significant difference"
+    assert verdicts["judge_score"].p_value == pytest.approx(0.125, abs=0.05)
+    assert verdicts["win_rate"].difference == pytest.approx(0.25)
+    run = RunDir(result.run_dir)
+    for name in ("results.json", "report.md", "report.html", "comparison.json"):
+        assert (run.path / name).exists()
+    saved = json.loads((run.path / "results.json").read_text())
+    assert saved["schema_version"] == 1
+    assert json.loads(run.info_path.read_text())["config"]["name"] == "t"
+
+
+def test_rerun_skips_everything_and_force_redoes_step(tmp_path, mocks):
+    cfg, _ = run_eval(tmp_path, mocks)
+    before = {k: len(m.calls) for k, m in mocks.items()}
+    again = full_evaluation(cfg, backends=mocks)
+    assert {s.status for s in again.steps} <= {"skipped", "off"}
+    assert {k: len(m.calls) for k, m in mocks.items()} == before
+    forced = full_evaluation(cfg, backends=mocks, force=["judge_pairwise"])
+    status = {s.step: s.status for s in forced.steps}
+    assert status["generate"] == "skipped" and status["judge_single"] == "skipped"
+    assert status["judge_pairwise"] == "ran" and status["report"] == "ran"
+    assert len(mocks["judge"].calls) == before["judge"] + 16
+    assert len(mocks["base"].calls) == before["base"]
+
+
+def test_changed_models_need_force(tmp_path, mocks):
+    cfg, _ = run_eval(tmp_path, mocks)
+    changed = cfg.model_copy(update={"decoding": cfg.decoding.model_copy(update={"max_tokens": 7})})
+    with pytest.raises(ConfigError, match="--force generate"):
+        full_evaluation(changed, backends=mocks)
+    redone = full_evaluation(changed, backends=mocks, force=["generate"])
+    assert redone.steps[0].detail == "16 model calls"
+    assert len(RunDir(redone.run_dir).generations()) == 16
+
+
+def test_unknown_force_step(tmp_path, mocks):
+    cfg = load_config(write_config(tmp_path), environ={})
+    with pytest.raises(UsageError, match="unknown step"):
+        full_evaluation(cfg, backends=mocks, force=["gen"])
+
+
+def test_judge_off_and_failed_calls(tmp_path):
+    path = write_config(tmp_path)
+    cfg = load_config(path, environ={}, overrides=["judge.spec=null"])
+    from tuneval.errors import CallError
+    from tuneval.models.mock import MockBackend
+
+    def flaky(request):
+        raise CallError("server down", "http_500")
+
+    result = full_evaluation(
+        cfg,
+        backends={
+            "base": MockBackend("mock:b", responder=lambda r: "ans0"),
+            "finetuned": MockBackend("mock:f", responder=flaky),
+        },
+    )
+    status = {s.step: s.status for s in result.steps}
+    assert status["judge_single"] == "off" and status["judge_pairwise"] == "off"
+    res = result.results
+    assert res.generation[1].errors == 8
+    assert any("8 finetuned calls failed" in n for n in res.notes)
+    assert res.judge_scores is None and res.pairwise is None
+    em = next(c for c in res.metrics.comparisons if c.name == "exact_match")
+    assert em.base.value == pytest.approx(1 / 8) and em.finetuned.value == 0.0
+
+
+def test_request_has_system_prompt_and_few_shot():
+    model = ModelConfig(
+        spec="mock:echo",
+        system_prompt="Answer briefly.",
+        few_shot=[FewShot(prompt="2+2?", response="4")],
+        prompt_template="Q: {prompt}",
+    )
+    req = build_request(Example(id="1", prompt="3+3?"), model, DecodingConfig(max_tokens=5))
+    assert [(m.role, m.content) for m in req.messages] == [
+        ("system", "Answer briefly."),
+        ("user", "Q: 2+2?"),
+        ("assistant", "4"),
+        ("user", "Q: 3+3?"),
+    ]
+    assert req.decoding.max_tokens == 5
