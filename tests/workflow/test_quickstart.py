@@ -1,0 +1,93 @@
+"""The quickstart example: its data and config are valid, and the workflow runs on it."""
+
+from pathlib import Path
+
+import pytest
+
+from tuneval.data.validate import validate_evalset
+from tuneval.models.mock import MockBackend
+from tuneval.workflow import full_evaluation, load_config
+
+QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart"
+
+
+def test_quickstart_eval_set_is_valid_and_covered():
+    report = validate_evalset(QUICKSTART / "eval.jsonl")
+    assert report.ok and report.n >= 40 and report.with_reference == report.n
+    assert len(report.coverage) >= 4
+    for category, counts in report.coverage.items():
+        assert sum(counts.values()) >= 10, category
+        assert counts.get("hard") and report.adversarial[category], category
+    assert not report.duplicates and not report.near_duplicates
+
+
+def test_quickstart_few_shot_is_not_in_the_eval_set():
+    cfg = load_config(QUICKSTART / "config.yaml", environ={})
+    prompts = {e["prompt"] for e in _rows()}
+    assert cfg.models.finetuned.few_shot
+    assert not prompts & {s.prompt for s in cfg.models.finetuned.few_shot}
+    assert cfg.models.base.system_prompt is None and not cfg.models.base.few_shot
+    assert cfg.models.base.spec == cfg.models.finetuned.spec == cfg.judge.spec == "llamacpp:default"
+
+
+def _rows():
+    import json
+
+    return [json.loads(x) for x in (QUICKSTART / "eval.jsonl").read_text().splitlines()]
+
+
+def test_quickstart_workflow_with_mock_models(tmp_path):
+    cfg = load_config(
+        QUICKSTART / "config.yaml",
+        environ={},
+        overrides=[f"output_dir={tmp_path}", "comparison.resamples=100", "comparison.trials=200"],
+    )
+    refs = {e["prompt"]: e["reference"] for e in _rows()}
+
+    def tuned(request):
+        # The stand-in fine-tune sees the system prompt and 4 demonstrations before the item.
+        assert request.messages[0].role == "system" and len(request.messages) == 10
+        return refs[request.messages[-1].content]
+
+    judge = MockBackend(
+        "mock:j", responder=lambda r: '{"reasoning": "r", "score": 5, "winner": "tie"}'
+    )
+    result = full_evaluation(
+        cfg,
+        backends={
+            "base": MockBackend("mock:b", responder=lambda r: "I think the answer is unclear."),
+            "finetuned": MockBackend("mock:f", responder=tuned),
+            "judge": judge,
+        },
+    )
+    res = result.results
+    em = next(c for c in res.metrics.comparisons if c.name == "exact_match")
+    assert em.finetuned.value == 1.0 and em.base.value == 0.0 and em.n == 36
+    summary = next(c for c in res.per_category if c.category == "summarisation")
+    assert {c.metric for c in summary.metrics.comparisons} == {"rouge", "token_f1"}
+    assert res.pairwise.summary.ties == 48
+
+
+@pytest.mark.slow
+def test_quickstart_with_bundled_model(tmp_path):
+    """Three items through the real bundled model, judge included."""
+    cfg = load_config(
+        QUICKSTART / "config.yaml",
+        environ={},
+        overrides=[
+            f"output_dir={tmp_path}",
+            "limit=3",
+            "decoding.max_tokens=8",
+            "judge.max_tokens=48",
+            "comparison.resamples=100",
+            "comparison.trials=200",
+        ],
+    )
+    result = full_evaluation(cfg)
+    res = result.results
+    assert res.n_examples == 3
+    assert [g.errors for g in res.generation] == [0, 0]
+    assert all(i.base is not None and i.finetuned is not None for i in res.items)
+    assert (Path(result.run_dir) / "report.html").exists()
+    again = full_evaluation(cfg)
+    assert {s.status for s in again.steps} <= {"skipped", "off"}
