@@ -10,7 +10,8 @@ finished steps, resumes unfinished ones record by record, and ``force`` redoes t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -156,8 +157,9 @@ def _run_judge_single(ctx: _Context) -> tuple[StepStatus, str]:
     score_config, _ = _judge_configs(ctx)
     key = single_key(judge, score_config)  # type: ignore[arg-type]
     calls = [0]
-    for name in (BASE, FINETUNED):
-        judge_scores(ctx.run, name, judge, score_config, on_call=_counter(calls))  # type: ignore[arg-type]
+    with _progress("judge single", 2 * len(ctx.run.examples())) as bump:
+        for name in (BASE, FINETUNED):
+            judge_scores(ctx.run, name, judge, score_config, on_call=_counter(calls, bump))  # type: ignore[arg-type]
     ctx.state.finish("judge_single", judge_key=key)
     return "ran", f"{calls[0]} judge calls"
 
@@ -174,16 +176,28 @@ def _run_judge_pairwise(ctx: _Context) -> tuple[StepStatus, str]:
     _, pair_config = _judge_configs(ctx)
     key = pair_key(judge, pair_config)  # type: ignore[arg-type]
     calls = [0]
-    judge_pairs(ctx.run, BASE, FINETUNED, judge, pair_config, on_call=_counter(calls))  # type: ignore[arg-type]
+    with _progress("judge pairwise", 2 * len(ctx.run.examples())) as bump:
+        judge_pairs(ctx.run, BASE, FINETUNED, judge, pair_config, on_call=_counter(calls, bump))  # type: ignore[arg-type]
     ctx.state.finish("judge_pairwise", judge_key=key)
     return "ran", f"{calls[0]} judge calls"
 
 
-def _counter(box: list[int]) -> Callable[[], None]:
+def _counter(box: list[int], advance: Callable[[], None]) -> Callable[[], None]:
     def bump() -> None:
         box[0] += 1
+        advance()
 
     return bump
+
+
+@contextmanager
+def _progress(label: str, total: int) -> Iterator[Callable[[], None]]:
+    """A transient progress bar; yields the function that advances it by one call."""
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda: progress.advance(task)
 
 
 def _run_contamination(ctx: _Context) -> tuple[StepStatus, str]:
