@@ -105,3 +105,14 @@ def test_power_both_directions(capsys):
     assert code == 0 and "356 items" in out
     code, _, err = run(["power"], capsys)
     assert code == 2 and "exactly one" in err
+
+
+def test_judge_and_name_flags(tmp_path, capsys):
+    config = gate_config(tmp_path, "mock:echo")
+    judge = 'mock:constant={"reasoning": "r", "score": 4, "winner": "tie"}'
+    code, out, _ = run(["run", config, "--judge", judge, "--name", "g2"], capsys)
+    assert code == 0
+    assert "judge_single    ran      20 judge calls" in out
+    results = json.loads((tmp_path / "runs" / "g2" / "results.json").read_text())
+    assert results["judge_scores"]["base"]["mean"]["value"] == 4.0
+    assert results["pairwise"]["summary"]["ties"] == 10
