@@ -127,3 +127,9 @@ def test_request_has_system_prompt_and_few_shot():
         ("user", "Q: 3+3?"),
     ]
     assert req.decoding.max_tokens == 5
+
+
+def test_full_evaluation_accepts_a_path(tmp_path, mocks, monkeypatch):
+    monkeypatch.delenv("TUNEVAL_NAME", raising=False)
+    result = full_evaluation(write_config(tmp_path), backends=mocks)
+    assert result.results.name == "t" and result.steps[-1].status == "ran"

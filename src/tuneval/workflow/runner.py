@@ -257,7 +257,7 @@ def _forget(ctx: _Context, step: str) -> None:
 
 
 def full_evaluation(
-    config: WorkflowConfig,
+    config: WorkflowConfig | str | Path,
     *,
     force: Collection[str] = (),
     backends: Mapping[str, ModelBackend] | None = None,
@@ -266,7 +266,7 @@ def full_evaluation(
     """Run (or resume) the whole evaluation described by ``config``.
 
     Args:
-        config: A validated config (see `load_config`).
+        config: A validated config (see `load_config`), or the path of a YAML config file.
         force: Steps to redo even when finished; every later step is redone too.
         backends: Ready-made backends by role (``base``, ``finetuned``, ``judge``) used instead
             of building them from the config's specs (tests, notebooks).
@@ -279,6 +279,10 @@ def full_evaluation(
         UsageError: For an unknown step name in ``force``.
         ConfigError: When the run directory holds generations of a different config.
     """
+    if not isinstance(config, WorkflowConfig):
+        from tuneval.workflow.config import load_config
+
+        config = load_config(config)
     unknown = sorted(set(force) - set(STEPS))
     if unknown:
         raise UsageError(f"unknown step(s) {', '.join(unknown)}; steps are {', '.join(STEPS)}")
