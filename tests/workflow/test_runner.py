@@ -133,3 +133,15 @@ def test_full_evaluation_accepts_a_path(tmp_path, mocks, monkeypatch):
     monkeypatch.delenv("TUNEVAL_NAME", raising=False)
     result = full_evaluation(write_config(tmp_path), backends=mocks)
     assert result.results.name == "t" and result.steps[-1].status == "ran"
+
+
+def test_position_biased_judge_is_flagged(tmp_path, mocks):
+    from tuneval.models.mock import MockBackend
+
+    mocks["judge"] = MockBackend(
+        "mock:first", responder=lambda r: '{"reasoning": "r", "winner": "A", "score": 5}'
+    )
+    _, result = run_eval(tmp_path, mocks)
+    pw = result.results.pairwise.summary
+    assert pw.position_consistency == 0.0 and pw.first_position_rate == 1.0
+    assert any("both answer orders on only 0%" in n for n in result.results.notes)

@@ -204,7 +204,29 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
         items=_items(examples, gens, singles, pairs, metrics),
         notes=_notes(state, gens),
     )
-    return res.model_copy(update={"verdicts": _verdicts(metrics, res, cmp.alpha)})
+    notes = res.notes + _judge_warnings(res)
+    return res.model_copy(update={"verdicts": _verdicts(metrics, res, cmp.alpha), "notes": notes})
+
+
+def _judge_warnings(res: Results) -> list[str]:
+    """Say so when the judge's own diagnostics make its numbers hard to trust."""
+    out = []
+    if res.pairwise is not None:
+        s = res.pairwise.summary
+        if s.position_consistency is not None and s.position_consistency < 0.6:
+            out.append(
+                f"the judge gave the same verdict in both answer orders on only "
+                f"{s.position_consistency:.0%} of items: its pairwise results mostly reflect "
+                "answer position; use a stronger judge (--judge SPEC)"
+            )
+    if res.judge_scores is not None:
+        for summary in (res.judge_scores.base, res.judge_scores.finetuned):
+            if summary.n and summary.unscored / summary.n > 0.2:
+                out.append(
+                    f"the judge left {summary.unscored} of {summary.n} {summary.model} outputs "
+                    "unscored (unusable replies); judge scores cover the rest only"
+                )
+    return out
 
 
 def _notes(state: StepState, gens: dict[str, dict[str, Generation]]) -> list[str]:
