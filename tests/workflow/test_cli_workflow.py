@@ -63,6 +63,7 @@ def test_report_regenerates(tmp_path, capsys):
     assert run(["run", config], capsys)[0] == 0
     run_dir = tmp_path / "runs" / "gate"
     (run_dir / "report.html").unlink()
+    (tmp_path / "eval.jsonl").unlink()  # the run keeps its own copy of the items
     code, out, _ = run(["report", str(run_dir)], capsys)
     assert code == 0 and (run_dir / "report.html").exists() and "report.md" in out
     code, _, err = run(["report", str(tmp_path)], capsys)

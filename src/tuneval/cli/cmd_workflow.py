@@ -191,7 +191,8 @@ def report_cmd(
     info = run_dir.read_info()
     if "config" not in info:
         raise DataError(f"{run_dir.info_path} has no config; is {run} a workflow run?")
-    cfg = validate_config(info["config"], str(run_dir.info_path))  # type: ignore[arg-type]
+    # The run holds its own examples; the eval set need not be where it was when the run ran.
+    cfg = validate_config(info["config"], str(run_dir.info_path), check_files=False)  # type: ignore[arg-type]
     paths = write_reports(run_dir.path, build_results(run_dir, cfg))
     for path in paths:
         console.print(f"wrote {path}")

@@ -323,8 +323,10 @@ def load_config(
     return validate_config(data, str(source))
 
 
-def validate_config(data: Mapping[str, Any], source: str = "config") -> WorkflowConfig:
-    """Validate a config mapping and check that its input files exist.
+def validate_config(
+    data: Mapping[str, Any], source: str = "config", *, check_files: bool = True
+) -> WorkflowConfig:
+    """Validate a config mapping and (unless ``check_files`` is False) that its input files exist.
 
     Raises:
         ConfigError: Naming the key path of every problem.
@@ -333,6 +335,8 @@ def validate_config(data: Mapping[str, Any], source: str = "config") -> Workflow
         config = WorkflowConfig.model_validate(dict(data))
     except ValidationError as exc:
         raise ConfigError(format_errors(exc, source)) from None
+    if not check_files:
+        return config
     eval_set = str(config.eval_set)
     if not eval_set.startswith("hf:") and not config.eval_set.is_file():
         raise ConfigError(f"{source}: key 'eval_set': file {config.eval_set} does not exist")
