@@ -54,6 +54,7 @@ def test_report_renders_offline(finished_run):
             header.click()
             values = page.locator("#metrics tbody tr td:nth-child(4)").all_inner_texts()
             assert values == sorted(values, key=float, reverse=True)
+            assert page.locator("#items tbody tr").count() == 12
             box = page.locator("svg.chart").first.bounding_box()
             assert box is not None and box["width"] > 100
         finally:

@@ -236,6 +236,30 @@ def _flipped(items: list[ItemView]) -> str:
     )
 
 
+def _all_items(items: list[ItemView]) -> str:
+    rows = [
+        [
+            _td(i.id),
+            _td(i.category or ""),
+            _td(i.difficulty or ""),
+            _td("yes" if i.adversarial else ""),
+            _td("—" if i.base_score is None else i.base_score, i.base_score),
+            _td("—" if i.finetuned_score is None else i.finetuned_score, i.finetuned_score),
+            _td(i.pair_outcome or "—"),
+            _td(len(i.base or ""), len(i.base or "")),
+            _td(len(i.finetuned or ""), len(i.finetuned or "")),
+        ]
+        for i in items
+    ]
+    headers = [
+        "id", "category", "difficulty", "adversarial", "judge base", "judge fine-tuned",
+        "pairwise winner", "base chars", "fine-tuned chars",
+    ]  # fmt: skip
+    return (
+        f"<details><summary>{len(items)} items</summary>{_table(headers, rows, 'items')}</details>"
+    )
+
+
 def _contamination(results: Results) -> str:
     flagged = [i for i in results.items if i.contamination]
     if results.contamination is None:
@@ -264,6 +288,8 @@ def render_html(results: Results) -> str:
         _judge_section(results),
         "<h2>Flipped items</h2>",
         _flipped(results.items),
+        "<h2>All items</h2>",
+        _all_items(results.items),
         "<h2>Contamination</h2>",
         _contamination(results),
     ]
