@@ -96,6 +96,10 @@ class CallError(TunevalError):
             ``connection``, ``bad_response``, ``error``.
     """
 
-    def __init__(self, message: str, kind: str = "error") -> None:
+    def __init__(
+        self, message: str, kind: str = "error", *, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.kind = kind
+        self.retry_after = retry_after
+        """Seconds the server asked us to wait (its ``Retry-After`` header), if it said."""

@@ -1,17 +1,23 @@
 """Run many model calls concurrently; a failed call becomes a recorded error, not a crash.
 
 `call_many` is the one entry point that generation, the judge and the benchmarks use. It
-bounds concurrency and applies a per-request timeout.
+bounds concurrency (shrinking it when the server rate-limits), applies a per-request
+timeout, retries transient failures with exponential backoff and jitter (honouring
+``Retry-After``), and serves and fills the call cache when one is given.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tuneval.errors import CallError
-from tuneval.models.base import Completion, ModelBackend, Request
+from tuneval.models.base import Completion, ModelBackend, Request, Usage
+from tuneval.models.cache import CallCache
+from tuneval.models.retry import AdaptiveLimiter, backoff_delay, is_retryable
 from tuneval.records import Record
 
 
@@ -24,6 +30,12 @@ class CallOptions(Record):
     """Per-request timeout in seconds."""
     max_retries: int = 5
     """Retries of a retryable failure (429, 5xx, timeout, connection) before giving up."""
+    backoff_base_s: float = 0.5
+    """Wait before the first retry (doubles each retry, with jitter)."""
+    backoff_max_s: float = 30.0
+    """Longest computed wait between retries (a server's Retry-After may ask for more)."""
+    adaptive_concurrency: bool = True
+    """Halve the calls in flight on HTTP 429 and grow back on success."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,8 @@ class CallResult:
     completion: Completion | None
     error: str | None = None
     error_kind: str | None = None
+    attempts: int = 1
+    """Calls made for this request (0 when served from the cache)."""
 
     @property
     def ok(self) -> bool:
@@ -40,14 +54,92 @@ class CallResult:
         return self.completion is not None
 
 
-async def _one(backend: ModelBackend, request: Request, options: CallOptions) -> CallResult:
+@dataclass
+class CallStats:
+    """Counters of a `call_many` run, filled in as calls finish."""
+
+    done: int = 0
+    failed: int = 0
+    cached: int = 0
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+    """Failed requests by error kind."""
+    min_concurrency: int = 0
+    """The lowest concurrency the adaptive limiter reached."""
+
+    def add(self, result: CallResult) -> None:
+        """Count one finished request."""
+        if result.completion is None:
+            self.failed += 1
+            kind = result.error_kind or "error"
+            self.failures[kind] = self.failures.get(kind, 0) + 1
+            return
+        self.done += 1
+        self.cached += int(result.completion.cached)
+        if not result.completion.cached:
+            self.prompt_tokens += result.completion.usage.prompt_tokens
+            self.completion_tokens += result.completion.usage.completion_tokens
+
+    @property
+    def usage(self) -> Usage:
+        """Tokens of the calls actually made (cached replies cost nothing)."""
+        return Usage(prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens)
+
+
+def sum_usage(results: Sequence[CallResult]) -> Usage:
+    """Total token usage of the results that came from the model (not the cache)."""
+    stats = CallStats()
+    for result in results:
+        stats.add(result)
+    return stats.usage
+
+
+async def _attempt(backend: ModelBackend, request: Request, timeout_s: float) -> Completion:
+    started = time.perf_counter()
     try:
-        completion = await asyncio.wait_for(backend.complete(request), options.timeout_s)
+        completion = await asyncio.wait_for(backend.complete(request), timeout_s)
     except asyncio.TimeoutError:
-        return CallResult(None, f"timed out after {options.timeout_s:g} s", "timeout")
-    except CallError as exc:
-        return CallResult(None, str(exc), exc.kind)
-    return CallResult(completion)
+        raise CallError(f"timed out after {timeout_s:g} s", "timeout") from None
+    if completion.latency_s == 0.0:
+        completion = completion.model_copy(update={"latency_s": time.perf_counter() - started})
+    return completion
+
+
+async def _one(
+    backend: ModelBackend,
+    request: Request,
+    options: CallOptions,
+    limiter: AdaptiveLimiter,
+    stats: CallStats,
+    rng: random.Random,
+) -> CallResult:
+    attempt = 0
+    while True:
+        attempt += 1
+        await limiter.acquire()
+        try:
+            completion = await _attempt(backend, request, options.timeout_s)
+        except CallError as exc:
+            await limiter.release(rate_limited=exc.kind == "http_429")
+            if attempt > options.max_retries or not is_retryable(exc.kind):
+                return CallResult(None, str(exc), exc.kind, attempt)
+            stats.retries += 1
+            delay = backoff_delay(
+                attempt,
+                base_s=options.backoff_base_s,
+                max_s=options.backoff_max_s,
+                retry_after=exc.retry_after,
+                rng=rng,
+            )
+            await asyncio.sleep(delay)
+            continue
+        except Exception as exc:  # a backend bug must not sink the whole run
+            await limiter.release()
+            return CallResult(None, f"{type(exc).__name__}: {exc}", "error", attempt)
+        await limiter.release(success=True)
+        return CallResult(completion, attempts=attempt)
 
 
 async def call_many(
@@ -55,6 +147,10 @@ async def call_many(
     requests: Sequence[Request],
     options: CallOptions | None = None,
     on_done: Callable[[int, CallResult], None] | None = None,
+    *,
+    cache: CallCache | None = None,
+    refresh: bool = False,
+    stats: CallStats | None = None,
 ) -> list[CallResult]:
     """Answer every request, at most ``options.max_concurrency`` at a time.
 
@@ -64,21 +160,45 @@ async def call_many(
         options: Concurrency, timeout and retries.
         on_done: Called with (index, result) as each call finishes (progress, incremental
             writes).
+        cache: The call cache: hits are answered from it, new completions are stored.
+        refresh: Ignore cached answers (but store the fresh ones).
+        stats: Counters to update as calls finish (progress bars, summaries).
 
     Returns:
         One `CallResult` per request.
     """
     options = options or CallOptions()
-    semaphore = asyncio.Semaphore(options.max_concurrency)
+    stats = stats if stats is not None else CallStats()
+    limiter = AdaptiveLimiter(options.max_concurrency, adaptive=options.adaptive_concurrency)
+    rng = random.Random()
+    identity = backend.identity() if cache is not None else ""
 
-    async def run(index: int, request: Request) -> CallResult:
-        async with semaphore:
-            result = await _one(backend, request, options)
+    def finish(index: int, result: CallResult) -> CallResult:
+        stats.add(result)
+        stats.min_concurrency = limiter.min_seen
         if on_done is not None:
             on_done(index, result)
         return result
 
-    return list(await asyncio.gather(*(run(i, r) for i, r in enumerate(requests))))
+    async def run(index: int, request: Request) -> CallResult:
+        result = await _one(backend, request, options, limiter, stats, rng)
+        if cache is not None and result.completion is not None:
+            # Stored before on_done writes the record: a kill in between costs no new call.
+            cache.put(identity, request, result.completion)
+        return finish(index, result)
+
+    results: list[CallResult | None] = [None] * len(requests)
+    pending: list[tuple[int, Request]] = []
+    for index, request in enumerate(requests):
+        hit = cache.get(identity, request) if cache is not None and not refresh else None
+        if hit is not None:
+            results[index] = finish(index, CallResult(hit, attempts=0))
+        else:
+            pending.append((index, request))
+    fresh = await asyncio.gather(*(run(i, r) for i, r in pending))
+    for (index, _), result in zip(pending, fresh, strict=True):
+        results[index] = result
+    return [r for r in results if r is not None]
 
 
 def run_calls(
@@ -86,6 +206,12 @@ def run_calls(
     requests: Sequence[Request],
     options: CallOptions | None = None,
     on_done: Callable[[int, CallResult], None] | None = None,
+    *,
+    cache: CallCache | None = None,
+    refresh: bool = False,
+    stats: CallStats | None = None,
 ) -> list[CallResult]:
     """Synchronous wrapper of `call_many` for code that is not async."""
-    return asyncio.run(call_many(backend, requests, options, on_done))
+    return asyncio.run(
+        call_many(backend, requests, options, on_done, cache=cache, refresh=refresh, stats=stats)
+    )
