@@ -1,6 +1,6 @@
 """Model backends behind one protocol (`ModelBackend`), chosen by spec string."""
 
-from tuneval.models import mock
+from tuneval.models import mock, openai_backend
 from tuneval.models.base import (
     BACKENDS,
     Completion,
@@ -23,5 +23,6 @@ __all__ = [
     "Usage",
     "create_backend",
     "mock",
+    "openai_backend",
     "register_backend",
 ]

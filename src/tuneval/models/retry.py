@@ -42,7 +42,7 @@ def backoff_delay(
         return float(retry_after)
     ceiling = min(max_s, base_s * (2 ** (attempt - 1)))
     jitter: float = (rng or random).uniform(0, ceiling / 2)
-    return ceiling / 2 + jitter
+    return float(ceiling / 2 + jitter)
 
 
 class AdaptiveLimiter:

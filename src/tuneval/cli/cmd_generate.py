@@ -1,0 +1,117 @@
+"""``tuneval generate``: one model answers an eval set into a run directory (resumable)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tuneval.cli.app import app
+
+err_console = Console(stderr=True, highlight=False)
+
+
+@app.command("generate")
+def generate_cmd(
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="Model spec: llamacpp:default, llamacpp:PATH.gguf, hf:PATH[+ADAPTER], "
+            "openai:MODEL, openai-compatible:BASE_URL#MODEL, anthropic:MODEL, "
+            "file:PREDICTIONS.jsonl, mock:echo.",
+        ),
+    ],
+    data: Annotated[str, typer.Option("--data", help="Eval set (JSONL, JSON, CSV, Parquet).")],
+    out: Annotated[str, typer.Option("--out", help="Run directory, e.g. runs/NAME.")],
+    name: Annotated[
+        str, typer.Option("--name", help="Model name of the records (e.g. base, finetuned).")
+    ] = "model",
+    adapter: Annotated[
+        str | None, typer.Option("--adapter", help="LoRA adapter directory (hf: models).")
+    ] = None,
+    max_concurrency: Annotated[
+        int, typer.Option("--max-concurrency", min=1, help="Calls in flight at once.")
+    ] = 8,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.001, help="Per-request timeout in seconds.")
+    ] = 120.0,
+    max_retries: Annotated[
+        int, typer.Option("--max-retries", min=0, help="Retries of 429/5xx/timeouts.")
+    ] = 5,
+    temperature: Annotated[float, typer.Option("--temperature", min=0.0)] = 0.0,
+    top_p: Annotated[float, typer.Option("--top-p", min=0.0, max=1.0)] = 1.0,
+    max_tokens: Annotated[int, typer.Option("--max-tokens", min=1)] = 256,
+    stop: Annotated[
+        list[str] | None, typer.Option("--stop", help="Stop string (repeatable).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Sampling seed.")] = 0,
+    system_prompt: Annotated[
+        str | None, typer.Option("--system-prompt", help="System message for every request.")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not use the call cache.")
+    ] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Ignore cached answers; store the fresh ones.")
+    ] = False,
+) -> None:
+    """Generate outputs for every example; a rerun of the same command resumes."""
+    from tuneval.data import load_examples
+    from tuneval.models.base import Decoding, create_backend
+    from tuneval.models.cache import CallCache
+    from tuneval.models.generate import GenerateSummary, agenerate
+    from tuneval.models.runner import CallOptions
+    from tuneval.rundir import RunDir
+
+    examples = load_examples(data)
+    run = RunDir(out)
+    if not run.examples_path.exists():
+        run.write_examples(examples)
+    decoding = Decoding(
+        temperature=temperature,
+        top_p=top_p,
+        max_tokens=max_tokens,
+        stop=tuple(stop or ()),
+        seed=seed,
+        system_prompt=system_prompt,
+    )
+    options = CallOptions(
+        max_concurrency=max_concurrency, timeout_s=timeout, max_retries=max_retries
+    )
+    backend = create_backend(model, **({"adapter": adapter} if adapter else {}))
+    cache = None if no_cache else CallCache()
+
+    async def go() -> GenerateSummary:
+        try:
+            return await agenerate(
+                backend,
+                examples,
+                run,
+                name=name,
+                decoding=decoding,
+                options=options,
+                cache=cache,
+                refresh=refresh,
+                progress=True,
+            )
+        finally:
+            await backend.aclose()
+
+    try:
+        summary = asyncio.run(go())
+    finally:
+        if cache is not None:
+            cache.close()
+    run.update_info(**{f"generate_{name}": {"backend": model, "decoding": decoding.model_dump()}})
+    s = summary
+    err_console.print(
+        f"{s.model}: {s.done} done ({s.cached} cached), {s.failed} failed, {s.skipped} already "
+        f"in the run, {s.retries} retries; tokens {s.usage.prompt_tokens} in / "
+        f"{s.usage.completion_tokens} out; {s.elapsed_s:.1f} s -> {run.generations_path}"
+    )
+    if s.failures:
+        reasons = ", ".join(f"{kind}: {n}" for kind, n in sorted(s.failures.items()))
+        err_console.print(f"[yellow]failed by reason:[/] {reasons}")

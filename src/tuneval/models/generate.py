@@ -1,0 +1,195 @@
+"""Generation: one model answers every example of an eval set, into a run directory.
+
+Each finished call is appended to ``generations.jsonl`` at once (and stored in the call
+cache just before), so a run killed at any moment resumes with only the (model, example)
+pairs it lacks, repeats no finished call and writes no duplicate record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tuneval.errors import DataError
+from tuneval.models.base import Decoding, Message, ModelBackend, Request, Usage
+from tuneval.models.cache import CallCache
+from tuneval.models.runner import CallOptions, CallResult, CallStats, call_many
+from tuneval.records import Example, Generation
+from tuneval.rundir import JsonlAppender, RunDir
+
+
+@dataclass
+class GenerateSummary:
+    """What a generation run did."""
+
+    model: str
+    """The model name the generations were written under."""
+    backend: str
+    """The backend spec."""
+    total: int
+    """Examples in the eval set."""
+    skipped: int
+    """Examples that already had a generation of this model (resume)."""
+    done: int = 0
+    failed: int = 0
+    cached: int = 0
+    retries: int = 0
+    usage: Usage = field(default_factory=Usage)
+    """Tokens of the calls made in this run (cached replies cost none)."""
+    failures: dict[str, int] = field(default_factory=dict)
+    """Failed examples by error kind (``http_429``, ``timeout``, ``bad_response``...)."""
+    elapsed_s: float = 0.0
+
+
+def build_request(example: Example, decoding: Decoding) -> Request:
+    """The request for one example: its ``messages`` (multi-turn) when given, else its prompt.
+
+    A multi-turn example keeps the conversation in ``metadata["messages"]`` as a list of
+    ``{"role", "content"}`` objects; the model answers its last user turn.
+
+    Raises:
+        DataError: When the example has neither a prompt nor valid messages.
+    """
+    raw = example.metadata.get("messages")
+    if raw is not None:
+        try:
+            messages = tuple(Message.model_validate(m) for m in raw)
+        except (TypeError, ValueError) as exc:
+            raise DataError(
+                f"example '{example.id}': 'messages' must be a list of {{role, content}}: {exc}",
+                field="messages",
+            ) from None
+        if messages:
+            return Request(messages=messages, decoding=decoding)
+    if example.prompt is None:
+        raise DataError(f"example '{example.id}' has no prompt to generate from", field="prompt")
+    return Request.from_prompt(example.prompt, decoding)
+
+
+def generation_record(
+    example: Example, name: str, backend: ModelBackend, decoding: Decoding, result: CallResult
+) -> Generation:
+    """The `Generation` record of one finished call (output or error, with its facts)."""
+    meta: dict[str, Any] = {
+        "backend": backend.spec,
+        "decoding": decoding.model_dump(mode="json"),
+        "attempts": result.attempts,
+    }
+    c = result.completion
+    if c is None:
+        meta["error_kind"] = result.error_kind
+        return Generation(
+            example_id=example.id,
+            model=name,
+            output=None,
+            error=result.error or "error",
+            metadata=meta,
+        )
+    meta |= {
+        "latency_s": round(c.latency_s, 6),
+        "finish_reason": c.finish_reason,
+        "usage": c.usage.model_dump(),
+        "cached": c.cached,
+    }
+    return Generation(example_id=example.id, model=name, output=c.text, metadata=meta)
+
+
+async def agenerate(
+    backend: ModelBackend,
+    examples: Sequence[Example],
+    run: RunDir,
+    *,
+    name: str = "model",
+    decoding: Decoding | None = None,
+    options: CallOptions | None = None,
+    cache: CallCache | None = None,
+    refresh: bool = False,
+    progress: bool = True,
+) -> GenerateSummary:
+    """Generate the outputs of model ``name`` that ``run`` does not have yet.
+
+    Args:
+        backend: The model.
+        examples: The eval set.
+        run: The run directory; records go to `RunDir.generations_path`.
+        name: Model name of the records (e.g. ``base`` or ``finetuned``).
+        decoding: Decoding parameters of every request.
+        options: Concurrency, timeout and retries.
+        cache: The call cache (None: no cache).
+        refresh: Ignore cached answers, store fresh ones.
+        progress: Show a rich progress bar.
+    """
+    decoding = decoding or Decoding()
+    started = time.perf_counter()
+    have = {g.example_id for g in run.generations(name)}
+    todo = [e for e in examples if e.id not in have]
+    summary = GenerateSummary(
+        model=name, backend=backend.spec, total=len(examples), skipped=len(examples) - len(todo)
+    )
+    if not todo:
+        return summary
+    requests = [build_request(e, decoding) for e in todo]
+    stats = CallStats()
+    with JsonlAppender(run.generations_path) as appender, _progress(progress) as bar:
+        task = bar.add_task(f"generate {name}", total=len(todo), failed=0, cached=0)
+
+        def on_done(index: int, result: CallResult) -> None:
+            appender.write(generation_record(todo[index], name, backend, decoding, result))
+            bar.update(task, advance=1, failed=stats.failed, cached=stats.cached)
+
+        await call_many(
+            backend, requests, options, on_done, cache=cache, refresh=refresh, stats=stats
+        )
+    summary.done = stats.done
+    summary.failed = stats.failed
+    summary.cached = stats.cached
+    summary.retries = stats.retries
+    summary.usage = stats.usage
+    summary.failures = dict(stats.failures)
+    summary.elapsed_s = time.perf_counter() - started
+    return summary
+
+
+def generate(
+    backend: ModelBackend,
+    examples: Sequence[Example],
+    run: RunDir,
+    **kwargs: Any,
+) -> GenerateSummary:
+    """Synchronous `agenerate` (same arguments); closes nothing, the caller owns the backend."""
+    return asyncio.run(agenerate(backend, examples, run, **kwargs))
+
+
+def _progress(enabled: bool) -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(f"{task.speed or 0.0:.1f}/s")
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("failed {task.fields[failed]}"),
+        TextColumn("cached {task.fields[cached]}"),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        disable=not enabled,
+        transient=False,
+    )
