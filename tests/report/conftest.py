@@ -60,3 +60,9 @@ def finished_run(tmp_path_factory) -> Path:
     cfg = load_config(folder / "config.yaml", environ={})
     result = full_evaluation(cfg, backends=backends)
     return Path(result.run_dir)
+
+
+@pytest.fixture(autouse=True)
+def _private_call_cache(tmp_path, monkeypatch):
+    """Each test gets its own call cache, so call counts never depend on earlier runs."""
+    monkeypatch.setenv("TUNEVAL_CACHE_DIR", str(tmp_path / "call-cache"))

@@ -13,3 +13,9 @@ def mocks() -> dict[str, MockBackend]:
         "finetuned": MockBackend("mock:tuned", responder=model_responder(TUNED_RIGHT)),
         "judge": MockBackend("mock:judge", responder=judge_responder),
     }
+
+
+@pytest.fixture(autouse=True)
+def _private_call_cache(tmp_path, monkeypatch):
+    """Each test gets its own call cache, so call counts never depend on earlier runs."""
+    monkeypatch.setenv("TUNEVAL_CACHE_DIR", str(tmp_path / "call-cache"))

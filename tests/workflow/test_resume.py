@@ -50,7 +50,7 @@ def config_text(folder: Path) -> str:
         "  base: {spec: 'slowlog:base'}\n"
         "  finetuned: {spec: 'slowlog:tuned', system_prompt: 'Be brief.'}\n"
         "judge: {spec: 'slowlog:judge', pairwise: false}\n"
-        "calls: {max_concurrency: 1}\n"
+        "calls: {max_concurrency: 1, cache: false}\n"  # test the run directory's own resume
         "comparison: {resamples: 100, trials: 200}\n"
     )
 

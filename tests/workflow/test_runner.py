@@ -88,12 +88,15 @@ def test_unknown_force_step(tmp_path, mocks):
 
 def test_judge_off_and_failed_calls(tmp_path):
     path = write_config(tmp_path)
-    cfg = load_config(path, environ={}, overrides=["judge.spec=null"])
+    cfg = load_config(path, environ={}, overrides=["judge.spec=null", "calls.max_retries=1"])
     from tuneval.errors import CallError
     from tuneval.models.mock import MockBackend
 
     def flaky(request):
+        flaky.calls += 1
         raise CallError("server down", "http_500")
+
+    flaky.calls = 0
 
     result = full_evaluation(
         cfg,
@@ -106,6 +109,7 @@ def test_judge_off_and_failed_calls(tmp_path):
     assert status["judge_single"] == "off" and status["judge_pairwise"] == "off"
     res = result.results
     assert res.generation[1].errors == 8
+    assert flaky.calls == 16  # one retry each
     assert any("8 finetuned calls failed" in n for n in res.notes)
     assert res.judge_scores is None and res.pairwise is None
     em = next(c for c in res.metrics.comparisons if c.name == "exact_match")
@@ -145,3 +149,20 @@ def test_position_biased_judge_is_flagged(tmp_path, mocks):
     pw = result.results.pairwise.summary
     assert pw.position_consistency == 0.0 and pw.first_position_rate == 1.0
     assert any("both answer orders on only 0%" in n for n in result.results.notes)
+
+
+def test_call_cache_serves_a_new_run(tmp_path, mocks):
+    cfg = load_config(write_config(tmp_path), environ={}, overrides=["calls.cache=true"])
+    full_evaluation(cfg, backends=mocks)
+    before = {k: len(m.calls) for k, m in mocks.items()}
+    renamed = cfg.model_copy(update={"name": "t2"})
+    result = full_evaluation(renamed, backends=mocks)
+    assert {k: len(m.calls) for k, m in mocks.items()} == before  # all from the cache
+    assert result.results.pairwise.summary.wins == 4
+    gens = RunDir(result.run_dir).generations()
+    assert len(gens) == 16 and all(g.metadata["cached"] for g in gens)
+    no_cache = renamed.model_copy(
+        update={"name": "t3", "calls": renamed.calls.model_copy(update={"cache": False})}
+    )
+    full_evaluation(no_cache, backends=mocks)
+    assert len(mocks["base"].calls) == before["base"] + 8

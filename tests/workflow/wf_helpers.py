@@ -36,6 +36,8 @@ def write_config(folder: Path, text: str | None = None, **extra: str) -> Path:
         "  finetuned: {spec: 'mock:echo', system_prompt: 'Be brief.'}\n"
         "judge: {spec: 'mock:echo'}\n"
         "comparison: {resamples: 200, trials: 500}\n"
+        # Exact call counts: identical requests in flight together would race in the cache.
+        "calls: {cache: false}\n"
     )
     path = folder / "config.yaml"
     path.write_text(body, encoding="utf-8")

@@ -143,6 +143,12 @@ def run_cmd(
     ] = None,
     judge: Annotated[str | None, typer.Option("--judge", help="Judge model spec.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Run name.")] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not use the call cache.")
+    ] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Ignore cached answers; store fresh ones.")
+    ] = False,
 ) -> None:
     """Generate, score, judge, compare and report, as the config says; resumable."""
     from tuneval.workflow import full_evaluation, load_config
@@ -153,6 +159,10 @@ def run_cmd(
         overrides.append(f"judge.spec={judge}")
     if name is not None:
         overrides.append(f"name={name}")
+    if no_cache:
+        overrides.append("calls.cache=false")
+    if refresh:
+        overrides.append("calls.refresh=true")
     cfg = load_config(config, overrides=overrides)
     result = full_evaluation(
         cfg,

@@ -169,6 +169,13 @@ class CallSettings(_Strict):
     """Calls in flight at once."""
     timeout_s: float = Field(default=300.0, gt=0.0)
     """Per-call timeout."""
+    max_retries: int = Field(default=5, ge=0)
+    """Retries of a transient failure (429, 5xx, timeout, connection) before giving up."""
+    cache: bool = True
+    """Serve and store model and judge calls in the call cache (``TUNEVAL_CACHE_DIR``, else
+    ``~/.cache/tuneval``), so a rerun or a new run with the same calls costs nothing."""
+    refresh: bool = False
+    """Ignore cached answers and store fresh ones."""
 
 
 class WorkflowConfig(_Strict):

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Sequence
 
 from tuneval.models.base import Decoding, Message, ModelBackend, Request
+from tuneval.models.cache import CallCache
 from tuneval.models.runner import CallOptions, CallResult, call_many
 from tuneval.records import Example, Generation
 from tuneval.rundir import JsonlAppender, RunDir
@@ -68,8 +69,13 @@ def generate_missing(
     model: ModelConfig,
     decoding: DecodingConfig,
     options: CallOptions,
+    *,
+    cache: CallCache | None = None,
+    refresh: bool = False,
 ) -> int:
     """Generate the outputs of model ``name`` that the run does not have yet.
+
+    Calls go through the call cache when one is given (``refresh`` ignores cached answers).
 
     Returns:
         The number of calls made.
@@ -88,5 +94,5 @@ def generate_missing(
             appender.write(_generation(todo[index], name, backend, result))
             progress.advance(task)
 
-        asyncio.run(call_many(backend, requests, options, on_done))
+        asyncio.run(call_many(backend, requests, options, on_done, cache=cache, refresh=refresh))
     return len(todo)

@@ -19,6 +19,7 @@ from pydantic import Field
 
 from tuneval.errors import ConfigError, UsageError
 from tuneval.models.base import ModelBackend, create_backend
+from tuneval.models.cache import CallCache
 from tuneval.models.runner import CallOptions
 from tuneval.records import Example, Record
 from tuneval.report.schema import Results
@@ -62,6 +63,16 @@ class _Context:
         self._given = dict(backends)
         self._built: dict[str, ModelBackend] = {}
         self._examples: list[Example] | None = None
+        self._cache: CallCache | None = None
+
+    @property
+    def cache(self) -> CallCache | None:
+        """The call cache, opened on first use (None when ``calls.cache`` is off)."""
+        if self._cache is None and self.config.calls.cache:
+            from tuneval.models.cache import CallCache
+
+            self._cache = CallCache()
+        return self._cache
 
     def backend(self, role: str) -> ModelBackend:
         if role in self._given:
@@ -77,7 +88,11 @@ class _Context:
 
     def call_options(self) -> CallOptions:
         calls = self.config.calls
-        return CallOptions(max_concurrency=calls.max_concurrency, timeout_s=calls.timeout_s)
+        return CallOptions(
+            max_concurrency=calls.max_concurrency,
+            timeout_s=calls.timeout_s,
+            max_retries=calls.max_retries,
+        )
 
     def examples(self) -> list[Example]:
         if self._examples is None:
@@ -94,6 +109,8 @@ class _Context:
 
         if self._built:
             asyncio.run(close_all())
+        if self._cache is not None:
+            self._cache.close()
 
 
 def step_key(config: WorkflowConfig, step: str) -> str:
@@ -121,7 +138,7 @@ def _run_generate(ctx: _Context) -> tuple[StepStatus, str]:
         model = getattr(ctx.config.models, name)
         calls += generate_missing(
             ctx.run, examples, name, ctx.backend(name), model, ctx.config.decoding,
-            ctx.call_options(),
+            ctx.call_options(), cache=ctx.cache, refresh=ctx.config.calls.refresh,
         )  # fmt: skip
     return "ran", f"{calls} model calls"
 
@@ -159,7 +176,10 @@ def _run_judge_single(ctx: _Context) -> tuple[StepStatus, str]:
     calls = [0]
     with _progress("judge single", 2 * len(ctx.run.examples())) as bump:
         for name in (BASE, FINETUNED):
-            judge_scores(ctx.run, name, judge, score_config, on_call=_counter(calls, bump))  # type: ignore[arg-type]
+            judge_scores(
+                ctx.run, name, judge, score_config,  # type: ignore[arg-type]
+                cache=ctx.cache, on_call=_counter(calls, bump),
+            )  # fmt: skip
     ctx.state.finish("judge_single", judge_key=key)
     return "ran", f"{calls[0]} judge calls"
 
@@ -177,7 +197,10 @@ def _run_judge_pairwise(ctx: _Context) -> tuple[StepStatus, str]:
     key = pair_key(judge, pair_config)  # type: ignore[arg-type]
     calls = [0]
     with _progress("judge pairwise", 2 * len(ctx.run.examples())) as bump:
-        judge_pairs(ctx.run, BASE, FINETUNED, judge, pair_config, on_call=_counter(calls, bump))  # type: ignore[arg-type]
+        judge_pairs(
+            ctx.run, BASE, FINETUNED, judge, pair_config,  # type: ignore[arg-type]
+            cache=ctx.cache, on_call=_counter(calls, bump),
+        )  # fmt: skip
     ctx.state.finish("judge_pairwise", judge_key=key)
     return "ran", f"{calls[0]} judge calls"
 
