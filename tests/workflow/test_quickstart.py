@@ -46,7 +46,8 @@ def test_quickstart_workflow_with_mock_models(tmp_path):
 
     def tuned(request):
         # The stand-in fine-tune sees the system prompt and 4 demonstrations before the item.
-        assert request.messages[0].role == "system" and len(request.messages) == 10
+        messages = request.full_messages()
+        assert messages[0].role == "system" and len(messages) == 10
         return refs[request.messages[-1].content]
 
     judge = MockBackend(

@@ -8,7 +8,7 @@ from tuneval.records import Example
 from tuneval.rundir import RunDir
 from tuneval.workflow import full_evaluation, load_config
 from tuneval.workflow.config import DecodingConfig, FewShot, ModelConfig
-from tuneval.workflow.generate import build_request
+from tuneval.workflow.generate import decoding_for, prompted_examples
 
 
 def run_eval(tmp_path, mocks, **kw):
@@ -76,7 +76,7 @@ def test_changed_models_need_force(tmp_path, mocks):
     with pytest.raises(ConfigError, match="--force generate"):
         full_evaluation(changed, backends=mocks)
     redone = full_evaluation(changed, backends=mocks, force=["generate"])
-    assert redone.steps[0].detail == "16 model calls"
+    assert redone.steps[0].detail == "16 model calls, 0 cached, 0 failed"
     assert len(RunDir(redone.run_dir).generations()) == 16
 
 
@@ -117,20 +117,25 @@ def test_judge_off_and_failed_calls(tmp_path):
 
 
 def test_request_has_system_prompt_and_few_shot():
+    from tuneval.models.generate import build_request
+
     model = ModelConfig(
         spec="mock:echo",
         system_prompt="Answer briefly.",
         few_shot=[FewShot(prompt="2+2?", response="4")],
         prompt_template="Q: {prompt}",
     )
-    req = build_request(Example(id="1", prompt="3+3?"), model, DecodingConfig(max_tokens=5))
-    assert [(m.role, m.content) for m in req.messages] == [
+    (example,) = prompted_examples([Example(id="1", prompt="3+3?")], model)
+    req = build_request(example, decoding_for(model, DecodingConfig(max_tokens=5)))
+    assert [(m.role, m.content) for m in req.full_messages()] == [
         ("system", "Answer briefly."),
         ("user", "Q: 2+2?"),
         ("assistant", "4"),
         ("user", "Q: 3+3?"),
     ]
     assert req.decoding.max_tokens == 5
+    plain = ModelConfig(spec="mock:echo")
+    assert prompted_examples([Example(id="1", prompt="x")], plain)[0].metadata == {}
 
 
 def test_full_evaluation_accepts_a_path(tmp_path, mocks, monkeypatch):

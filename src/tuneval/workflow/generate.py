@@ -1,63 +1,64 @@
 """The generate step: both models answer every example; finished items are never redone.
 
-Each finished call is appended to ``generations.jsonl`` at once, so a run killed mid-way
-resumes with only the missing (model, example) pairs.
+The work is done by `tuneval.models.generate` (call cache, retries, resume from the run
+directory record by record). This module only turns a model's prompting settings (system
+prompt, few-shot demonstrations, prompt template) into the conversation each example sends.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
-from tuneval.models.base import Decoding, Message, ModelBackend, Request
+from tuneval.models.base import Decoding, Message, ModelBackend
 from tuneval.models.cache import CallCache
-from tuneval.models.runner import CallOptions, CallResult, call_many
-from tuneval.records import Example, Generation
-from tuneval.rundir import JsonlAppender, RunDir
+from tuneval.models.generate import GenerateSummary, generate
+from tuneval.models.runner import CallOptions
+from tuneval.records import Example
+from tuneval.rundir import RunDir
 from tuneval.workflow.config import DecodingConfig, ModelConfig
 
 
-def build_request(example: Example, model: ModelConfig, decoding: DecodingConfig) -> Request:
-    """The chat request one model gets for one example (system prompt, few-shot, prompt)."""
+def conversation(example: Example, model: ModelConfig) -> list[Message]:
+    """The user/assistant turns one model gets for one example (the system prompt aside)."""
     messages: list[Message] = []
-    if model.system_prompt:
-        messages.append(Message(role="system", content=model.system_prompt))
     for shot in model.few_shot:
-        messages.append(
-            Message(role="user", content=model.prompt_template.replace("{prompt}", shot.prompt))
-        )
+        user = model.prompt_template.replace("{prompt}", shot.prompt)
+        messages.append(Message(role="user", content=user))
         messages.append(Message(role="assistant", content=shot.response))
     user = model.prompt_template.replace("{prompt}", example.prompt or "")
     messages.append(Message(role="user", content=user))
-    return Request(
-        messages=tuple(messages),
-        decoding=Decoding(
-            temperature=decoding.temperature,
-            top_p=decoding.top_p,
-            max_tokens=decoding.max_tokens,
-            stop=tuple(decoding.stop),
-            seed=decoding.seed,
-        ),
-    )
+    return messages
 
 
-def _generation(
-    example: Example, name: str, backend: ModelBackend, result: CallResult
-) -> Generation:
-    meta: dict[str, object] = {"backend": backend.identity()}
-    if result.completion is not None:
-        c = result.completion
-        meta |= {
-            "latency_s": c.latency_s,
-            "finish_reason": c.finish_reason,
-            "prompt_tokens": c.usage.prompt_tokens,
-            "completion_tokens": c.usage.completion_tokens,
-            "cached": c.cached,
-        }
-        return Generation(example_id=example.id, model=name, output=c.text, metadata=meta)
-    meta["error_kind"] = result.error_kind
-    return Generation(
-        example_id=example.id, model=name, output=None, error=result.error or "error", metadata=meta
+def prompted_examples(examples: Sequence[Example], model: ModelConfig) -> list[Example]:
+    """The examples with the model's conversation in ``metadata["messages"]``.
+
+    `tuneval.models.generate` sends ``metadata["messages"]`` as the conversation when present,
+    so few-shot turns and the prompt template travel with each example; a plain prompt with no
+    template and no demonstrations is left as it is.
+    """
+    if not model.few_shot and model.prompt_template == "{prompt}":
+        return list(examples)
+    return [
+        e.model_copy(
+            update={
+                "metadata": e.metadata
+                | {"messages": [m.model_dump() for m in conversation(e, model)]}
+            }
+        )
+        for e in examples
+    ]
+
+
+def decoding_for(model: ModelConfig, decoding: DecodingConfig) -> Decoding:
+    """The decoding parameters of one model, with its system prompt."""
+    return Decoding(
+        temperature=decoding.temperature,
+        top_p=decoding.top_p,
+        max_tokens=decoding.max_tokens,
+        stop=tuple(decoding.stop),
+        seed=decoding.seed,
+        system_prompt=model.system_prompt,
     )
 
 
@@ -72,27 +73,19 @@ def generate_missing(
     *,
     cache: CallCache | None = None,
     refresh: bool = False,
-) -> int:
+) -> GenerateSummary:
     """Generate the outputs of model ``name`` that the run does not have yet.
 
-    Calls go through the call cache when one is given (``refresh`` ignores cached answers).
-
     Returns:
-        The number of calls made.
+        What was done: calls made, cached, failed, skipped (already in the run).
     """
-    from rich.progress import Progress
-
-    done = {g.example_id for g in run.generations(name)}
-    todo = [e for e in examples if e.id not in done]
-    if not todo:
-        return 0
-    requests = [build_request(e, model, decoding) for e in todo]
-    with JsonlAppender(run.generations_path) as appender, Progress(transient=True) as progress:
-        task = progress.add_task(f"generate {name}", total=len(todo))
-
-        def on_done(index: int, result: CallResult) -> None:
-            appender.write(_generation(todo[index], name, backend, result))
-            progress.advance(task)
-
-        asyncio.run(call_many(backend, requests, options, on_done, cache=cache, refresh=refresh))
-    return len(todo)
+    return generate(
+        backend,
+        prompted_examples(examples, model),
+        run,
+        name=name,
+        decoding=decoding_for(model, decoding),
+        options=options,
+        cache=cache,
+        refresh=refresh,
+    )

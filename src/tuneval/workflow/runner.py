@@ -133,14 +133,17 @@ def _run_generate(ctx: _Context) -> tuple[StepStatus, str]:
 
     examples = ctx.examples()
     ctx.run.write_examples(examples)
-    calls = 0
+    made = cached = failed = 0
     for name in (BASE, FINETUNED):
-        model = getattr(ctx.config.models, name)
-        calls += generate_missing(
-            ctx.run, examples, name, ctx.backend(name), model, ctx.config.decoding,
-            ctx.call_options(), cache=ctx.cache, refresh=ctx.config.calls.refresh,
+        summary = generate_missing(
+            ctx.run, examples, name, ctx.backend(name), getattr(ctx.config.models, name),
+            ctx.config.decoding, ctx.call_options(), cache=ctx.cache,
+            refresh=ctx.config.calls.refresh,
         )  # fmt: skip
-    return "ran", f"{calls} model calls"
+        made += summary.done + summary.failed - summary.cached
+        cached += summary.cached
+        failed += summary.failed
+    return "ran", f"{made} model calls, {cached} cached, {failed} failed"
 
 
 def _run_metrics(ctx: _Context) -> tuple[StepStatus, str]:
