@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from tuneval.cli.app import app
+from tuneval.errors import UsageError
 
 err_console = Console(stderr=True, highlight=False)
 
@@ -81,6 +82,8 @@ def generate_cmd(
     options = CallOptions(
         max_concurrency=max_concurrency, timeout_s=timeout, max_retries=max_retries
     )
+    if adapter and not model.startswith("hf:"):
+        raise UsageError("--adapter works only with hf: models (or write hf:BASE+ADAPTER)")
     backend = create_backend(model, **({"adapter": adapter} if adapter else {}))
     cache = None if no_cache else CallCache()
 

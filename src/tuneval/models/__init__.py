@@ -1,6 +1,6 @@
 """Model backends behind one protocol (`ModelBackend`), chosen by spec string."""
 
-from tuneval.models import llamacpp, mock, openai_backend
+from tuneval.models import hf, llamacpp, mock, openai_backend
 from tuneval.models.base import (
     BACKENDS,
     Completion,
@@ -22,6 +22,7 @@ __all__ = [
     "Request",
     "Usage",
     "create_backend",
+    "hf",
     "llamacpp",
     "mock",
     "openai_backend",
