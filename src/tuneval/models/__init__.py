@@ -1,6 +1,6 @@
 """Model backends behind one protocol (`ModelBackend`), chosen by spec string."""
 
-from tuneval.models import hf, llamacpp, mock, openai_backend
+from tuneval.models import anthropic_backend, file, hf, llamacpp, mock, openai_backend
 from tuneval.models.base import (
     BACKENDS,
     Completion,
@@ -21,7 +21,9 @@ __all__ = [
     "ModelBackend",
     "Request",
     "Usage",
+    "anthropic_backend",
     "create_backend",
+    "file",
     "hf",
     "llamacpp",
     "mock",

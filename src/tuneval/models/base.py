@@ -56,6 +56,9 @@ class Request(Record):
     """Decoding parameters."""
     json_schema: dict[str, Any] | None = None
     """A JSON schema the reply must follow, for backends with structured output."""
+    example_id: str | None = None
+    """The example the request answers, when known; only replay backends (``file:``) use it.
+    Not part of the cache key."""
 
     def full_messages(self) -> list[Message]:
         """The messages with `Decoding.system_prompt` prepended when no system turn exists."""

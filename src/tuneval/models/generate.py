@@ -63,10 +63,10 @@ def build_request(example: Example, decoding: Decoding) -> Request:
                 field="messages",
             ) from None
         if messages:
-            return Request(messages=messages, decoding=decoding)
+            return Request(messages=messages, decoding=decoding, example_id=example.id)
     if example.prompt is None:
         raise DataError(f"example '{example.id}' has no prompt to generate from", field="prompt")
-    return Request.from_prompt(example.prompt, decoding)
+    return Request.from_prompt(example.prompt, decoding, example_id=example.id)
 
 
 def generation_record(
