@@ -1,0 +1,144 @@
+"""``tuneval contamination``: n-gram overlap of an eval set with training data or itself."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from tuneval.cli.app import app
+from tuneval.errors import UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from tuneval.contamination import ContaminationReport
+    from tuneval.contamination.scan import ShardResult
+    from tuneval.contamination.sources import Shard
+
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+err_console = Console(stderr=True, highlight=False)
+
+
+def _fields(value: str | None) -> list[str] | None:
+    return [f.strip() for f in value.split(",") if f.strip()] if value else None
+
+
+@app.command("contamination")
+def contamination_cmd(
+    eval_path: Annotated[str, typer.Option("--eval", help="The eval set (JSONL, JSON, CSV...).")],
+    train: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--train",
+            help="Training data: files (.jsonl/.json/.csv/.tsv/.parquet/.txt, optionally .gz or "
+            ".zst), directories, globs or hf:DATASET[#CONFIG][@SPLIT]; repeatable. Another eval "
+            "set or a benchmark file works too.",
+        ),
+    ] = None,
+    within: Annotated[
+        bool, typer.Option("--within", help="Find overlap between examples of the eval set.")
+    ] = False,
+    n: Annotated[int, typer.Option("-n", min=1, help="N-gram length (13 as GPT-3; 8).")] = 13,
+    fields: Annotated[
+        str | None, typer.Option("--fields", help="Training fields forming the text, comma-sep.")
+    ] = None,
+    eval_fields: Annotated[
+        str | None, typer.Option("--eval-fields", help="Eval fields forming the text, comma-sep.")
+    ] = None,
+    threshold: Annotated[
+        float, typer.Option("--threshold", min=0.0, max=1.0, help="Flag overlap above this.")
+    ] = 0.0,
+    out: Annotated[str | None, typer.Option("--out", help="Write the JSON report here.")] = None,
+    write_clean: Annotated[
+        str | None, typer.Option("--write-clean", help="Write the unflagged eval set (JSONL).")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Scanning processes.")] = 1,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first unreadable record.")
+    ] = False,
+) -> None:
+    """Exact n-gram overlap (lowercased, punctuation stripped) of each eval example."""
+    from tuneval import contamination
+
+    if within == bool(train):
+        raise UsageError("give --train PATH (repeatable) or --within, not both or neither")
+    if within:
+        report = contamination.duplicates(
+            eval_path, n=n, eval_fields=_fields(eval_fields), threshold=threshold
+        )
+    else:
+        with _progress() as progress:
+            report = contamination.check(
+                train or [], eval_path, n=n, fields=_fields(fields),
+                eval_fields=_fields(eval_fields), threshold=threshold, workers=workers,
+                strict=strict, progress=progress,
+            )  # fmt: skip
+    if write_clean:
+        report = contamination.write_clean(report, eval_path, write_clean, _fields(eval_fields))
+    if out:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(report.model_dump_json(indent=2) + "\n")
+    _render(report, write_clean, out)
+
+
+def _progress() -> _Bar:
+    return _Bar()
+
+
+class _Bar:
+    """A rich progress bar over shard bytes, with MB/s and ETA."""
+
+    def __enter__(self) -> Callable[[list[Shard], ShardResult | None], None]:
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self.bar = Progress(
+            TextColumn("scanning"), BarColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+            console=err_console, transient=True,
+        )  # fmt: skip
+        self.bar.start()
+        self.task = self.bar.add_task("scan", total=None)
+        return self.update
+
+    def update(self, shards: list[Shard], result: ShardResult | None) -> None:
+        if result is None:
+            self.bar.update(self.task, total=sum(s.size for s in shards) or None)
+        else:
+            self.bar.advance(self.task, result.shard.size)
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+
+def _lines(report: ContaminationReport) -> Iterator[str]:
+    yield (
+        f"{report.contaminated}/{report.total} eval examples flagged "
+        f"({report.n}-grams, overlap > {report.threshold:g}); "
+        f"{report.records_scanned} training records, {report.bytes_scanned / 1e6:.1f} MB"
+    )
+    for cat, (flagged, total) in sorted(report.by_category.items()):
+        yield f"  {cat}: {flagged}/{total}"
+    for ex in report.examples:
+        if ex.flagged:
+            where = ", ".join(ex.found_in[:2])
+            yield f"  {ex.id}: {ex.matched}/{ex.ngrams} n-grams ({ex.overlap:.0%}) in {where}"
+    if report.bad_records:
+        yield f"{report.bad_records} unreadable records skipped, e.g.:"
+        yield from (f"  {p}" for p in report.problems[:5])
+
+
+def _render(report: ContaminationReport, clean: str | None, out: str | None) -> None:
+    for line in _lines(report):
+        console.print(line, markup=False)
+    if clean:
+        console.print(f"wrote {clean} ({len(report.removed)} examples removed)", markup=False)
+    if out:
+        console.print(f"wrote {out}", markup=False)

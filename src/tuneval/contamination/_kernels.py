@@ -1,0 +1,168 @@
+"""Numba kernels of the contamination scan: tokenise UTF-8 bytes, hash n-grams, probe the index.
+
+A token's hash is FNV-1a over its bytes; an n-gram's hash is a polynomial rolling hash over its
+token hashes, so each token costs O(1) whatever n is. Records are given as byte offsets into
+one buffer, and n-grams never span two records. The separator rule mirrors
+`tuneval.contamination.normalize.tokens` byte for byte (the input is already lowercased).
+
+Hashes only find candidates: every hit is verified on the tokens by the caller.
+"""
+
+# Numba infers the kernels' types from their arguments.
+# mypy: disable-error-code="no-untyped-def"
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_FNV_OFFSET = -3750763034362895579
+_FNV_PRIME = 1099511628211
+_ROLL = 0x100000001B3 * 31 + 7  # odd multiplier of the rolling n-gram hash
+_MIX = -7046029254386353131  # 2**64 / golden ratio, as a signed 64-bit integer
+
+
+@numba.njit(cache=True, inline="always")
+def _separator_len(buf, k, end):
+    """Length of the separator character starting at `k`, or 0 if it starts a token byte."""
+    c = buf[k]
+    if c < 128:
+        if (97 <= c <= 122) or (48 <= c <= 57) or (65 <= c <= 90):
+            return 0
+        return 1
+    if c == 0xC2 and k + 1 < end and 0x80 <= buf[k + 1] <= 0xBF:
+        return 2  # U+0080-U+00BF
+    if k + 2 < end:
+        c1 = buf[k + 1]
+        if c == 0xE2 and (c1 == 0x80 or c1 == 0x81) and (c1 == 0x80 or buf[k + 2] <= 0xAF):
+            return 3  # U+2000-U+206F
+        if c == 0xE3 and c1 == 0x80:
+            return 3  # U+3000-U+303F
+    return 0
+
+
+@numba.njit(cache=True, inline="always")
+def _finish(h):
+    h = h ^ (h >> 29)
+    h = h * _MIX
+    h = h ^ (h >> 32)
+    if h == 0:
+        h = 1  # 0 marks an empty slot of the table
+    return h
+
+
+@numba.njit(cache=True)
+def _roll_power(n):
+    p = 1
+    for _ in range(n - 1):
+        p = p * _ROLL
+    return p
+
+
+@numba.njit(cache=True)
+def ngram_hashes(buf, starts, n):
+    """All n-gram hashes of every record: arrays (record, token position, hash)."""
+    cap = buf.size // 2 + 1
+    out_rec = np.empty(cap, np.int32)
+    out_pos = np.empty(cap, np.int32)
+    out_hash = np.empty(cap, np.int64)
+    ring = np.zeros(n, np.int64)
+    top = _roll_power(n)
+    count = 0
+    for r in range(starts.size - 1):
+        end = starts[r + 1]
+        k = starts[r]
+        ntok = 0
+        roll = 0
+        while k < end:
+            s = _separator_len(buf, k, end)
+            if s > 0:
+                k += s
+                continue
+            h = _FNV_OFFSET
+            while k < end and _separator_len(buf, k, end) == 0:
+                c = buf[k]
+                if 65 <= c <= 90:
+                    c += 32
+                h = (h ^ c) * _FNV_PRIME
+                k += 1
+            slot = ntok % n
+            roll = (roll - ring[slot] * top) * _ROLL + h if ntok >= n else roll * _ROLL + h
+            ring[slot] = h
+            ntok += 1
+            if ntok >= n:
+                out_rec[count] = r
+                out_pos[count] = ntok - n
+                out_hash[count] = _finish(roll)
+                count += 1
+    return out_rec[:count], out_pos[:count], out_hash[:count]
+
+
+@numba.njit(cache=True)
+def build_table(hashes, bits):
+    """Open-addressing table of the distinct `hashes` (sorted); slot -> index into `hashes`."""
+    size = 1 << bits
+    mask = size - 1
+    keys = np.zeros(size, np.int64)
+    vals = np.full(size, -1, np.int32)
+    for i in range(hashes.size):
+        h = hashes[i]
+        j = (h * _MIX) >> (64 - bits) & mask
+        while keys[j] != 0:
+            j = (j + 1) & mask
+        keys[j] = h
+        vals[j] = i
+    return keys, vals
+
+
+@numba.njit(cache=True)
+def scan(buf, starts, n, keys, vals, bits, stamp, chunk_id, out_rec, out_pos, out_uid):
+    """Probe every n-gram of every record in the table.
+
+    Reports the first hit of each distinct eval n-gram per chunk (``stamp[uid] == chunk_id``
+    marks it seen; ``stamp[uid] == -1`` marks an n-gram that needs no more hits), so the output
+    never exceeds the number of distinct eval n-grams.
+
+    Returns:
+        The number of hits written to `out_rec`, `out_pos` (token position) and `out_uid`.
+    """
+    mask = (1 << bits) - 1
+    ring = np.zeros(n, np.int64)
+    top = _roll_power(n)
+    count = 0
+    for r in range(starts.size - 1):
+        end = starts[r + 1]
+        k = starts[r]
+        ntok = 0
+        roll = 0
+        while k < end:
+            s = _separator_len(buf, k, end)
+            if s > 0:
+                k += s
+                continue
+            h = _FNV_OFFSET
+            while k < end and _separator_len(buf, k, end) == 0:
+                c = buf[k]
+                if 65 <= c <= 90:
+                    c += 32
+                h = (h ^ c) * _FNV_PRIME
+                k += 1
+            slot = ntok % n
+            roll = (roll - ring[slot] * top) * _ROLL + h if ntok >= n else roll * _ROLL + h
+            ring[slot] = h
+            ntok += 1
+            if ntok >= n:
+                g = _finish(roll)
+                j = (g * _MIX) >> (64 - bits) & mask
+                while keys[j] != 0:
+                    if keys[j] == g:
+                        uid = vals[j]
+                        if stamp[uid] != chunk_id and stamp[uid] != -1:
+                            stamp[uid] = chunk_id
+                            out_rec[count] = r
+                            out_pos[count] = ntok - n
+                            out_uid[count] = uid
+                            count += 1
+                        break
+                    j = (j + 1) & mask
+    return count

@@ -1,0 +1,144 @@
+"""The contamination check end to end: read the eval set, index it, stream the training data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tuneval.contamination.index import EvalIndex
+from tuneval.contamination.report import ContaminationReport, build_report
+from tuneval.contamination.scan import MAX_LOCATIONS, ShardResult, scan_all
+from tuneval.contamination.sources import Shard, plan, record_text
+from tuneval.errors import DataError
+
+
+@dataclass
+class EvalSet:
+    """The eval records with their ids, categories, lines and texts."""
+
+    path: str
+    records: list[dict[str, Any]]
+    ids: list[str]
+    categories: list[str | None]
+    lines: list[int]
+    texts: list[str]
+
+
+def load_eval(path: str, fields: list[str] | None = None) -> EvalSet:
+    """Read an eval set (any format `tuneval.data.read_records` reads); ids default to lines."""
+    from tuneval.data import read_records
+
+    records, ids, cats, lines, texts = [], [], [], [], []
+    for rec in read_records(path):
+        try:
+            texts.append(record_text(rec.data, fields))
+        except ValueError as exc:
+            raise DataError(str(exc), path=rec.path, line=rec.line) from exc
+        records.append(rec.data)
+        ids.append(str(rec.data.get("id", rec.line)))
+        cat = rec.data.get("category")
+        cats.append(None if cat is None else str(cat))
+        lines.append(rec.line)
+    return EvalSet(path, records, ids, cats, lines, texts)
+
+
+def check(
+    train: list[str],
+    eval_path: str,
+    *,
+    n: int = 13,
+    fields: list[str] | None = None,
+    eval_fields: list[str] | None = None,
+    threshold: float = 0.0,
+    workers: int = 1,
+    strict: bool = False,
+    progress: Callable[[list[Shard], ShardResult | None], None] | None = None,
+) -> ContaminationReport:
+    """Find the n-grams of an eval set that occur in training data.
+
+    Args:
+        train: Training files, directories, globs or ``hf:`` datasets.
+        eval_path: The eval set.
+        n: N-gram length (13 as in GPT-3; 8 is also common).
+        fields: Training fields that form the text (default: all string fields).
+        eval_fields: Eval fields that form the text (default: all string fields).
+        threshold: Flag examples whose overlap fraction is above this.
+        workers: Processes scanning shards in parallel.
+        strict: Stop at the first unreadable record instead of counting it.
+        progress: Called with the plan once, then with each finished shard.
+
+    Returns:
+        The report, one entry per eval example.
+    """
+    evalset = load_eval(eval_path, eval_fields)
+    index = EvalIndex.build(evalset.texts, n)
+    shards = plan(train)
+    if progress:
+        progress(shards, None)
+    results = scan_all(
+        index, shards, fields, workers=workers, strict=strict,
+        progress=(lambda r: progress(shards, r)) if progress else None,
+    )  # fmt: skip
+    return build_report(
+        index, evalset.ids, evalset.categories, results,
+        threshold=threshold, train=train, eval_path=eval_path,
+    )  # fmt: skip
+
+
+def duplicates(
+    eval_path: str,
+    *,
+    n: int = 13,
+    eval_fields: list[str] | None = None,
+    threshold: float = 0.0,
+) -> ContaminationReport:
+    """Overlap of each example with the *other* examples of the same set (near-duplicates)."""
+    evalset = load_eval(eval_path, eval_fields)
+    index = EvalIndex.build(evalset.texts, n)
+    matched: list[int] = []
+    locations: dict[int, list[int]] = {}
+    for u in range(index.hashes.size):
+        a, b = int(index.offsets[u]), int(index.offsets[u + 1])
+        if len(set(index.post_ex[a:b].tolist())) < 2:
+            continue
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for p in range(a, b):
+            ex, pos = int(index.post_ex[p]), int(index.post_pos[p])
+            groups.setdefault(tuple(index.tokens[ex][pos : pos + n]), []).append(p)
+        for posts in groups.values():
+            exs = {int(index.post_ex[p]) for p in posts}
+            if len(exs) < 2:
+                continue
+            matched.extend(posts)
+            for p in posts:
+                ex = int(index.post_ex[p])
+                where = locations.setdefault(ex, [])
+                for other in sorted(exs - {ex}):
+                    if len(where) < MAX_LOCATIONS and evalset.lines[other] not in where:
+                        where.append(evalset.lines[other])
+    res = ShardResult(Shard(eval_path, "jsonl"), np.array(sorted(set(matched)), np.int64))
+    res.locations = locations
+    return build_report(
+        index, evalset.ids, evalset.categories, [res],
+        threshold=threshold, train=[eval_path], eval_path=eval_path,
+    )  # fmt: skip
+
+
+def write_clean(
+    report: ContaminationReport, eval_path: str, out: str | Path, fields: list[str] | None = None
+) -> ContaminationReport:
+    """Write the eval records that were not flagged to JSONL; return the report with `removed`."""
+    evalset = load_eval(eval_path, fields)
+    removed = []
+    with open(out, "w", encoding="utf-8") as handle:
+        for rec, ex in zip(evalset.records, report.examples, strict=False):
+            if ex.flagged:
+                removed.append(ex.id)
+            else:
+                handle.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    return report.model_copy(update={"removed": removed})

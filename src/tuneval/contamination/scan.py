@@ -1,0 +1,172 @@
+"""Scan training shards against an `EvalIndex`, in worker processes, and merge the results.
+
+Each shard is scanned on its own and returns a `ShardResult` (which eval n-gram occurrences it
+verified, where, and what it could not read); results merge by OR and concatenation, so shards
+could as well be scanned on different machines. Every hash hit is re-checked on the tokens of
+the training record (`EvalIndex.verify`) before it counts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tuneval.contamination import _kernels
+from tuneval.contamination.formats import batches
+from tuneval.contamination.index import EvalIndex, pack
+from tuneval.contamination.normalize import tokens
+from tuneval.contamination.sources import Problem, Shard
+
+MAX_LOCATIONS = 5
+"""Locations kept per eval example (the first ones found)."""
+
+
+@dataclass
+class ShardResult:
+    """What one shard contributed.
+
+    Attributes:
+        shard: The shard scanned.
+        matched: Indices of eval postings verified in this shard.
+        locations: Example index -> (shard-local line, ...) of the first matches.
+        records: Records read.
+        nbytes: Bytes of input consumed.
+        lines: Lines in the shard (to turn shard-local lines into file lines).
+        problems: Unreadable records and files.
+    """
+
+    shard: Shard
+    matched: np.ndarray
+    locations: dict[int, list[int]] = field(default_factory=dict)
+    records: int = 0
+    nbytes: int = 0
+    lines: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+class _State:
+    """Per-process scan state: the index and the stamps of n-grams already settled."""
+
+    def __init__(self, index: EvalIndex) -> None:
+        self.index = index
+        self.stamp = np.zeros(index.hashes.size, np.int32)
+        self.chunk = 0
+        cap = max(1, index.hashes.size)
+        self.out = (np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64))
+
+
+_STATE: _State | None = None
+
+
+def scan_shard(
+    index: EvalIndex, shard: Shard, fields: list[str] | None, strict: bool = False
+) -> ShardResult:
+    """Scan one shard in this process (see the module docstring)."""
+    global _STATE
+    if _STATE is None or _STATE.index is not index:
+        _STATE = _State(index)
+    state = _STATE
+    problems: list[Problem] = []
+    matched: set[int] = set()
+    locations: dict[int, list[int]] = {}
+    result = ShardResult(shard, np.zeros(0, np.int64), locations, problems=problems)
+    for batch in batches(shard, fields, problems, strict):
+        result.records += len(batch.texts)
+        result.nbytes += batch.nbytes
+        if batch.lines:
+            result.lines = max(result.lines, batch.lines[-1])
+        if not batch.texts:
+            continue
+        state.chunk = state.chunk % 2_000_000_000 + 1
+        buf, starts = pack(batch.texts)
+        out_rec, out_pos, out_uid = state.out
+        hits = _kernels.scan(
+            buf, starts, index.n, index.keys, index.vals, index.bits,
+            state.stamp, state.chunk, out_rec, out_pos, out_uid,
+        )  # fmt: skip
+        if hits:
+            _verify(index, state, batch.texts, batch.lines, out_rec[:hits], out_pos[:hits],
+                    out_uid[:hits], matched, locations)  # fmt: skip
+    result.matched = np.fromiter(sorted(matched), np.int64, len(matched))
+    return result
+
+
+def _verify(
+    index: EvalIndex,
+    state: _State,
+    texts: list[str],
+    lines: list[int],
+    recs: np.ndarray,
+    poss: np.ndarray,
+    uids: np.ndarray,
+    matched: set[int],
+    locations: dict[int, list[int]],
+) -> None:
+    cache: dict[int, list[str]] = {}
+    for r, p, u in zip(recs.tolist(), poss.tolist(), uids.tolist(), strict=False):
+        toks = cache.get(r)
+        if toks is None:
+            toks = cache[r] = tokens(texts[r])
+        found = index.verify(u, toks[p : p + index.n])
+        for post in found:
+            matched.add(post)
+            where = locations.setdefault(int(index.post_ex[post]), [])
+            if len(where) < MAX_LOCATIONS and lines[r] not in where:
+                where.append(lines[r])
+        start, stop = int(index.offsets[u]), int(index.offsets[u + 1])
+        if len(found) == stop - start and all(
+            len(locations[int(index.post_ex[q])]) >= MAX_LOCATIONS for q in found
+        ):
+            state.stamp[u] = -1  # every occurrence verified and located: stop reporting it
+
+
+def _init(index: EvalIndex, fields: list[str] | None, strict: bool) -> None:
+    global _WORKER
+    _WORKER = (index, fields, strict)
+
+
+_WORKER: tuple[EvalIndex, list[str] | None, bool] | None = None
+
+
+def _work(shard: Shard) -> ShardResult:
+    assert _WORKER is not None
+    index, fields, strict = _WORKER
+    return scan_shard(index, shard, fields, strict)
+
+
+def scan_all(
+    index: EvalIndex,
+    shards: list[Shard],
+    fields: list[str] | None = None,
+    *,
+    workers: int = 1,
+    strict: bool = False,
+    progress: Callable[[ShardResult], None] | None = None,
+) -> list[ShardResult]:
+    """Scan every shard, with `workers` processes (1 = in this process), in shard order."""
+    results: list[ShardResult] = []
+    if workers <= 1 or len(shards) <= 1:
+        for shard in shards:
+            results.append(scan_shard(index, shard, fields, strict))
+            if progress:
+                progress(results[-1])
+        return results
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork shares the index copy-on-write; elsewhere it is pickled once per worker.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(shards), os.cpu_count() or workers),
+        mp_context=multiprocessing.get_context(method),
+        initializer=_init,
+        initargs=(index, fields, strict),
+    ) as pool:
+        for res in pool.map(_work, shards):
+            results.append(res)
+            if progress:
+                progress(res)
+    return results
