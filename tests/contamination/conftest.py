@@ -1,0 +1,3 @@
+from contam_corpus import rng
+
+__all__ = ["rng"]

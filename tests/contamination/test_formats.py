@@ -1,0 +1,132 @@
+"""Every input format and compression, directories, globs, chat records, and bad input."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from contam_corpus import write_jsonl
+
+from tuneval.contamination import check
+from tuneval.errors import DataError
+
+SECRET = "the quick brown fox jumps over the lazy dog near the river bank"
+OTHER = "completely unrelated words that never show up in the eval set at all"
+ROWS = [{"id": 1, "text": OTHER}, {"id": 2, "text": SECRET}, {"id": 3, "text": OTHER}]
+
+
+@pytest.fixture
+def ev(tmp_path: Path) -> Path:
+    return write_jsonl(
+        tmp_path / "eval.jsonl", [{"id": "hit", "prompt": SECRET}, {"id": "miss", "prompt": "x"}]
+    )
+
+
+def _write(path: Path, fmt: str) -> None:
+    if fmt == "jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    elif fmt == "json":
+        path.write_text(json.dumps({"data": ROWS}))
+    elif fmt == "csv":
+        with path.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, ["id", "text"])
+            writer.writeheader()
+            writer.writerows(ROWS)
+    elif fmt == "txt":
+        path.write_text("\n\n".join(str(r["text"]) for r in ROWS) + "\n")
+    elif fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(ROWS), path)
+
+
+def _compress(path: Path, how: str) -> Path:
+    if not how:
+        return path
+    data = path.read_bytes()
+    out = path.with_name(path.name + "." + how)
+    if how == "gz":
+        out.write_bytes(gzip.compress(data))
+    else:
+        import zstandard
+
+        out.write_bytes(zstandard.ZstdCompressor().compress(data))
+    return out
+
+
+_TEXT_FORMATS = [("jsonl", ":2"), ("json", " record 2"), ("csv", ":3"), ("txt", ":3")]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "where", "how"),
+    [(f, w, h) for f, w in _TEXT_FORMATS for h in ("", "gz", "zst")] + [("parquet", "", "")],
+)
+def test_formats(tmp_path: Path, ev: Path, fmt: str, where: str, how: str) -> None:
+    path = tmp_path / f"train.{fmt}"
+    _write(path, fmt)
+    path = _compress(path, how)
+    report = check([str(path)], str(ev), n=8, fields=None if fmt == "txt" else ["text"])
+    hit, miss = report.examples
+    assert hit.flagged and hit.overlap == 1.0 and not miss.flagged
+    assert hit.found_in == [f"{path}{where or ' record 2'}"]
+    assert report.records_scanned == 3
+
+
+def test_directories_globs_and_chat(tmp_path: Path, ev: Path) -> None:
+    (tmp_path / "corpus" / "sub").mkdir(parents=True)
+    write_jsonl(tmp_path / "corpus" / "a.jsonl", [{"text": OTHER}])
+    chat = {
+        "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": SECRET}]
+    }
+    write_jsonl(tmp_path / "corpus" / "sub" / "b.jsonl", [chat])
+    for source in (str(tmp_path / "corpus"), str(tmp_path / "corpus" / "**" / "*.jsonl")):
+        report = check([source], str(ev), n=8)
+        assert report.examples[0].found_in == [f"{tmp_path / 'corpus' / 'sub' / 'b.jsonl'}:1"]
+        assert report.records_scanned == 2
+
+
+def test_hf_streaming_local_file(tmp_path: Path, ev: Path) -> None:
+    pytest.importorskip("datasets")
+    path = write_jsonl(tmp_path / "train.jsonl", ROWS)
+    report = check([f"hf:{path}@train"], str(ev), n=8, fields=["text"])
+    assert report.examples[0].flagged and report.records_scanned == 3
+
+
+def test_bad_json_line_is_counted_or_stops(tmp_path: Path, ev: Path) -> None:
+    path = tmp_path / "train.jsonl"
+    path.write_text(json.dumps(ROWS[0]) + "\n{broken\n" + json.dumps(ROWS[1]) + "\n[1, 2]\n")
+    report = check([str(path)], str(ev), n=8)
+    assert report.examples[0].flagged and report.bad_records == 2
+    assert report.problems[0].startswith(f"{path}:2: unreadable record")
+    assert report.problems[1].startswith(f"{path}:4: unreadable record: expected a JSON object")
+    with pytest.raises(DataError, match=r"train\.jsonl:2: unreadable record"):
+        check([str(path)], str(ev), n=8, strict=True)
+
+
+def test_corrupt_gzip(tmp_path: Path, ev: Path) -> None:
+    lines = "".join(json.dumps(r) + "\n" for r in ROWS * 2000).encode()
+    data = bytearray(gzip.compress(lines))
+    data[len(data) // 2 : len(data) // 2 + 64] = b"\x00" * 64
+    bad = tmp_path / "train.jsonl.gz"
+    bad.write_bytes(bytes(data))
+    good = write_jsonl(tmp_path / "more.jsonl", [ROWS[1]])
+    report = check([str(bad), str(good)], str(ev), n=8)
+    assert report.bad_records == 1 and report.problems[0].startswith(f"{bad}:")
+    assert "cannot read gzip data" in report.problems[0]
+    assert f"{good}:1" in report.examples[0].found_in  # the scan went on to the next file
+    with pytest.raises(DataError, match="cannot read gzip data"):
+        check([str(bad), str(good)], str(ev), n=8, strict=True)
+
+
+def test_missing_and_unknown_sources(tmp_path: Path, ev: Path) -> None:
+    with pytest.raises(DataError, match="no such file"):
+        check([str(tmp_path / "nope.jsonl")], str(ev))
+    (tmp_path / "x.bin").write_bytes(b"")
+    with pytest.raises(DataError, match="unknown training-data format"):
+        check([str(tmp_path / "x.bin")], str(ev))
+    with pytest.raises(DataError, match="matches no file"):
+        check([str(tmp_path / "*.parquet")], str(ev))

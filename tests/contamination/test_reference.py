@@ -1,0 +1,78 @@
+"""Equality with a straightforward reference (a Python set of all training n-grams)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from contam_corpus import write_jsonl
+
+from tuneval.contamination import check
+from tuneval.contamination.normalize import tokens
+from tuneval.contamination.report import spans
+
+ALPHABET = [f"w{i}" for i in range(8)] + [
+    "a",
+    "B",
+    "ç",
+    "dé",
+    "e-f",
+    "G!",
+    "h’i",
+    "straße",
+    "x“y”",
+    "1",
+    "2,3",
+]
+
+
+def _text(rng: random.Random, k: int) -> str:
+    return " ".join(rng.choice(ALPHABET) for _ in range(k))
+
+
+def _reference(train: list[str], evals: list[str], n: int) -> list[tuple[int, int, list[str]]]:
+    seen: set[tuple[str, ...]] = set()
+    for text in train:
+        toks = tokens(text)
+        seen.update(tuple(toks[i : i + n]) for i in range(len(toks) - n + 1))
+    out = []
+    for text in evals:
+        toks = tokens(text)
+        hits = [i for i in range(len(toks) - n + 1) if tuple(toks[i : i + n]) in seen]
+        out.append((len(hits), max(0, len(toks) - n + 1), spans(toks, hits, n)))
+    return out
+
+
+@pytest.mark.parametrize(("seed", "n"), [(1, 3), (2, 4), (3, 5), (4, 2)])
+def test_equals_reference(tmp_path: Path, seed: int, n: int) -> None:
+    rng = random.Random(seed)
+    train = [_text(rng, rng.randint(0, 30)) for _ in range(200)]
+    evals = [_text(rng, rng.randint(0, 15)) for _ in range(60)]
+    write_jsonl(tmp_path / "t.jsonl", [{"text": t} for t in train])
+    write_jsonl(tmp_path / "e.jsonl", [{"id": str(i), "prompt": e} for i, e in enumerate(evals)])
+    report = check([str(tmp_path / "t.jsonl")], str(tmp_path / "e.jsonl"), n=n)
+    got = [(e.matched, e.ngrams, e.spans) for e in report.examples]
+    assert got == _reference(train, evals, n)
+    assert any(m for m, _, _ in got) and not all(m == t for m, t, _ in got)
+
+
+def test_hash_collision_is_never_reported(tmp_path: Path) -> None:
+    """Make the table map the hash of "x y z" to the eval n-gram "a b c": a forced collision."""
+    import numpy as np
+
+    from tuneval.contamination import _kernels
+    from tuneval.contamination.index import EvalIndex, pack
+    from tuneval.contamination.scan import scan_shard
+    from tuneval.contamination.sources import Shard
+
+    index = EvalIndex.build(["a b c"], 3)
+    buf, starts = pack(["x y z"])
+    other = int(_kernels.ngram_hashes(buf, starts, 3)[2][0])
+    index.keys[index.keys != 0] = other
+    write_jsonl(tmp_path / "t.jsonl", [{"text": "x y z"}, {"text": "a b c"}])
+    shard = Shard(str(tmp_path / "t.jsonl"), "jsonl")
+    result = scan_shard(index, shard, None)
+    assert result.matched.size == 0  # the hit on "x y z" was a candidate, not a match
+    index = EvalIndex.build(["a b c"], 3)
+    assert np.array_equal(scan_shard(index, shard, None).matched, [0])
