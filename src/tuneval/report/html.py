@@ -261,11 +261,27 @@ def _all_items(items: list[ItemView]) -> str:
 
 
 def _contamination(results: Results) -> str:
-    flagged = [i for i in results.items if i.contamination]
-    if results.contamination is None:
+    summary = results.contamination
+    if summary is None:
         return '<p class="note">Not checked (no training data configured).</p>'
-    rows = [[_td(i.id), _td(f"{i.contamination:.2f}", i.contamination)] for i in flagged]
-    return _table(["id", "overlap"], rows, "contamination")
+    flagged = summary.get("flagged", [])
+    head = (
+        f"<p>{summary.get('contaminated')} of {summary.get('total')} items share "
+        f"{escape(str(summary.get('n')))}-grams with the training data "
+        f"({escape(', '.join(map(str, summary.get('train', []))))}).</p>"
+    )
+    rows = [
+        [
+            _td(f["id"]),
+            _td(f"{f['overlap']:.2f}", f["overlap"]),
+            _td(" … ".join(f.get("spans", []))),
+            _td(", ".join(f.get("found_in", []))),
+        ]
+        for f in flagged
+    ]
+    if not rows:
+        return head
+    return head + _table(["id", "overlap", "matched text", "found in"], rows, "contamination")
 
 
 def render_html(results: Results) -> str:

@@ -101,6 +101,16 @@ def render_markdown(results: Results) -> str:
     judge = _judge_lines(results)
     if judge:
         out += ["## Judge", "", *judge, ""]
+    if results.contamination is not None:
+        c = results.contamination
+        out += [
+            "## Contamination",
+            "",
+            f"{c.get('contaminated')} of {c.get('total')} items share {c.get('n')}-grams with "
+            "the training data.",
+            *(f"- `{f['id']}`: overlap {f['overlap']:.2f}" for f in c.get("flagged", [])),
+            "",
+        ]
     if results.notes:
         out += ["## Notes", "", *(f"- {n}" for n in results.notes), ""]
     out.append(

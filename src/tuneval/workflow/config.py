@@ -151,6 +151,10 @@ class ContaminationConfig(_Strict):
     """Training files to scan; empty turns the check off."""
     ngram: int = Field(default=13, ge=1)
     """N-gram length of the overlap check."""
+    threshold: float = Field(default=0.0, ge=0.0, lt=1.0)
+    """Flag items whose share of matched n-grams is above this (0: any match)."""
+    fields: list[str] | None = None
+    """Training fields that form the text (default: every string field)."""
 
 
 class HumanConfig(_Strict):

@@ -22,13 +22,31 @@ def _available(module: str) -> bool:
         return False
 
 
+CONTAMINATION_FILE = "contamination.json"
+"""Where the contamination step writes its `ContaminationReport`."""
+
+
 def run_contamination(run: RunDir, config: WorkflowConfig) -> tuple[Status, str]:
-    """Check the eval set against the configured training data."""
-    if not config.contamination.training_data:
+    """Check the eval set against the configured training data (``contamination.json``)."""
+    cont = config.contamination
+    if not cont.training_data:
         return "off", "no contamination.training_data configured"
     if not _available("tuneval.contamination"):
         return "off", "the contamination check is not available in this tuneval version"
-    return "off", "the contamination package has no workflow entry point yet"
+    from tuneval.contamination import check
+
+    report = check(
+        [str(p) for p in cont.training_data],
+        str(config.eval_set),
+        n=cont.ngram,
+        fields=cont.fields,
+        threshold=cont.threshold,
+    )
+    path = run.path / CONTAMINATION_FILE
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(report.model_dump_json(indent=1), encoding="utf-8")
+    tmp.replace(path)
+    return "ran", f"{report.contaminated} of {report.total} items overlap the training data"
 
 
 def run_human_export(run: RunDir, config: WorkflowConfig) -> tuple[Status, str]:

@@ -205,7 +205,39 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
         notes=_notes(state, gens),
     )
     notes = res.notes + _judge_warnings(res)
-    return res.model_copy(update={"verdicts": _verdicts(metrics, res, cmp.alpha), "notes": notes})
+    update: dict[str, object] = {"verdicts": _verdicts(metrics, res, cmp.alpha), "notes": notes}
+    contamination = _contamination(run)
+    if contamination is not None:
+        summary, overlaps = contamination
+        update["contamination"] = summary
+        update["items"] = [
+            i.model_copy(update={"contamination": overlaps.get(i.id)}) for i in res.items
+        ]
+        if summary["contaminated"]:
+            notes.append(
+                f"{summary['contaminated']} of {summary['total']} items share "
+                f"{summary['n']}-grams with the training data; see the contamination section"
+            )
+    return res.model_copy(update=update)
+
+
+def _contamination(run: RunDir) -> tuple[dict[str, object], dict[str, float]] | None:
+    """The contamination summary and each flagged item's overlap, when the check ran."""
+    from tuneval.workflow.optional_steps import CONTAMINATION_FILE
+
+    path = run.path / CONTAMINATION_FILE
+    if not path.exists():
+        return None
+    from tuneval.contamination import ContaminationReport
+
+    report = ContaminationReport.model_validate_json(path.read_text(encoding="utf-8"))
+    summary: dict[str, object] = report.model_dump(exclude={"examples", "removed", "problems"})
+    summary["flagged"] = [
+        {"id": e.id, "overlap": e.overlap, "spans": e.spans[:3], "found_in": e.found_in[:3]}
+        for e in report.examples
+        if e.flagged
+    ]
+    return summary, {e.id: e.overlap for e in report.examples if e.flagged}
 
 
 def _judge_warnings(res: Results) -> list[str]:

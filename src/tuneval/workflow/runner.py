@@ -262,6 +262,7 @@ _RECORD_FILES = {
     "metrics": ("comparison.json",),
     "judge_single": ("judge_single.jsonl",),
     "judge_pairwise": ("judge_pairwise.jsonl",),
+    "contamination": ("contamination.json",),
     "report": ("results.json", "report.md", "report.html"),
 }
 
