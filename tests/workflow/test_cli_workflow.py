@@ -117,3 +117,14 @@ def test_judge_and_name_flags(tmp_path, capsys):
     results = json.loads((tmp_path / "runs" / "g2" / "results.json").read_text())
     assert results["judge_scores"]["base"]["mean"]["value"] == 4.0
     assert results["pairwise"]["summary"]["ties"] == 10
+
+
+def test_dataset_stats_with_training_data(tmp_path, capsys):
+    path = write_evalset(tmp_path / "eval.jsonl")
+    train = tmp_path / "train.jsonl"
+    train.write_text(json.dumps({"text": "Question 5: what is the answer? ans5"}) + "\n")
+    code, out, _ = run(
+        ["dataset", "stats", str(path), "--training", str(train), "--ngram", "5"], capsys
+    )
+    assert code == 0
+    assert "contamination: 1 of 8 items share 5-grams" in out and "q5: overlap" in out

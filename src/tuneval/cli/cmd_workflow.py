@@ -78,11 +78,29 @@ def validate_cmd(
 @dataset_app.command("stats")
 def stats_cmd(
     path: Annotated[str, typer.Argument(help="Eval set (JSONL, JSON, CSV, Parquet).")],
+    training: Annotated[
+        list[str] | None,
+        typer.Option("--training", help="Training data to check for overlap (repeatable)."),
+    ] = None,
+    ngram: Annotated[int, typer.Option("--ngram", min=1, help="N-gram length.")] = 13,
 ) -> None:
     """Coverage table (category x difficulty, adversarial), duplicates and warnings."""
     from tuneval.data.validate import validate_evalset
 
     _print_report(validate_evalset(path), show_coverage=True)
+    if training:
+        from tuneval.contamination import check
+
+        report = check(list(training), path, n=ngram)
+        console.print(
+            f"contamination: {report.contaminated} of {report.total} items share {ngram}-grams "
+            f"with the training data",
+            markup=False,
+        )
+        for e in report.examples:
+            if e.flagged:
+                where = ", ".join(e.found_in[:2])
+                console.print(f"  {e.id}: overlap {e.overlap:.2f} ({where})", markup=False)
 
 
 @app.command("power")
