@@ -47,6 +47,7 @@ class StubState:
     attempts: dict[str, int] = field(default_factory=dict)
     in_flight: int = 0
     peak_in_flight: int = 0
+    authorization: str | None = None
 
 
 def make_app(config: StubConfig) -> Any:
@@ -67,6 +68,7 @@ def make_app(config: StubConfig) -> Any:
         body = await request.json()
         prompt = [m["content"] for m in body["messages"] if m["role"] == "user"][-1]
         state.requests += 1
+        state.authorization = request.headers.get("authorization")
         state.attempts[prompt] = state.attempts.get(prompt, 0) + 1
         state.in_flight += 1
         state.peak_in_flight = max(state.peak_in_flight, state.in_flight)

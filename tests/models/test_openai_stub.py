@@ -31,7 +31,8 @@ def test_retry_after_parsing():
     assert parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
 
 
-async def test_clean_calls_multi_turn_and_usage():
+async def test_clean_calls_multi_turn_and_usage(monkeypatch):
+    monkeypatch.setenv("TUNEVAL_API_KEY", "local-key")
     with serve_in_thread(StubConfig()) as (url, state):
         backend = create_backend(f"openai-compatible:{url}#stub")
         req = Request.from_prompt("hello there", Decoding(max_tokens=8, stop=("x",), seed=3))
@@ -43,6 +44,7 @@ async def test_clean_calls_multi_turn_and_usage():
     assert result.completion.usage.prompt_tokens == 2
     assert result.completion.finish_reason == "stop"
     assert stats.usage.completion_tokens == 2 and state.ok == 1
+    assert state.authorization == "Bearer local-key"
 
 
 async def test_faults_are_retried_and_recorded():

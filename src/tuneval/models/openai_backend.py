@@ -16,6 +16,7 @@ from tuneval.errors import BackendError, CallError, require
 from tuneval.models.base import Completion, ModelBackend, Request, Usage, register_backend
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+CLIENT_SHARDS = 8
 
 
 def parse_retry_after(headers: Any) -> float | None:
@@ -83,7 +84,9 @@ class OpenAIBackend(ModelBackend):
             "/"
         )
         self._api_key = api_key or self._key_from_env()
-        self._client: Any = None
+        self._clients: list[Any] = []
+        self._turn = 0
+        self._request_options: Any = {}
 
     def _key_from_env(self) -> str:
         key = os.environ.get("OPENAI_API_KEY")
@@ -104,12 +107,24 @@ class OpenAIBackend(ModelBackend):
         return f"openai-compatible:{self.base_url}#{self.model}"
 
     def _get_client(self) -> Any:
-        if self._client is None:
+        if not self._clients:
             openai = require("openai", package="openai", extra="api", purpose="The openai backend")
-            self._client = openai.AsyncOpenAI(  # type: ignore[attr-defined]
-                api_key=self._api_key, base_url=self.base_url, max_retries=0, timeout=600.0
-            )
-        return self._client
+            # Several clients, used in turn: the HTTP connection pool scans all its
+            # connections on every request, so one pool of 64 connections costs ~1 ms of CPU
+            # per call; eight pools of eight cost an eighth of that.
+            self._clients = [
+                openai.AsyncOpenAI(  # type: ignore[attr-defined]
+                    api_key=self._api_key, base_url=self.base_url, max_retries=0, timeout=600.0
+                )
+                for _ in range(CLIENT_SHARDS)
+            ]
+            from openai._types import RequestOptions
+
+            # Newer SDKs attach the key per request ("security"); older ones always do.
+            if "security" in RequestOptions.__annotations__:
+                self._request_options = {"security": {"bearer_auth": True}}
+        self._turn = (self._turn + 1) % len(self._clients)
+        return self._clients[self._turn]
 
     def _params(self, request: Request) -> dict[str, Any]:
         d = request.decoding
@@ -140,31 +155,40 @@ class OpenAIBackend(ModelBackend):
         """
         client = self._get_client()
         try:
-            response = await client.chat.completions.create(**self._params(request))
+            # The SDK's low-level post: same client, auth and error types as
+            # ``chat.completions.create``, without its per-call TypedDict transform and model
+            # building, which cost about 1 ms of CPU per request (a third of the client's time
+            # at 300 req/s).
+            response = await client.post(
+                "/chat/completions",
+                body=self._params(request),
+                cast_to=dict,  # plain JSON: we read four fields, no model building needed
+                options=self._request_options,
+            )
         except Exception as exc:
             raise map_openai_error(exc) from None
         try:
-            choice = response.choices[0]
-            text = choice.message.content
-            if text is None:
+            choice = response["choices"][0]
+            text = choice["message"]["content"]
+            if not isinstance(text, str):
                 raise TypeError("the reply has no message content")
-            usage = response.usage
-        except (AttributeError, IndexError, TypeError) as exc:
-            raise CallError(f"malformed response: {exc}", "bad_response") from None
-        return Completion(
-            text=text,
-            finish_reason=choice.finish_reason,
-            usage=Usage(
-                prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-                completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
-            ),
-        )
+            usage = response.get("usage") or {}
+            return Completion(
+                text=text,
+                finish_reason=choice.get("finish_reason"),
+                usage=Usage(
+                    prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                    completion_tokens=int(usage.get("completion_tokens") or 0),
+                ),
+            )
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+            raise CallError(f"malformed response: {exc!r}", "bad_response") from None
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        for client in self._clients:
+            await client.close()
+        self._clients = []
 
 
 @register_backend
