@@ -1,7 +1,7 @@
 """Generation throughput: the runner against a slow server, the call cache, and llama.cpp.
 
 Usage:
-    python bench/generation.py [--requests 1280] [--concurrency 64] [--latency 0.2]
+    python bench/generation.py [--requests 2560] [--concurrency 64] [--latency 0.2]
     python bench/generation.py --skip-llama      # only the stub-server and cache figures
 
 1. The fault-free stub server (tests/models/stub_server.py, its own process) answers after a
@@ -139,7 +139,7 @@ async def llama_bench(max_tokens: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=1280)
+    parser.add_argument("--requests", type=int, default=2560)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--llama-tokens", type=int, default=128)

@@ -61,12 +61,8 @@ class AdaptiveLimiter:
         *,
         adaptive: bool = True,
         cooldown_s: float = 1.0,
-        ramp_step_s: float = 0.0,
     ) -> None:
         self.max_limit = max(1, limit)
-        self.ramp_step_s = ramp_step_s
-        self._started = 0
-        self._t0 = 0.0
         self.limit = float(self.max_limit)
         self.adaptive = adaptive
         self.cooldown_s = cooldown_s
@@ -82,17 +78,7 @@ class AdaptiveLimiter:
         return max(1, int(self.limit))
 
     async def acquire(self) -> None:
-        """Wait for a free slot (the first slots open ``ramp_step_s`` apart)."""
-        if self.ramp_step_s > 0 and self._started < self.max_limit:
-            # Pacing the first wave: calls that start together finish together against a
-            # server with steady latency, and then every later wave arrives as one burst the
-            # client must work through serially. Staggered starts stay staggered.
-            if self._started == 0:
-                self._t0 = time.monotonic()
-            self._started += 1
-            wait = self._t0 + (self._started - 1) * self.ramp_step_s - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
+        """Wait for a free slot."""
         async with self._cond:
             await self._cond.wait_for(lambda: self.in_flight < self.current)
             self.in_flight += 1

@@ -36,9 +36,6 @@ class CallOptions(Record):
     """Longest computed wait between retries (a server's Retry-After may ask for more)."""
     adaptive_concurrency: bool = True
     """Halve the calls in flight on HTTP 429 and grow back on success."""
-    ramp_step_s: float = 0.003
-    """Spacing of the first ``max_concurrency`` call starts when there are more requests than
-    slots (so that replies do not come back in one burst, wave after wave)."""
 
 
 @dataclass(frozen=True)
@@ -198,7 +195,6 @@ async def call_many(
             results[index] = finish(index, CallResult(hit, attempts=0))
         else:
             pending.append((index, request))
-    limiter.ramp_step_s = options.ramp_step_s if len(pending) > options.max_concurrency else 0.0
     fresh = await asyncio.gather(*(run(i, r) for i, r in pending))
     for (index, _), result in zip(pending, fresh, strict=True):
         results[index] = result
