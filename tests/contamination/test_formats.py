@@ -130,3 +130,28 @@ def test_missing_and_unknown_sources(tmp_path: Path, ev: Path) -> None:
         check([str(tmp_path / "x.bin")], str(ev))
     with pytest.raises(DataError, match="matches no file"):
         check([str(tmp_path / "*.parquet")], str(ev))
+
+
+def test_fast_and_slow_jsonl_lines_agree(tmp_path: Path) -> None:
+    """Raw lines that exercise the compiled parser (escapes, literals) and the json fallback."""
+    lines = [
+        r'{"id": 1, "text": "\u0041lpha \"beta\"\tgamma\ndelta epsilon", "x": -1.5e+3, "y": true}',
+        '{"id": 2, "text": "alpha beta gamma delta epsilon", "nested": {"k": "v"}}',
+        '{"id": 3, "text": "ALPHA beta gamma delta épsilon"}',
+        '{"id": 4, "text": "alpha beta gamma delta epsilon", "bad": 01}',
+        '{"id": 5, "other": "alpha beta gamma delta epsilon"}',
+    ]
+    train = tmp_path / "t.jsonl"
+    train.write_text("\n".join(lines) + "\n")
+    ev = write_jsonl(
+        tmp_path / "e.jsonl",
+        [{"id": "ascii", "prompt": "alpha beta gamma delta epsilon"}, {"id": "u", "prompt": "é"}],
+    )
+    report = check([str(train)], str(ev), n=5, fields=["text"])
+    assert report.examples[0].found_in == [f"{train}:1", f"{train}:2"]
+    assert report.records_scanned == 3 and report.bad_records == 2
+    assert report.problems[0].startswith(f"{train}:4:")
+    assert report.problems[1].startswith(f"{train}:5: unreadable record: none of the fields")
+    ev2 = write_jsonl(tmp_path / "e2.jsonl", [{"prompt": "alpha beta gamma delta épsilon"}])
+    report = check([str(train)], str(ev2), n=5, fields=["text"])
+    assert report.examples[0].found_in == [f"{train}:3"]

@@ -12,23 +12,14 @@ from tuneval.contamination import check
 from tuneval.contamination.normalize import tokens
 from tuneval.contamination.report import spans
 
-ALPHABET = [f"w{i}" for i in range(8)] + [
-    "a",
-    "B",
-    "ç",
-    "dé",
-    "e-f",
-    "G!",
-    "h’i",
-    "straße",
-    "x“y”",
-    "1",
-    "2,3",
-]
+ALPHABET = [f"w{i}" for i in range(8)]
+UNICODE = [*ALPHABET, "a", "B", "ç", "dé", "e-f", "G!", "h’i", "straße", "x“y”", "1", "2,3"]
+# ASCII only: these lines take the compiled JSONL parser (escapes: quotes, tabs, \u0041).
+ASCII = [*ALPHABET, "a", "B", "e-f", "G!", 'say "hi"', "tab\there", "\u0041b", "1", "2,3"]
 
 
-def _text(rng: random.Random, k: int) -> str:
-    return " ".join(rng.choice(ALPHABET) for _ in range(k))
+def _text(rng: random.Random, k: int, words: list[str]) -> str:
+    return " ".join(rng.choice(words) for _ in range(k))
 
 
 def _reference(train: list[str], evals: list[str], n: int) -> list[tuple[int, int, list[str]]]:
@@ -44,12 +35,17 @@ def _reference(train: list[str], evals: list[str], n: int) -> list[tuple[int, in
     return out
 
 
-@pytest.mark.parametrize(("seed", "n"), [(1, 3), (2, 4), (3, 5), (4, 2)])
-def test_equals_reference(tmp_path: Path, seed: int, n: int) -> None:
+@pytest.mark.parametrize("words", [UNICODE, ASCII], ids=["unicode", "ascii"])
+@pytest.mark.parametrize(("seed", "n"), [(1, 3), (2, 4), (3, 5), (4, 6)])
+def test_equals_reference(tmp_path: Path, seed: int, n: int, words: list[str]) -> None:
     rng = random.Random(seed)
-    train = [_text(rng, rng.randint(0, 30)) for _ in range(200)]
-    evals = [_text(rng, rng.randint(0, 15)) for _ in range(60)]
-    write_jsonl(tmp_path / "t.jsonl", [{"text": t} for t in train])
+    train = [_text(rng, rng.randint(0, 30), words) for _ in range(200)]
+    evals = [_text(rng, rng.randint(0, 15), words) for _ in range(60)]
+    # Two fields, a number and a null: the text is "a\nb" as record_text joins them.
+    rows = [{"id": i, "a": t[: len(t) // 2], "n": 1.5e3, "z": None, "b": t[len(t) // 2 :]}
+            for i, t in enumerate(train)]  # fmt: skip
+    train = [f"{r['a']}\n{r['b']}" for r in rows]
+    write_jsonl(tmp_path / "t.jsonl", rows)
     write_jsonl(tmp_path / "e.jsonl", [{"id": str(i), "prompt": e} for i, e in enumerate(evals)])
     report = check([str(tmp_path / "t.jsonl")], str(tmp_path / "e.jsonl"), n=n)
     got = [(e.matched, e.ngrams, e.spans) for e in report.examples]

@@ -98,35 +98,41 @@ def ngram_hashes(buf, starts, n):
     return out_rec[:count], out_pos[:count], out_hash[:count]
 
 
+@numba.njit(cache=True, inline="always")
+def home(g, size):
+    """The home slot of hash `g` in a table of `size` slots (multiply-shift, any size)."""
+    return ((g >> 32) & 0xFFFFFFFF) * size >> 32
+
+
 @numba.njit(cache=True)
-def build_table(hashes, bits):
-    """Open-addressing table of the distinct `hashes` (sorted); slot -> index into `hashes`."""
-    size = 1 << bits
-    mask = size - 1
+def build_table(hashes, size):
+    """Linear-probing table of the distinct `hashes`; returns (keys, slot of each hash)."""
     keys = np.zeros(size, np.int64)
-    vals = np.full(size, -1, np.int32)
+    slot_of = np.empty(hashes.size, np.int64)
     for i in range(hashes.size):
         h = hashes[i]
-        j = (h * _MIX) >> (64 - bits) & mask
+        j = home(h, size)
         while keys[j] != 0:
-            j = (j + 1) & mask
+            j += 1
+            if j == size:
+                j = 0
         keys[j] = h
-        vals[j] = i
-    return keys, vals
+        slot_of[i] = j
+    return keys, slot_of
 
 
 @numba.njit(cache=True)
-def scan(buf, starts, n, keys, vals, bits, stamp, chunk_id, out_rec, out_pos, out_uid):
+def scan(buf, starts, n, keys, stamp, chunk_id, out_rec, out_pos, out_uid):
     """Probe every n-gram of every record in the table.
 
-    Reports the first hit of each distinct eval n-gram per chunk (``stamp[uid] == chunk_id``
-    marks it seen; ``stamp[uid] == -1`` marks an n-gram that needs no more hits), so the output
-    never exceeds the number of distinct eval n-grams.
+    The uid of an n-gram is its slot. Reports the first hit of each distinct eval n-gram per
+    chunk (``stamp[uid] == chunk_id`` marks it seen; ``stamp[uid] == -1`` marks an n-gram that
+    needs no more hits), so the output never exceeds the number of distinct eval n-grams.
 
     Returns:
         The number of hits written to `out_rec`, `out_pos` (token position) and `out_uid`.
     """
-    mask = (1 << bits) - 1
+    size = keys.size
     ring = np.zeros(n, np.int64)
     top = _roll_power(n)
     count = 0
@@ -153,10 +159,10 @@ def scan(buf, starts, n, keys, vals, bits, stamp, chunk_id, out_rec, out_pos, ou
             ntok += 1
             if ntok >= n:
                 g = _finish(roll)
-                j = (g * _MIX) >> (64 - bits) & mask
+                j = home(g, size)
                 while keys[j] != 0:
                     if keys[j] == g:
-                        uid = vals[j]
+                        uid = j
                         if stamp[uid] != chunk_id and stamp[uid] != -1:
                             stamp[uid] = chunk_id
                             out_rec[count] = r
@@ -164,5 +170,7 @@ def scan(buf, starts, n, keys, vals, bits, stamp, chunk_id, out_rec, out_pos, ou
                             out_uid[count] = uid
                             count += 1
                         break
-                    j = (j + 1) & mask
+                    j += 1
+                    if j == size:
+                        j = 0
     return count

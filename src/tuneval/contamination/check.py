@@ -102,7 +102,7 @@ def duplicates(
     index = EvalIndex.build(evalset.texts, n)
     matched: list[int] = []
     locations: dict[int, list[int]] = {}
-    for u in range(index.hashes.size):
+    for u in range(index.keys.size):
         a, b = int(index.offsets[u]), int(index.offsets[u + 1])
         if len(set(index.post_ex[a:b].tolist())) < 2:
             continue

@@ -11,14 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tuneval.contamination.sources import BLOCK, Batch, Problem, Shard, _blocks, record_text
 from tuneval.errors import DataError, require
 
 
-class _Sink:
+class Sink:
     """Collects problems and raises at the first one when strict."""
 
     def __init__(self, problems: list[Problem], strict: bool) -> None:
@@ -26,6 +26,7 @@ class _Sink:
         self.strict = strict
 
     def bad(self, path: str, line: int, message: str) -> None:
+        """Record (or, when strict, raise) an unreadable record."""
         if self.strict:
             raise DataError(message, path=path, line=line)
         self.problems.append(Problem(path, line, message))
@@ -41,33 +42,48 @@ def batches(
     shard: Shard, fields: list[str] | None, problems: list[Problem], strict: bool = False
 ) -> Iterator[Batch]:
     """Yield the record texts of `shard` in batches of about `BLOCK` bytes."""
-    sink = _Sink(problems, strict)
+    sink = Sink(problems, strict)
     reader = {"jsonl": _jsonl, "text": _text, "json": _json, "csv": _csv, "tsv": _csv}
     reader |= {"parquet": _parquet, "hf": _hf}
     yield from reader[shard.fmt](shard, fields, sink)
 
 
-def _jsonl(shard: Shard, fields: list[str] | None, sink: _Sink) -> Iterator[Batch]:
-    loads = json.loads
+def _jsonl(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
     for first, lines in _blocks(shard, sink.problems):
         sink.check_io(0)
-        batch = Batch()
-        for i, raw in enumerate(lines):
-            batch.nbytes += len(raw) + 1
-            if not raw.strip():
-                continue
-            try:
-                text = record_text(loads(raw), fields)
-            except (ValueError, UnicodeDecodeError) as exc:
-                sink.bad(shard.path, first + i, f"unreadable record: {exc}")
-                continue
-            batch.texts.append(text)
-            batch.lines.append(first + i)
+        batch = parse_lines(shard.path, first, lines, range(len(lines)), fields, sink)
+        batch.nbytes = sum(len(raw) + 1 for raw in lines)
+        batch.end_line = first + len(lines) - 1
         yield batch
     sink.check_io(0)
 
 
-def _text(shard: Shard, fields: list[str] | None, sink: _Sink) -> Iterator[Batch]:
+def parse_lines(
+    path: str,
+    first: int,
+    lines: list[bytes],
+    which: Iterable[int],
+    fields: list[str] | None,
+    sink: Sink,
+) -> Batch:
+    """Parse the JSONL lines `which` (indices into `lines`; line ``i`` is file line first + i)."""
+    loads = json.loads
+    batch = Batch()
+    for i in which:
+        raw = lines[i]
+        if not raw.strip():
+            continue
+        try:
+            text = record_text(loads(raw), fields)
+        except (ValueError, UnicodeDecodeError) as exc:
+            sink.bad(path, first + i, f"unreadable record: {exc}")
+            continue
+        batch.texts.append(text)
+        batch.lines.append(first + i)
+    return batch
+
+
+def _text(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
     """Plain text: each paragraph (lines up to a blank line) is one record."""
     para: list[str] = []
     start = 0
@@ -85,13 +101,14 @@ def _text(shard: Shard, fields: list[str] | None, sink: _Sink) -> Iterator[Batch
                 batch.texts.append("\n".join(para))
                 batch.lines.append(start)
                 para = []
+        batch.end_line = first + len(lines) - 1
         yield batch
     sink.check_io(0)
     if para:
         yield Batch(["\n".join(para)], [start], 0)
 
 
-def _whole(shard: Shard, sink: _Sink) -> bytes:
+def _whole(shard: Shard, sink: Sink) -> bytes:
     chunks = []
     for _, lines in _blocks(shard, sink.problems):
         chunks.append(b"\n".join(lines))
@@ -99,7 +116,7 @@ def _whole(shard: Shard, sink: _Sink) -> bytes:
     return b"\n".join(chunks)
 
 
-def _json(shard: Shard, fields: list[str] | None, sink: _Sink) -> Iterator[Batch]:
+def _json(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
     """A JSON array of records, or an object with one list value (read whole: not streamed)."""
     raw = _whole(shard, sink)
     try:
@@ -117,7 +134,7 @@ def _json(shard: Shard, fields: list[str] | None, sink: _Sink) -> Iterator[Batch
 
 
 def _records(
-    shard: Shard, rows: Iterator[Any], fields: list[str] | None, sink: _Sink
+    shard: Shard, rows: Iterator[Any], fields: list[str] | None, sink: Sink
 ) -> Iterator[Batch]:
     """Batch already parsed records; `line` counts records (1-based)."""
     batch = Batch()
@@ -136,7 +153,7 @@ def _records(
     yield batch
 
 
-def _csv(shard: Shard, fields: list[str] | None, sink: _Sink) -> Iterator[Batch]:
+def _csv(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
     """CSV/TSV with a header row; `line` is the physical line where the row starts."""
     text = _whole(shard, sink).decode("utf-8", errors="replace")
     reader = csv.reader(io.StringIO(text), delimiter="\t" if shard.fmt == "tsv" else ",")
@@ -161,7 +178,7 @@ def _csv(shard: Shard, fields: list[str] | None, sink: _Sink) -> Iterator[Batch]
     yield batch
 
 
-def _parquet(shard: Shard, fields: list[str] | None, sink: _Sink) -> Iterator[Batch]:
+def _parquet(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
     pq: Any = require("pyarrow.parquet", package="pyarrow", extra="parquet", purpose="Parquet")
     try:
         handle = pq.ParquetFile(shard.path)
@@ -171,7 +188,7 @@ def _parquet(shard: Shard, fields: list[str] | None, sink: _Sink) -> Iterator[Ba
         sink.bad(shard.path, 1, f"cannot read the Parquet file: {exc}")
 
 
-def _hf(shard: Shard, fields: list[str] | None, sink: _Sink) -> Iterator[Batch]:
+def _hf(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
     """A Hugging Face dataset, streamed (``hf:NAME[#CONFIG][@SPLIT]``, default split train)."""
     datasets: Any = require("datasets", package="datasets", extra="hf", purpose="HF datasets")
     from tuneval.data.hf import _hf_load_args, parse_hf_source

@@ -1,9 +1,9 @@
 """The eval-side n-gram index: small, built once, shared read-only by every shard scan.
 
-Memory per distinct eval n-gram: 8 bytes of sorted hash, 12 bytes of open-addressing table
-(load factor at most 1/2, so 24 bytes of slots at worst: 16 for the key, 8 for the value), 4
-for the posting offset and 4 for the scan's per-n-gram stamp — about 32 bytes — plus 8 bytes
-per occurrence (example, position) and the eval token lists used to verify hits.
+The table has ``ceil(1.6 x distinct n-grams)`` slots (load factor 0.625, linear probing) and
+an n-gram's id is its slot. Per slot: an 8-byte hash, a 4-byte posting offset and the scan's
+4-byte stamp, so 16 x 1.6 = 25.6 bytes per distinct eval n-gram; plus 8 bytes per occurrence
+(example, position) and the eval token lists used to verify hits.
 """
 
 from __future__ import annotations
@@ -33,24 +33,20 @@ class EvalIndex:
     Attributes:
         n: The n-gram length.
         tokens: Normalised tokens of every eval example.
-        hashes: Sorted distinct n-gram hashes; the uid of an n-gram is its index here.
+        keys: Hash table slots (0 = empty); the slot of an n-gram is its uid.
         offsets: Postings of uid ``u`` are ``post_ex/post_pos[offsets[u]:offsets[u + 1]]``.
         post_ex: Example index of each posting.
         post_pos: Token position of each posting within its example.
-        keys: Hash table slots (0 = empty) over `hashes`.
-        vals: Slot -> uid.
-        bits: log2 of the table size.
+        distinct: Number of distinct n-gram hashes.
     """
 
     n: int
     tokens: list[list[str]]
-    hashes: np.ndarray
+    keys: np.ndarray
     offsets: np.ndarray
     post_ex: np.ndarray
     post_pos: np.ndarray
-    keys: np.ndarray
-    vals: np.ndarray
-    bits: int
+    distinct: int
 
     @classmethod
     def build(cls, texts: list[str], n: int) -> EvalIndex:
@@ -59,22 +55,20 @@ class EvalIndex:
             raise UsageError(f"n must be at least 1, got {n}")
         buf, starts = pack(texts)
         rec, pos, hashes = _kernels.ngram_hashes(buf, starts, n)
-        order = np.lexsort((pos, rec, hashes))
-        sorted_hashes = hashes[order]
-        distinct, first = np.unique(sorted_hashes, return_index=True)
-        offsets = np.append(first, sorted_hashes.size).astype(np.int64)
-        bits = max(4, int(2 * max(distinct.size, 1) - 1).bit_length())
-        keys, vals = _kernels.build_table(distinct, bits)
+        distinct, inverse = np.unique(hashes, return_inverse=True)
+        size = max(8, -(-distinct.size * 8 // 5))
+        keys, slot_of = _kernels.build_table(distinct, size)
+        slots = slot_of[inverse.reshape(-1)]
+        order = np.lexsort((pos, rec, slots))
+        offsets = np.searchsorted(slots[order], np.arange(size + 1)).astype(np.int32)
         return cls(
             n=n,
             tokens=[tokens(t) for t in texts],
-            hashes=distinct,
+            keys=keys,
             offsets=offsets,
             post_ex=rec[order].astype(np.int32),
             post_pos=pos[order].astype(np.int32),
-            keys=keys,
-            vals=vals,
-            bits=bits,
+            distinct=int(distinct.size),
         )
 
     @property
@@ -87,9 +81,9 @@ class EvalIndex:
         return max(0, len(self.tokens[example]) - self.n + 1)
 
     def nbytes(self) -> int:
-        """Bytes held by the numeric arrays (the part that scales with distinct n-grams)."""
-        arrays = (self.hashes, self.offsets, self.post_ex, self.post_pos, self.keys, self.vals)
-        return sum(a.nbytes for a in arrays) + 4 * self.hashes.size  # + the scan's stamps
+        """Bytes of the numeric arrays, including the scan's stamps (4 bytes per slot)."""
+        arrays = (self.keys, self.offsets, self.post_ex, self.post_pos)
+        return sum(a.nbytes for a in arrays) + 4 * self.keys.size
 
     def verify(self, uid: int, gram: list[str]) -> list[int]:
         """Postings of `uid` whose tokens equal `gram` exactly (a hash match alone never counts)."""

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tuneval.contamination import _kernels
-from tuneval.contamination.formats import batches
+from tuneval.contamination.formats import Sink, batches, parse_lines
 from tuneval.contamination.index import EvalIndex, pack
 from tuneval.contamination.normalize import tokens
-from tuneval.contamination.sources import Problem, Shard
+from tuneval.contamination.sources import SKIP_KEYS, Batch, Problem, Shard, raw_blocks
 
 MAX_LOCATIONS = 5
 """Locations kept per eval example (the first ones found)."""
@@ -52,9 +52,9 @@ class _State:
 
     def __init__(self, index: EvalIndex) -> None:
         self.index = index
-        self.stamp = np.zeros(index.hashes.size, np.int32)
+        self.stamp = np.zeros(index.keys.size, np.int32)
         self.chunk = 0
-        cap = max(1, index.hashes.size)
+        cap = max(1, index.distinct)
         self.out = (np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64))
 
 
@@ -73,25 +73,83 @@ def scan_shard(
     matched: set[int] = set()
     locations: dict[int, list[int]] = {}
     result = ShardResult(shard, np.zeros(0, np.int64), locations, problems=problems)
-    for batch in batches(shard, fields, problems, strict):
-        result.records += len(batch.texts)
-        result.nbytes += batch.nbytes
-        if batch.lines:
-            result.lines = max(result.lines, batch.lines[-1])
-        if not batch.texts:
-            continue
-        state.chunk = state.chunk % 2_000_000_000 + 1
-        buf, starts = pack(batch.texts)
-        out_rec, out_pos, out_uid = state.out
-        hits = _kernels.scan(
-            buf, starts, index.n, index.keys, index.vals, index.bits,
-            state.stamp, state.chunk, out_rec, out_pos, out_uid,
-        )  # fmt: skip
-        if hits:
-            _verify(index, state, batch.texts, batch.lines, out_rec[:hits], out_pos[:hits],
-                    out_uid[:hits], matched, locations)  # fmt: skip
+    if shard.fmt == "jsonl":
+        _scan_jsonl(state, shard, fields, Sink(problems, strict), result, matched)
+    else:
+        for batch in batches(shard, fields, problems, strict):
+            result.nbytes += batch.nbytes
+            result.lines = max(result.lines, batch.end_line)
+            _scan_batch(state, batch, result, matched)
     result.matched = np.fromiter(sorted(matched), np.int64, len(matched))
     return result
+
+
+def _scan_batch(state: _State, batch: Batch, result: ShardResult, matched: set[int]) -> None:
+    """Scan record texts with the generic kernel and verify its hits."""
+    result.records += len(batch.texts)
+    if not batch.texts:
+        return
+    index = state.index
+    state.chunk = state.chunk % 2_000_000_000 + 1
+    buf, starts = pack(batch.texts)
+    out_rec, out_pos, out_uid = state.out
+    hits = _kernels.scan(
+        buf, starts, index.n, index.keys,
+        state.stamp, state.chunk, out_rec, out_pos, out_uid,
+    )  # fmt: skip
+    if hits:
+        _verify(index, state, batch.texts, batch.lines, out_rec[:hits], out_pos[:hits],
+                out_uid[:hits], matched, result.locations)  # fmt: skip
+
+
+def _names(fields: list[str] | None) -> tuple[np.ndarray, np.ndarray]:
+    names = [f.encode("utf-8") for f in (fields or sorted(SKIP_KEYS))]
+    starts = np.zeros(len(names) + 1, np.int64)
+    np.cumsum([len(x) for x in names], out=starts[1:])
+    return np.frombuffer(b"".join(names) or b"\0", np.uint8), starts
+
+
+def _scan_jsonl(
+    state: _State,
+    shard: Shard,
+    fields: list[str] | None,
+    sink: Sink,
+    result: ShardResult,
+    matched: set[int],
+) -> None:
+    """JSONL: flat ASCII records in the compiled parser, all others through ``json.loads``."""
+    from tuneval.contamination._jsonl_kernel import scan_jsonl
+
+    index = state.index
+    names, name_starts = _names(fields)
+    out_line, out_pos, out_uid = state.out
+    for first, data in raw_blocks(shard, sink.problems):
+        sink.check_io(0)
+        result.nbytes += len(data)
+        newlines = data.count(b"\n")
+        result.lines = first - 1 + newlines + (not data.endswith(b"\n"))
+        state.chunk = state.chunk % 2_000_000_000 + 1
+        slow = np.empty(newlines + 1, np.int64)
+        hits, nslow, records, _ = scan_jsonl(
+            np.frombuffer(data, np.uint8), index.n, names, name_starts, bool(fields),
+            index.keys, state.stamp, state.chunk,
+            out_line, out_pos, out_uid, slow,
+        )  # fmt: skip
+        result.records += records
+        if not hits and not nslow:
+            continue
+        lines = data.split(b"\n")
+        if hits:
+            hit_lines = sorted(set(out_line[:hits].tolist()))
+            parsed = parse_lines(shard.path, first, lines, hit_lines, fields, sink)
+            where = {line - first: i for i, line in enumerate(parsed.lines)}
+            recs = np.array([where[x] for x in out_line[:hits].tolist()], np.int64)
+            _verify(index, state, parsed.texts, parsed.lines, recs, out_pos[:hits].copy(),
+                    out_uid[:hits].copy(), matched, result.locations)  # fmt: skip
+        if nslow:
+            batch = parse_lines(shard.path, first, lines, slow[:nslow].tolist(), fields, sink)
+            _scan_batch(state, batch, result, matched)
+    sink.check_io(0)
 
 
 def _verify(

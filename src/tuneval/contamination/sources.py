@@ -27,9 +27,9 @@ from tuneval.errors import DataError, require
 
 BLOCK = 8 << 20
 """Bytes read at a time; also the target size of a batch."""
-SHARD_BYTES = 64 << 20
+SHARD_BYTES = 32 << 20
 """Uncompressed JSONL files are cut into byte ranges of about this size."""
-_SKIP_KEYS = frozenset({"id", "category", "difficulty", "role"})
+SKIP_KEYS = frozenset({"id", "category", "difficulty", "role"})
 _CHAT_KEYS = ("messages", "conversations")
 _FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}
 _FORMATS |= {".tsv": "tsv", ".parquet": "parquet", ".txt": "text", ".md": "text"}
@@ -75,6 +75,8 @@ class Batch:
     texts: list[str] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     nbytes: int = 0
+    end_line: int = 0
+    """The last line read so far (line-based formats), to place later byte-range shards."""
 
 
 def _format(path: str) -> tuple[str, str]:
@@ -174,7 +176,14 @@ def _read_errors() -> tuple[type[BaseException], ...]:
 
 
 def _blocks(shard: Shard, problems: list[Problem]) -> Iterator[tuple[int, list[bytes]]]:
-    """Yield (line number of the first line, complete lines) in blocks of about `BLOCK` bytes.
+    """Yield (line number of the first line, complete lines) in blocks of about `BLOCK` bytes."""
+    for first, data in raw_blocks(shard, problems):
+        lines = data.split(b"\n")
+        yield first, lines[:-1] if data.endswith(b"\n") else lines
+
+
+def raw_blocks(shard: Shard, problems: list[Problem]) -> Iterator[tuple[int, bytes]]:
+    """Yield (line number of the first line, whole lines as bytes) in blocks of about `BLOCK`.
 
     A read error (corrupt gzip/zstd) ends the shard with one `Problem` at the next line.
     """
@@ -194,8 +203,7 @@ def _blocks(shard: Shard, problems: list[Problem]) -> Iterator[tuple[int, list[b
                 todo -= len(data)
             if not data:
                 if tail:
-                    lines = tail.split(b"\n")
-                    yield line, lines[:-1] if tail.endswith(b"\n") else lines
+                    yield line, tail
                 return
             data = tail + data
             cut = data.rfind(b"\n") + 1
@@ -203,9 +211,9 @@ def _blocks(shard: Shard, problems: list[Problem]) -> Iterator[tuple[int, list[b
                 tail = data
                 continue
             tail = data[cut:]
-            lines = data[: cut - 1].split(b"\n")
-            yield line, lines
-            line += len(lines)
+            block = data[:cut]
+            yield line, block
+            line += block.count(b"\n")
 
 
 def _why(exc: BaseException, shard: Shard) -> str:
@@ -220,7 +228,7 @@ def record_text(record: Any, fields: list[str] | None) -> str:
     if not isinstance(record, dict):
         raise ValueError(f"expected a JSON object, got {type(record).__name__}")
     parts: list[str] = []
-    keys = fields if fields else [k for k in record if k not in _SKIP_KEYS]
+    keys = fields if fields else [k for k in record if k not in SKIP_KEYS]
     for key in keys:
         _collect(record.get(key), parts, chat=key in _CHAT_KEYS)
     if fields and not parts and not any(k in record for k in fields):
@@ -239,5 +247,5 @@ def _collect(value: Any, parts: list[str], chat: bool = False) -> None:
             _collect(value.get("content", value.get("value")), parts)
         else:
             for key, item in value.items():
-                if key not in _SKIP_KEYS:
+                if key not in SKIP_KEYS:
                     _collect(item, parts)

@@ -1,0 +1,355 @@
+r"""Numba fast path for JSONL: parse flat records, pick fields, tokenise and probe in one pass.
+
+A line takes the fast path when it is one flat JSON object (values are strings, numbers,
+booleans or null) whose keys and string values are ASCII (``\\uXXXX`` escapes of ASCII
+characters allowed) and whose keys are distinct. For such a line the text that
+`tuneval.contamination.sources.record_text` would build is tokenised straight from the raw
+bytes; every other line (nested values, non-ASCII text, malformed JSON) is returned as *slow*
+and goes through ``json.loads`` in Python, so results never depend on which path a line took.
+"""
+
+# Numba infers the kernels' types from their arguments.
+# mypy: disable-error-code="no-untyped-def"
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from tuneval.contamination._kernels import (
+    _FNV_OFFSET,
+    _FNV_PRIME,
+    _ROLL,
+    _finish,
+    _roll_power,
+    home,
+)
+
+_MAX_KEYS = 64
+
+# 1 for ASCII bytes that belong to tokens ([0-9A-Za-z]), else 0.
+TOKEN_BYTE = np.zeros(256, np.uint8)
+TOKEN_BYTE[ord("0") : ord("9") + 1] = 1
+TOKEN_BYTE[ord("a") : ord("z") + 1] = 1
+TOKEN_BYTE[ord("A") : ord("Z") + 1] = 1
+
+
+@numba.njit(cache=True, inline="always")
+def _ws(c):
+    return c == 32 or c == 9 or c == 13 or c == 10
+
+
+@numba.njit(cache=True)
+def _hex(c):
+    if 48 <= c <= 57:
+        return c - 48
+    if 97 <= c <= 102:
+        return c - 87
+    if 65 <= c <= 70:
+        return c - 55
+    return -1
+
+
+@numba.njit(cache=True)
+def _string_end(buf, k, end):
+    """Index of the closing quote of the string whose first byte is at `k`, or -1.
+
+    -1 also when the string holds anything but ASCII and escapes of ASCII characters.
+    """
+    while k < end:
+        c = buf[k]
+        if c == 34:
+            return k
+        if c >= 128 or c < 32:
+            return -1
+        if c == 92:
+            if k + 1 >= end:
+                return -1
+            e = buf[k + 1]
+            if e == 117:
+                if k + 5 >= end:
+                    return -1
+                cp = 0
+                for j in range(k + 2, k + 6):
+                    h = _hex(buf[j])
+                    if h < 0:
+                        return -1
+                    cp = cp * 16 + h
+                if cp >= 128:
+                    return -1
+                k += 6
+                continue
+            if e not in (34, 92, 47, 98, 102, 110, 114, 116):
+                return -1
+            k += 2
+            continue
+        k += 1
+    return -1
+
+
+@numba.njit(cache=True)
+def _literal(buf, s, e):
+    """True for ``true``, ``false``, ``null`` and JSON numbers (RFC 8259 grammar)."""
+    w = e - s
+    if w == 4 and buf[s] == 116 and buf[s + 1] == 114 and buf[s + 2] == 117 and buf[s + 3] == 101:
+        return True
+    if w == 4 and buf[s] == 110 and buf[s + 1] == 117 and buf[s + 2] == 108 and buf[s + 3] == 108:
+        return True
+    if w == 5 and buf[s] == 102 and buf[s + 1] == 97 and buf[s + 2] == 108:
+        return buf[s + 3] == 115 and buf[s + 4] == 101
+    k = s
+    if k < e and buf[k] == 45:
+        k += 1
+    if k >= e or not (48 <= buf[k] <= 57):
+        return False
+    if buf[k] == 48:
+        k += 1
+    else:
+        while k < e and 48 <= buf[k] <= 57:
+            k += 1
+    if k < e and buf[k] == 46:
+        k += 1
+        if k >= e or not (48 <= buf[k] <= 57):
+            return False
+        while k < e and 48 <= buf[k] <= 57:
+            k += 1
+    if k < e and (buf[k] == 101 or buf[k] == 69):
+        k += 1
+        if k < e and (buf[k] == 43 or buf[k] == 45):
+            k += 1
+        if k >= e or not (48 <= buf[k] <= 57):
+            return False
+        while k < e and 48 <= buf[k] <= 57:
+            k += 1
+    return k == e
+
+
+@numba.njit(cache=True)
+def _same(buf, a, b, names, s, e):
+    if b - a != e - s:
+        return False
+    for j in range(b - a):  # noqa: SIM110 - an explicit loop compiles to a tight scan
+        if buf[a + j] != names[s + j]:
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def _parse(buf, k, end, ks, ke, vs, ve):
+    """Parse one flat object at `k`; fill key/value spans (value span -1 if not a string).
+
+    Returns the number of keys, or -1 if the line needs the slow path.
+    """
+    while k < end and _ws(buf[k]):
+        k += 1
+    if k >= end or buf[k] != 123:
+        return -1
+    k += 1
+    count = 0
+    while True:
+        while k < end and _ws(buf[k]):
+            k += 1
+        if k >= end:
+            return -1
+        if buf[k] == 125 and count == 0:
+            k += 1
+            break
+        if buf[k] != 34 or count >= _MAX_KEYS:
+            return -1
+        q = _string_end(buf, k + 1, end)
+        if q < 0:
+            return -1
+        for j in range(k + 1, q):
+            if buf[j] == 92:
+                return -1  # escaped keys are rare: let json decide
+        ks[count] = k + 1
+        ke[count] = q
+        k = q + 1
+        while k < end and _ws(buf[k]):
+            k += 1
+        if k >= end or buf[k] != 58:
+            return -1
+        k += 1
+        while k < end and _ws(buf[k]):
+            k += 1
+        if k >= end:
+            return -1
+        c = buf[k]
+        if c == 34:
+            q = _string_end(buf, k + 1, end)
+            if q < 0:
+                return -1
+            vs[count] = k + 1
+            ve[count] = q
+            k = q + 1
+        elif c == 91 or c == 123:
+            return -1
+        else:
+            s = k
+            while k < end and buf[k] != 44 and buf[k] != 125 and not _ws(buf[k]):
+                k += 1
+            if not _literal(buf, s, k):
+                return -1
+            vs[count] = -1
+            ve[count] = -1
+        count += 1
+        while k < end and _ws(buf[k]):
+            k += 1
+        if k >= end:
+            return -1
+        if buf[k] == 44:
+            k += 1
+            continue
+        if buf[k] == 125:
+            k += 1
+            break
+        return -1
+    while k < end:
+        if not _ws(buf[k]):
+            return -1
+        k += 1
+    for a in range(count):
+        for b in range(a):
+            if _same(buf, ks[a], ke[a], buf, ks[b], ke[b]):
+                return -1
+    return count
+
+
+@numba.njit(cache=True)
+def scan_jsonl(
+    buf, n, names, name_starts, select, keys, stamp, chunk_id,
+    out_line, out_pos, out_uid, slow,
+):  # fmt: skip
+    """Scan a block of complete JSONL lines.
+
+    Args:
+        buf: The block (uint8), whole lines.
+        n: N-gram length.
+        names: Concatenated key names; with ``select`` they are the fields to read, in order;
+            without, the keys to skip (all other keys are read in file order).
+        name_starts: Offsets of the names in `names`.
+        select: See `names`.
+        keys: The index's hash table.
+        stamp: Per-slot stamps (see `tuneval.contamination._kernels.scan`).
+        chunk_id: This block's stamp.
+        out_line: Receives the line index (in the block) of each hit.
+        out_pos: Receives the token position of each hit.
+        out_uid: Receives the slot of each hit.
+        slow: Receives the indices of lines for the slow path.
+
+    Returns:
+        (hits, slow lines, records, lines): hits are in `out_*` (line index within the block),
+        slow line indices in `slow`.
+    """
+    slots = keys.size
+    top = _roll_power(n)
+    ring = np.zeros(n, np.int64)
+    nnames = name_starts.size - 1
+    ks = np.empty(_MAX_KEYS, np.int64)
+    ke = np.empty(_MAX_KEYS, np.int64)
+    vs = np.empty(_MAX_KEYS, np.int64)
+    ve = np.empty(_MAX_KEYS, np.int64)
+    order = np.empty(_MAX_KEYS, np.int64)
+    nhits = 0
+    nslow = 0
+    records = 0
+    line = 0
+    start = 0
+    size = buf.size
+    while start < size:
+        end = start
+        while end < size and buf[end] != 10:
+            end += 1
+        blank = True
+        for j in range(start, end):
+            if not _ws(buf[j]):
+                blank = False
+                break
+        if not blank:
+            count = _parse(buf, start, end, ks, ke, vs, ve)
+            chosen = 0
+            if count >= 0:
+                if select:
+                    present = False
+                    for f in range(nnames):
+                        for a in range(count):
+                            if _same(buf, ks[a], ke[a], names, name_starts[f], name_starts[f + 1]):
+                                present = True
+                                if vs[a] >= 0:
+                                    order[chosen] = a
+                                    chosen += 1
+                    if not present:
+                        count = -1  # record_text raises: report it from the slow path
+                else:
+                    for a in range(count):
+                        skip = False
+                        for f in range(nnames):
+                            if _same(buf, ks[a], ke[a], names, name_starts[f], name_starts[f + 1]):
+                                skip = True
+                        if not skip and vs[a] >= 0:
+                            order[chosen] = a
+                            chosen += 1
+            if count < 0:
+                slow[nslow] = line
+                nslow += 1
+            else:
+                records += 1
+                ntok = 0
+                roll = 0
+                for o in range(chosen):
+                    a = order[o]
+                    k = vs[a]
+                    stop = ve[a]
+                    h = _FNV_OFFSET
+                    intoken = False
+                    while k <= stop:
+                        if k == stop:
+                            c = 32  # the newline between fields ends a token
+                            k += 1
+                        else:
+                            c = buf[k]
+                            k += 1
+                            if c == 92:
+                                e = buf[k]
+                                if e == 117:
+                                    c = 0
+                                    for j in range(k + 1, k + 5):
+                                        c = c * 16 + _hex(buf[j])
+                                    k += 5
+                                else:
+                                    c = 32
+                                    k += 1
+                        if TOKEN_BYTE[c]:
+                            if 65 <= c <= 90:
+                                c += 32
+                            h = (h ^ c) * _FNV_PRIME
+                            intoken = True
+                        elif intoken:
+                            slot = ntok % n
+                            if ntok >= n:
+                                roll = (roll - ring[slot] * top) * _ROLL + h
+                            else:
+                                roll = roll * _ROLL + h
+                            ring[slot] = h
+                            ntok += 1
+                            h = _FNV_OFFSET
+                            intoken = False
+                            if ntok >= n:
+                                g = _finish(roll)
+                                j = home(g, slots)
+                                while keys[j] != 0:
+                                    if keys[j] == g:
+                                        uid = j
+                                        if stamp[uid] != chunk_id and stamp[uid] != -1:
+                                            stamp[uid] = chunk_id
+                                            out_line[nhits] = line
+                                            out_pos[nhits] = ntok - n
+                                            out_uid[nhits] = uid
+                                            nhits += 1
+                                        break
+                                    j += 1
+                                    if j == slots:
+                                        j = 0
+        line += 1
+        start = end + 1
+    return nhits, nslow, records, line
