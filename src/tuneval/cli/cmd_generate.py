@@ -11,7 +11,7 @@ from rich.console import Console
 from tuneval.cli.app import app
 from tuneval.errors import UsageError
 
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @app.command("generate")
