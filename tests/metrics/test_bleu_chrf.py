@@ -120,7 +120,7 @@ def test_bleu_random_stats_equal_sacrebleu_and_are_additive(pairs):
     )
     assert np.array_equal(parts, stats)
     value = ours.aggregate(stats.sum(0, keepdims=True))["bleu"][0]
-    assert 0.0 <= value <= 100.0
+    assert 0.0 <= value <= 100.0 + 1e-9  # sacreBLEU itself can give 100.00000000000004
 
 
 def test_bleu_identical_text_is_100():
