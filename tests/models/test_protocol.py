@@ -46,9 +46,9 @@ def test_failures_are_results_not_crashes():
 
     backend = MockBackend("mock:scripted", responder=responder)
     reqs = [Request.from_prompt(p) for p in ["good", "bad", "good"]]
-    results = run_calls(backend, reqs, CallOptions(max_concurrency=2))
+    results = run_calls(backend, reqs, CallOptions(max_concurrency=2, backoff_base_s=0.001))
     assert [r.ok for r in results] == [True, False, True]
-    assert results[1].error_kind == "http_500"
+    assert results[1].error_kind == "http_500" and results[1].attempts == 6  # 1 + 5 retries
 
 
 def test_timeout_is_recorded():
@@ -58,9 +58,9 @@ def test_timeout_is_recorded():
             return await super().complete(request)
 
     (result,) = run_calls(
-        Slow("mock:echo"), [Request.from_prompt("x")], CallOptions(timeout_s=0.05)
+        Slow("mock:echo"), [Request.from_prompt("x")], CallOptions(timeout_s=0.05, max_retries=1)
     )
-    assert result.error_kind == "timeout"
+    assert result.error_kind == "timeout" and result.attempts == 2
 
 
 def test_loglikelihood_unsupported_is_clear():
