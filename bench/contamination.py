@@ -16,6 +16,7 @@ Usage: python bench/contamination.py [--size-mb 200] [--scale 10] [--seed-mb 20]
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -31,10 +32,10 @@ N = 13
 def make_corpus(path: Path, size_mb: int, rng: random.Random) -> None:
     words = ["".join(rng.choice("etaoinshrdlucmfwypvbgkqjxz") for _ in range(rng.randint(1, 9)))
              for _ in range(30000)]  # fmt: skip
-    weights = [1 / (i + 1) for i in range(len(words))]
+    cum = list(itertools.accumulate(1 / (i + 1) for i in range(len(words))))
     pool = []
     for _ in range(20000):
-        s = rng.choices(words, weights, k=rng.randint(8, 25))
+        s = rng.choices(words, cum_weights=cum, k=rng.randint(8, 25))
         pool.append(" ".join(s).capitalize() + rng.choice([".", "?", "!", ","]))
     target = size_mb * 1_000_000
     written = i = 0

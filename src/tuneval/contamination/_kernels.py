@@ -100,8 +100,11 @@ def ngram_hashes(buf, starts, n):
 
 @numba.njit(cache=True, inline="always")
 def home(g, size):
-    """The home slot of hash `g` in a table of `size` slots (multiply-shift, any size)."""
-    return ((g >> 32) & 0xFFFFFFFF) * size >> 32
+    """The home slot of hash `g` in a table of `size` slots (multiply-shift, any size).
+
+    Uses bits 31-62: `_finish` leaves the sign bit always 0.
+    """
+    return ((g >> 31) & 0xFFFFFFFF) * size >> 32
 
 
 @numba.njit(cache=True)
