@@ -37,6 +37,20 @@ _EXPORTS = {
     "MissingDependencyError": "tuneval.errors",
     "TunevalError": "tuneval.errors",
     "UsageError": "tuneval.errors",
+    "Completion": "tuneval.models",
+    "Decoding": "tuneval.models",
+    "Message": "tuneval.models",
+    "ModelBackend": "tuneval.models",
+    "Request": "tuneval.models",
+    "create_backend": "tuneval.models",
+    "generate": "tuneval.models.generate",
+    "judge_pairs": "tuneval.judge",
+    "judge_scores": "tuneval.judge",
+    "lc_win_rate": "tuneval.judge",
+    "EvaluationResult": "tuneval.workflow",
+    "WorkflowConfig": "tuneval.workflow",
+    "full_evaluation": "tuneval.workflow",
+    "load_config": "tuneval.workflow",
 }
 
 __all__ = [
@@ -44,23 +58,37 @@ __all__ = [
     "BootstrapConfig",
     "Comparison",
     "ComparisonReport",
+    "Completion",
     "DataError",
+    "Decoding",
+    "EvaluationResult",
     "Example",
     "FlippedItems",
     "Generation",
     "MeanMetric",
+    "Message",
     "Metric",
     "MetricError",
     "MetricResult",
     "MissingDependencyError",
+    "ModelBackend",
+    "Request",
     "Score",
     "ScoreReport",
     "TunevalError",
     "UsageError",
+    "WorkflowConfig",
     "__version__",
     "align",
     "compare",
+    "create_backend",
     "create_metric",
+    "full_evaluation",
+    "generate",
+    "judge_pairs",
+    "judge_scores",
+    "lc_win_rate",
+    "load_config",
     "load_examples",
     "load_predictions",
     "read_records",
@@ -78,7 +106,17 @@ if TYPE_CHECKING:
         UsageError,
     )
     from tuneval.evaluation import BootstrapConfig, ComparisonReport, ScoreReport, compare, score
+    from tuneval.judge import judge_pairs, judge_scores, lc_win_rate
     from tuneval.metrics import METRICS, MeanMetric, Metric, create_metric, register_metric
+    from tuneval.models import (
+        Completion,
+        Decoding,
+        Message,
+        ModelBackend,
+        Request,
+        create_backend,
+    )
+    from tuneval.models.generate import generate
     from tuneval.records import (
         Comparison,
         Example,
@@ -87,6 +125,7 @@ if TYPE_CHECKING:
         MetricResult,
         Score,
     )
+    from tuneval.workflow import EvaluationResult, WorkflowConfig, full_evaluation, load_config
 
 
 def __getattr__(name: str) -> Any:
