@@ -1,0 +1,62 @@
+"""``tuneval bench``: run a standard benchmark (``tuneval bench list`` shows them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tuneval.cli.app import app
+from tuneval.errors import UsageError
+
+console = Console(highlight=False)
+
+
+@app.command("bench")
+def bench(
+    name: Annotated[str, typer.Argument(help="Benchmark name, or 'list' to show them.")],
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model spec, e.g. llamacpp:default.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Run directory (runs/NAME).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="First N problems.")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Local data file/folder in the release format (default: hub)."),
+    ] = None,
+    samples: Annotated[int, typer.Option("--samples", min=1, help="Samples per problem.")] = 1,
+    temperature: Annotated[float, typer.Option("--temperature", min=0.0)] = 0.0,
+    max_tokens: Annotated[int, typer.Option("--max-tokens", min=1)] = 512,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Sandbox processes at once.")
+    ] = None,
+) -> None:
+    """Run benchmark NAME on a model and write the run directory (generations + scores)."""
+    from tuneval.benchmarks import BENCHMARKS, BenchOptions, get_benchmark
+
+    if name == "list":
+        import tuneval.benchmarks  # noqa: F401
+
+        for bench_name in BENCHMARKS.names():
+            console.print(f"{bench_name:16} {BENCHMARKS.get(bench_name).description}")
+        return
+    if model is None or out is None:
+        raise UsageError("bench NAME needs --model SPEC and --out DIR")
+    from tuneval.models.base import create_backend
+    from tuneval.rundir import RunDir
+
+    benchmark = get_benchmark(name)
+    options = BenchOptions(
+        limit=limit,
+        data=data,
+        samples=samples,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        workers=workers,
+    )
+    summary = benchmark.run(create_backend(model), RunDir(out), options)
+    for key, value in summary.items():
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        console.print(f"{key:12} {shown}")
