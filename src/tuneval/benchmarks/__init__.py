@@ -1,6 +1,6 @@
 """Standard benchmarks, registered by name (``tuneval bench list``)."""
 
-from tuneval.benchmarks import humaneval, mbpp
+from tuneval.benchmarks import humaneval, mbpp, mmlu
 from tuneval.benchmarks.base import BENCHMARKS, Benchmark, BenchOptions, get_benchmark
 
-__all__ = ["BENCHMARKS", "BenchOptions", "Benchmark", "get_benchmark", "humaneval", "mbpp"]
+__all__ = ["BENCHMARKS", "BenchOptions", "Benchmark", "get_benchmark", "humaneval", "mbpp", "mmlu"]

@@ -24,7 +24,7 @@ class BenchOptions(Record):
     """How a benchmark is run."""
 
     limit: int | None = None
-    """Run only the first N problems."""
+    """Run only the first N problems (MMLU: per subject)."""
     data: Path | None = None
     """Local data file or folder in the original release format (default: the hub)."""
     samples: int = 1
@@ -37,6 +37,11 @@ class BenchOptions(Record):
     """Model calls in flight at once."""
     workers: int | None = None
     """Sandbox processes at once (default: the number of cores)."""
+    subjects: tuple[str, ...] | None = None
+    """MMLU: run only these subjects (default: all 57)."""
+    mode: str | None = None
+    """MMLU: ``loglikelihood`` or ``generate`` (default: log-likelihood when the backend
+    gives log-probabilities)."""
 
 
 class Benchmark(ABC):

@@ -32,6 +32,12 @@ def bench(
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="Sandbox processes at once.")
     ] = None,
+    subjects: Annotated[
+        str | None, typer.Option("--subjects", help="MMLU: comma-separated subjects.")
+    ] = None,
+    mode: Annotated[
+        str | None, typer.Option("--mode", help="MMLU: loglikelihood or generate.")
+    ] = None,
 ) -> None:
     """Run benchmark NAME on a model and write the run directory (generations + scores)."""
     from tuneval.benchmarks import BENCHMARKS, BenchOptions, get_benchmark
@@ -55,8 +61,21 @@ def bench(
         temperature=temperature,
         max_tokens=max_tokens,
         workers=workers,
+        subjects=tuple(s.strip() for s in subjects.split(",")) if subjects else None,
+        mode=mode,
     )
     summary = benchmark.run(create_backend(model), RunDir(out), options)
     for key, value in summary.items():
+        if key == "subjects":
+            continue  # per-subject figures are in run.json
+        if isinstance(value, dict):
+            value = _compact(value)
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
         console.print(f"{key:12} {shown}")
+
+
+def _compact(value: object) -> object:
+    """Nested summary dicts with floats rounded, for one-line display."""
+    if isinstance(value, dict):
+        return {k: _compact(v) for k, v in value.items()}
+    return round(value, 4) if isinstance(value, float) else value

@@ -1,0 +1,138 @@
+"""MMLU: prompt format, loaders, both modes end to end with the mock (exact numbers)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from tuneval.benchmarks import BenchOptions, get_benchmark
+from tuneval.benchmarks.mmlu import extract_letter, summarize, wilson
+from tuneval.benchmarks.mmlu_data import CATEGORY, SUBJECTS, MCQuestion, format_prompt, load_split
+from tuneval.errors import DataError, UsageError
+from tuneval.models.base import Request
+from tuneval.models.mock import MockBackend
+from tuneval.records import Score
+from tuneval.rundir import RunDir, read_jsonl
+
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mmlu"
+
+KNOWN_PROMPT = (
+    "The following are multiple choice questions (with answers) about high school physics.\n\n"
+    "Q1?\nA. a\nB. b\nC. c\nD. d\nAnswer: C\n\n"
+    "Q2?\nA. w\nB. x\nC. y\nD. z\nAnswer:"
+)
+
+
+def _q(text: str, choices: tuple[str, str, str, str], answer: int) -> MCQuestion:
+    return MCQuestion(subject="high_school_physics", question=text, choices=choices, answer=answer)
+
+
+def test_prompt_format() -> None:
+    shot = _q("Q1?", ("a", "b", "c", "d"), 2)
+    q = _q("Q2?", ("w", "x", "y", "z"), 0)
+    assert format_prompt(q, [shot]) == KNOWN_PROMPT
+
+
+def test_subjects_and_categories() -> None:
+    assert len(SUBJECTS) == 57
+    counts = {c: list(CATEGORY.values()).count(c) for c in set(CATEGORY.values())}
+    assert counts == {"STEM": 18, "humanities": 13, "social sciences": 12, "other": 14}
+
+
+def test_extract_letter() -> None:
+    assert extract_letter("The answer is (C).") == "C"
+    assert extract_letter("B. because") == "B"
+    assert extract_letter("Answer: d") == "D"
+    assert extract_letter("I think D") == "D"
+    assert extract_letter("no idea") is None
+
+
+def _write_subject(root: Path, subject: str, rows: list[str], split: str) -> None:
+    (root / split).mkdir(parents=True, exist_ok=True)
+    (root / split / f"{subject}_{split}.csv").write_text("".join(r + "\n" for r in rows))
+
+
+def _fixture(root: Path) -> None:
+    dev = [f"dev{i},a,b,c,d,A" for i in range(5)]  # original format: no header, letters
+    _write_subject(root, "anatomy", dev, "dev")
+    _write_subject(root, "anatomy", ["t0,a,b,c,d,A", "t1,a,b,c,d,B", "t2,a,b,c,d,C"], "test")
+    hub = ["question,choice0,choice1,choice2,choice3,answer"]  # hub export: header, index
+    _write_subject(root, "virology", hub + [f"v{i},a,b,c,d,0" for i in range(5)], "dev")
+    _write_subject(root, "virology", [*hub, "u0,a,b,c,d,0", "u1,a,b,c,d,3"], "test")
+
+
+def test_both_formats_load(tmp_path: Path) -> None:
+    _fixture(tmp_path)
+    assert [q.answer for q in load_split(tmp_path, "anatomy", "test")] == [0, 1, 2]
+    assert [q.answer for q in load_split(tmp_path, "virology", "test")] == [0, 3]
+
+
+def test_malformed_csv(tmp_path: Path) -> None:
+    _write_subject(tmp_path, "anatomy", ["q,a,b,c,d,A", "q,a,b,c,d,E"], "test")
+    with pytest.raises(DataError) as err:
+        load_split(tmp_path, "anatomy", "test")
+    assert err.value.line == 2 and err.value.field == "answer"
+    _write_subject(tmp_path, "anatomy", ["q,a,b"], "test")
+    with pytest.raises(DataError, match=r"anatomy_test\.csv:1: expected 6 columns"):
+        load_split(tmp_path, "anatomy", "test")
+
+
+def test_loglikelihood_mode_exact(tmp_path: Path) -> None:
+    _fixture(tmp_path)
+
+    # Always prefers " A": right on anatomy t0 and virology u0 -> 2 of 5.
+    def logprob(context: str, cont: str) -> float:
+        return 0.0 if cont == " A" else -1.0
+
+    backend = MockBackend("mock:ll", responder=lambda r: "", logprob=logprob)
+    run = RunDir(tmp_path / "run")
+    opts = BenchOptions(data=tmp_path, subjects=("anatomy", "virology"))
+    summary = get_benchmark("mmlu").run(backend, run, opts)
+    assert summary["mode"] == "loglikelihood"
+    assert summary["overall"]["micro"]["accuracy"] == pytest.approx(2 / 5)
+    assert summary["overall"]["macro"]["accuracy"] == pytest.approx((1 / 3 + 1 / 2) / 2)
+    assert summary["subjects"]["anatomy"]["accuracy"] == pytest.approx(1 / 3)
+    assert summary["categories"]["other"]["micro"]["n"] == 5
+    scores = read_jsonl(run.record_file("scores"), Score)
+    assert [s.values["correct"] for s in scores] == [1, 0, 0, 1, 0]
+
+
+def test_generate_mode_exact(tmp_path: Path) -> None:
+    _fixture(tmp_path)
+    answers = {"t0": "Answer: A", "t1": "The answer is (C)", "t2": "C", "u0": "?", "u1": "D"}
+
+    def responder(request: Request) -> str:
+        last = request.messages[-1].content.rsplit("\n\n", 1)[-1]
+        return answers[last.split("\n", 1)[0]]
+
+    run = RunDir(tmp_path / "run")
+    opts = BenchOptions(data=tmp_path, subjects=("anatomy", "virology"), limit=2)
+    summary = get_benchmark("mmlu").run(MockBackend("mock:g", responder=responder), run, opts)
+    assert summary["mode"] == "generate" and summary["items"] == 4
+    assert summary["overall"]["micro"]["accuracy"] == pytest.approx(2 / 4)  # t0 and u1
+
+
+def test_unknown_subject(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="unknown MMLU subject"):
+        get_benchmark("mmlu").run(
+            MockBackend("mock:echo"), RunDir(tmp_path), BenchOptions(subjects=("nope",))
+        )
+
+
+def test_intervals() -> None:
+    low, high = wilson(50, 100)
+    assert low == pytest.approx(0.4038, abs=1e-4) and high == pytest.approx(0.5962, abs=1e-4)
+    s = summarize({"anatomy": [1, 0], "virology": [1, 1, 1, 0]})
+    macro = s["overall"]["macro"]
+    half = 1.959963984540054 * math.sqrt(0.25 / 2 + 0.1875 / 4) / 2
+    assert macro["accuracy"] - macro["ci_low"] == pytest.approx(half)
+    assert macro["ci_high"] == 1.0  # capped
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="shared MMLU data (../shared/data) absent")
+def test_shared_data_all_subjects() -> None:
+    total = sum(len(load_split(SHARED, s, "test")) for s in SUBJECTS)
+    assert total == 14042
+    assert all(len(load_split(SHARED, s, "dev")) == 5 for s in SUBJECTS)
