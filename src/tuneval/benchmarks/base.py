@@ -39,6 +39,8 @@ class BenchOptions(Record):
     """Sandbox processes at once (default: the number of cores)."""
     subjects: tuple[str, ...] | None = None
     """MMLU: run only these subjects (default: all 57)."""
+    judge: str | None = None
+    """MT-Bench: the judge model spec (any backend)."""
     mode: str | None = None
     """MMLU: ``loglikelihood`` or ``generate`` (default: log-likelihood when the backend
     gives log-probabilities)."""

@@ -35,6 +35,9 @@ def bench(
     subjects: Annotated[
         str | None, typer.Option("--subjects", help="MMLU: comma-separated subjects.")
     ] = None,
+    judge: Annotated[
+        str | None, typer.Option("--judge", help="MT-Bench/AlpacaEval: judge model spec.")
+    ] = None,
     mode: Annotated[
         str | None, typer.Option("--mode", help="MMLU: loglikelihood or generate.")
     ] = None,
@@ -63,6 +66,7 @@ def bench(
         workers=workers,
         subjects=tuple(s.strip() for s in subjects.split(",")) if subjects else None,
         mode=mode,
+        judge=judge,
     )
     summary = benchmark.run(create_backend(model), RunDir(out), options)
     for key, value in summary.items():
