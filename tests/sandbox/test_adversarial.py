@@ -130,3 +130,21 @@ def test_run_many_keeps_order() -> None:
     rs = run_many(progs, FAST, workers=2)
     assert [r.stdout.strip() for r in rs[:6]] == [str(i) for i in range(6)]
     assert rs[6].status == "failed" and rs[6].returncode == 3
+
+
+def test_process_cap_enforced() -> None:
+    from tuneval.sandbox import cgroup
+
+    code = (
+        "import os, time\nn = 0\nfor _ in range(100):\n    try:\n        pid = os.fork()\n"
+        "    except OSError:\n        break\n    if pid == 0:\n        time.sleep(2)\n"
+        "        os._exit(0)\n    n += 1\nprint(n)\n"
+    )
+    r = run_python(code, Limits(timeout_s=8, max_processes=20))
+    probe = cgroup.create(1)
+    if probe is not None:
+        cgroup.remove(probe)
+    elif os.geteuid() == 0:
+        pytest.skip("no writable pids cgroup and running as root: no hard process cap")
+    assert r.status == "passed"
+    assert int(r.stdout) < 20

@@ -19,9 +19,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Literal
 
 from tuneval.records import Record
+from tuneval.sandbox import cgroup
 from tuneval.sandbox.isolation import (
     Isolation,
     detect_isolation,
@@ -41,8 +43,8 @@ class Limits(Record):
     memory_mb: int = 1024
     """Address space in MiB (RLIMIT_AS)."""
     max_processes: int = 64
-    """Processes of the sandbox user (RLIMIT_NPROC; only enforced for non-root users, which
-    is why bubblewrap runs the program in its own user namespace)."""
+    """Processes of the calling user (RLIMIT_NPROC; applied only when the caller is not root,
+    since for root it would count every root process on the machine)."""
     max_file_mb: int = 16
     """Largest file the program may write, in MiB (RLIMIT_FSIZE)."""
     max_output_bytes: int = 64_000
@@ -68,14 +70,20 @@ class ExecResult(Record):
     """True when output beyond the cap was discarded."""
 
 
-def _rlimits(limits: Limits) -> Callable[[], None]:
+def _rlimits(limits: Limits, group: Path | None) -> Callable[[], None]:
     def apply() -> None:
+        if group is not None:
+            cgroup.enter(group)
         mb = 1024 * 1024
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb,) * 2)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.max_file_mb * mb,) * 2)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes,) * 2)
+        if os.geteuid() != 0:
+            # For root, RLIMIT_NPROC counts every root process on the machine: the exec
+            # itself would fail with EAGAIN on a busy machine. There the PID namespace and
+            # the group kill on timeout bound a fork bomb instead.
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes,) * 2)
 
     return apply
 
@@ -112,6 +120,7 @@ def run_python(
     limits = limits or Limits()
     isolation = isolation or detect_isolation()
     workdir = tempfile.mkdtemp(prefix="tuneval-sbx-")
+    group = cgroup.create(limits.max_processes)
     try:
         path = os.path.join(workdir, "program.py")
         with open(path, "w", encoding="utf-8") as fh:
@@ -127,7 +136,7 @@ def run_python(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
-            preexec_fn=_rlimits(limits),
+            preexec_fn=_rlimits(limits, group),
         )
         outs: list[bytes] = []
         errs: list[bytes] = []
@@ -165,4 +174,6 @@ def run_python(
             truncated=trunc[0],
         )
     finally:
+        if group is not None:
+            cgroup.remove(group)
         shutil.rmtree(workdir, ignore_errors=True)
