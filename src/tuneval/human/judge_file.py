@@ -1,0 +1,114 @@
+"""Reading an LLM judge's pairwise verdicts, to compare them with the human votes.
+
+The coupling to the judge is one file format, read leniently. Each JSON line needs
+``example_id`` and a verdict, given either as
+
+* ``outcome`` / ``winner`` / ``verdict`` / ``preference``: ``a``, ``b``, ``tie`` (in the
+  study's ``--a``/``--b`` terms) or the name of the winning model; or
+* tuneval's pairwise judge records (``judge_pairwise.jsonl``): ``position`` (A, B, tie or
+  null when unscored), ``order`` (``ab``/``ba``) and ``model_a``/``model_b``.
+
+An item judged several times (both orders, several judges) gets the verdict they all agree on,
+and ``tie`` when they differ (an order-inconsistent verdict is a tie, as MT-Bench counts it).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tuneval.errors import DataError
+from tuneval.human.unblind import Outcome
+
+_VERDICT_FIELDS = ("outcome", "winner", "verdict", "preference")
+
+
+def load_judge_verdicts(path: str | Path, model_a: str, model_b: str) -> dict[str, Outcome]:
+    """One verdict per example id, in the study's terms (``a`` is ``model_a``).
+
+    Raises:
+        DataError: For a missing file, a line that is not a JSON object, no ``example_id``, or
+            a verdict that cannot be read (naming the file, line and field).
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise DataError("judge file does not exist", path=file)
+    seen: dict[str, set[Outcome]] = {}
+    with file.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"not JSON: {exc.msg}", path=file, line=number) from None
+            if not isinstance(record, dict) or not isinstance(record.get("example_id"), str):
+                raise DataError(
+                    "each line needs a string example_id",
+                    path=file,
+                    line=number,
+                    field="example_id",
+                )
+            outcome = _verdict(record, model_a, model_b, file, number)
+            if outcome is not None:
+                seen.setdefault(record["example_id"], set()).add(outcome)
+    return {k: next(iter(v)) if len(v) == 1 else "tie" for k, v in seen.items()}
+
+
+def _verdict(
+    record: dict[str, Any], model_a: str, model_b: str, file: Path, line: int
+) -> Outcome | None:
+    if "position" in record and "order" in record:
+        return _pair_judgment(record, model_a, model_b, file, line)
+    field = next((f for f in _VERDICT_FIELDS if f in record), None)
+    if field is None:
+        raise DataError(
+            f"no verdict: give one of {', '.join(_VERDICT_FIELDS)} or position+order",
+            path=file,
+            line=line,
+        )
+    value = record[field]
+    if value is None:
+        return None  # unscored
+    names: dict[str, Outcome] = {"a": "a", "b": "b", "tie": "tie", model_a: "a", model_b: "b"}
+    text = str(value).strip()
+    outcome = names.get(text) or names.get(text.lower())
+    if outcome is None:
+        raise DataError(
+            f"verdict {value!r} is not a, b, tie, '{model_a}' or '{model_b}'",
+            path=file,
+            line=line,
+            field=field,
+        )
+    return outcome
+
+
+def _pair_judgment(
+    record: dict[str, Any], model_a: str, model_b: str, file: Path, line: int
+) -> Outcome | None:
+    position, order = record.get("position"), record.get("order")
+    if position is None:
+        return None
+    if position not in ("A", "B", "tie") or order not in ("ab", "ba"):
+        raise DataError(
+            f"position {position!r} / order {order!r} must be A|B|tie / ab|ba",
+            path=file,
+            line=line,
+            field="position",
+        )
+    if position == "tie":
+        return "tie"
+    # Its own a/b: ``ab`` shows its model_a first.
+    own: Outcome = "a" if (position == "A") == (order == "ab") else "b"
+    pair = (record.get("model_a", model_a), record.get("model_b", model_b))
+    if pair == (model_a, model_b):
+        return own
+    if pair == (model_b, model_a):
+        return "b" if own == "a" else "a"
+    raise DataError(
+        f"the judge compared {pair[0]} vs {pair[1]}, the study compares {model_a} vs {model_b}",
+        path=file,
+        line=line,
+        field="model_a",
+    )
