@@ -6,6 +6,8 @@
 (function () {
   const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
   const $ = (id) => document.getElementById(id);
+  // A different link (another token) opened in the same tab starts over.
+  window.addEventListener("hashchange", () => location.reload());
   const state = { items: [], votes: {}, drafts: {}, rubric: [], scale: [1, 5], index: 0, row: 0 };
 
   function showError(message) {

@@ -4,6 +4,8 @@
 (function () {
   const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
   const $ = (id) => document.getElementById(id);
+  // A different link (another token) opened in the same tab starts over.
+  window.addEventListener("hashchange", () => location.reload());
 
   function fmt(x) { return x === null || x === undefined ? "–" : Number(x).toFixed(3); }
 
