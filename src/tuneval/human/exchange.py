@@ -117,7 +117,7 @@ def import_votes(study: str | Path, path: str | Path) -> ImportSummary:
         annotator, item_id = str(row.get("annotator") or ""), str(row.get("item_id") or "")
         if (annotator, item_id) not in assigned:
             raise DataError(
-                f"item '{item_id}' is not assigned to annotator '{annotator}' in this study",
+                f"item_id: item '{item_id}' is not assigned to annotator '{annotator}'",
                 path=file,
                 line=line,
                 field="item_id",
@@ -151,21 +151,24 @@ def _vote(row: dict[str, Any], file: Path, line: int) -> VoteInput:
     except ValidationError as exc:
         error = exc.errors()[0]
         field = "_".join(str(p) for p in error["loc"])
-        raise DataError(error["msg"], path=file, line=line, field=field) from None
+        raise DataError(f"{field}: {error['msg']}", path=file, line=line, field=field) from None
 
 
 def _score(value: Any, file: Path, line: int, field: str) -> int:
     if isinstance(value, bool) or _blank(value):
-        raise DataError("missing score (1-5)", path=file, line=line, field=field)
+        raise DataError(f"{field}: missing score (1-5)", path=file, line=line, field=field)
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise DataError(
-            f"score {value!r} is not a number", path=file, line=line, field=field
+            f"{field}: score {value!r} is not a number", path=file, line=line, field=field
         ) from None
     if not number.is_integer() or not 1 <= number <= 5:
         raise DataError(
-            f"score {value!r} must be a whole number from 1 to 5", path=file, line=line, field=field
+            f"{field}: score {value!r} must be a whole number from 1 to 5",
+            path=file,
+            line=line,
+            field=field,
         )
     return int(number)
 

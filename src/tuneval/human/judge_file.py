@@ -45,7 +45,7 @@ def load_judge_verdicts(path: str | Path, model_a: str, model_b: str) -> dict[st
                 raise DataError(f"not JSON: {exc.msg}", path=file, line=number) from None
             if not isinstance(record, dict) or not isinstance(record.get("example_id"), str):
                 raise DataError(
-                    "each line needs a string example_id",
+                    "example_id: each line needs a string example_id",
                     path=file,
                     line=number,
                     field="example_id",
@@ -76,7 +76,7 @@ def _verdict(
     outcome = names.get(text) or names.get(text.lower())
     if outcome is None:
         raise DataError(
-            f"verdict {value!r} is not a, b, tie, '{model_a}' or '{model_b}'",
+            f"{field}: verdict {value!r} is not a, b, tie, '{model_a}' or '{model_b}'",
             path=file,
             line=line,
             field=field,
@@ -92,7 +92,7 @@ def _pair_judgment(
         return None
     if position not in ("A", "B", "tie") or order not in ("ab", "ba"):
         raise DataError(
-            f"position {position!r} / order {order!r} must be A|B|tie / ab|ba",
+            f"position/order: {position!r}/{order!r} must be A, B or tie / ab or ba",
             path=file,
             line=line,
             field="position",
@@ -107,7 +107,8 @@ def _pair_judgment(
     if pair == (model_b, model_a):
         return "b" if own == "a" else "a"
     raise DataError(
-        f"the judge compared {pair[0]} vs {pair[1]}, the study compares {model_a} vs {model_b}",
+        f"model_a/model_b: the judge compared {pair[0]} vs {pair[1]}, "
+        f"the study compares {model_a} vs {model_b}",
         path=file,
         line=line,
         field="model_a",
