@@ -73,6 +73,7 @@ class StudyStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.db_path = self.path / DB_NAME
+        self._tokens: dict[str, str] | None = None
         if not self.db_path.is_file():
             raise DataError(
                 f"no study here (missing {DB_NAME}); create one with 'tuneval human create'",
@@ -158,10 +159,12 @@ class StudyStore:
         return hmac.compare_digest(self.organiser_token().encode(), token.encode())
 
     def tokens(self) -> dict[str, str]:
-        """Each annotator's secret token, in annotator order."""
-        with self.connect() as conn:
-            rows = conn.execute("SELECT name, token FROM annotators ORDER BY position").fetchall()
-        return {name: token for name, token in rows}
+        """Each annotator's secret token, in annotator order (fixed when the study is made)."""
+        if self._tokens is None:
+            with self.connect() as conn:
+                rows = conn.execute("SELECT name, token FROM annotators ORDER BY position")
+                self._tokens = {name: token for name, token in rows.fetchall()}
+        return dict(self._tokens)
 
     def organiser_token(self) -> str:
         """The organiser page's secret token."""
@@ -258,6 +261,16 @@ class StudyStore:
             ).fetchall()
         done = {name: (int(v), int(n)) for name, v, n in rows}
         return {name: done.get(name, (0, 0)) for name in self.tokens()}
+
+    def progress_of(self, annotator: str) -> tuple[int, int]:
+        """One annotator's (items voted, items assigned)."""
+        with self.connect() as conn:
+            row = conn.execute(
+                "SELECT COUNT(v.item_id), COUNT(*) FROM assignments s "
+                "LEFT JOIN votes v USING (annotator, item_id) WHERE s.annotator = ?",
+                (annotator,),
+            ).fetchone()
+        return int(row[0]), int(row[1])
 
 
 _VOTE_SELECT = (
