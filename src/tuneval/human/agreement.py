@@ -134,8 +134,15 @@ def _pairwise(votes: list[UnblindedVote], annotators: list[str]) -> list[PairKap
     return out
 
 
-def disagreements(votes: list[UnblindedVote], min_spread: int = 3) -> list[Disagreement]:
+def disagreements(
+    votes: list[UnblindedVote], names: tuple[str, str] = ("a", "b"), min_spread: int = 3
+) -> list[Disagreement]:
     """Items whose annotators chose opposite models, or spread a criterion by ``min_spread``+.
+
+    Args:
+        votes: Unblinded votes.
+        names: The two models' names, for the reasons.
+        min_spread: Smallest max-minus-min score of one criterion that counts as disagreement.
 
     Returns:
         The items, most severe first.
@@ -147,15 +154,17 @@ def disagreements(votes: list[UnblindedVote], min_spread: int = 3) -> list[Disag
         counts = Counter(v.outcome for v in group)
         reasons = []
         if counts["a"] and counts["b"]:
-            reasons.append(f"opposite preferences (a: {counts['a']}, b: {counts['b']})")
+            reasons.append(
+                f"opposite preferences ({names[0]}: {counts['a']}, {names[1]}: {counts['b']})"
+            )
         widest = 0
         for c in CRITERIA:
-            for side in ("a", "b"):
+            for side, model in zip(("a", "b"), names, strict=True):
                 values = [getattr(v, f"scores_{side}").value(c) for v in group]
                 spread = max(values) - min(values)
                 widest = max(widest, spread)
                 if spread >= min_spread:
-                    reasons.append(f"{c} of model {side} scored {min(values)} to {max(values)}")
+                    reasons.append(f"{c} of {model} scored {min(values)} to {max(values)}")
         if not reasons:
             continue
         n = len(group)

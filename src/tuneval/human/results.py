@@ -175,7 +175,7 @@ def study_results(
         win_rates=win_rates,
         criteria=criteria,
         agreement=agreement_report(votes, list(info.annotators)),
-        disagreements=disagreements(votes),
+        disagreements=disagreements(votes, (info.model_a, info.model_b)),
         judge=judge,
         confidence=confidence,
         resamples=resamples,
