@@ -127,6 +127,7 @@ class StudyStore:
             conn.execute("PRAGMA journal_mode=WAL")
         finally:
             conn.close()
+        tmp.chmod(0o600)  # it holds the annotators' secret tokens and the mapping
         tmp.replace(db_path)  # a crash mid-creation leaves no half-made study behind
         return cls(directory)
 
