@@ -69,7 +69,7 @@ def test_votes_file(tmp_path):
 @pytest.mark.parametrize(
     ("line", "needle"),
     [
-        ("{not json", "votes.jsonl:2: not JSON"),
+        ("{not json", "votes.jsonl:2: malformed JSON"),
         ('{"preference": "a"}', "votes.jsonl:2: missing"),
         ('{"example_id": "q1", "preference": "left"}', "votes.jsonl:2: preference 'left'"),
     ],

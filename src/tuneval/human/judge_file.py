@@ -14,7 +14,6 @@ and ``tie`` when they differ (an order-inconsistent verdict is a tie, as MT-Benc
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -31,28 +30,20 @@ def load_judge_verdicts(path: str | Path, model_a: str, model_b: str) -> dict[st
         DataError: For a missing file, a line that is not a JSON object, no ``example_id``, or
             a verdict that cannot be read (naming the file, line and field).
     """
-    file = Path(path)
-    if not file.is_file():
-        raise DataError("judge file does not exist", path=file)
+    from tuneval.data.readers import read_records
+
     seen: dict[str, set[Outcome]] = {}
-    with file.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"not JSON: {exc.msg}", path=file, line=number) from None
-            if not isinstance(record, dict) or not isinstance(record.get("example_id"), str):
-                raise DataError(
-                    "example_id: each line needs a string example_id",
-                    path=file,
-                    line=number,
-                    field="example_id",
-                )
-            outcome = _verdict(record, model_a, model_b, file, number)
-            if outcome is not None:
-                seen.setdefault(record["example_id"], set()).add(outcome)
+    for rec in read_records(path):
+        if not isinstance(rec.data.get("example_id"), str):
+            raise DataError(
+                "example_id: each line needs a string example_id",
+                path=rec.path,
+                line=rec.line,
+                field="example_id",
+            )
+        outcome = _verdict(rec.data, model_a, model_b, Path(rec.path), rec.line)
+        if outcome is not None:
+            seen.setdefault(rec.data["example_id"], set()).add(outcome)
     return {k: next(iter(v)) if len(v) == 1 else "tie" for k, v in seen.items()}
 
 

@@ -5,7 +5,7 @@ raw reply, parsed verdict and judge identity are stored in the run directory; a 
 cannot be used is retried a bounded number of times and then recorded as *unscored*.
 """
 
-from tuneval.judge.agreement import cohen_kappa, human_majority, load_votes, panel_majority
+from tuneval.judge.agreement import human_majority, load_votes, panel_majority
 from tuneval.judge.config import JudgeConfig, PairConfig, ScoreConfig
 from tuneval.judge.length_control import lc_win_rate
 from tuneval.judge.pairwise import PAIRWISE_FILE, ajudge_pairs, judge_pairs
@@ -21,6 +21,7 @@ from tuneval.judge.records import (
 )
 from tuneval.judge.single import SINGLE_FILE, ajudge_scores, judge_scores
 from tuneval.judge.summary import Bootstrap, combine, pairwise_summary, score_summary
+from tuneval.stats.agreement import cohen_kappa
 
 __all__ = [
     "PAIRWISE_FILE",

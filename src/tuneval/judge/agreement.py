@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -12,32 +11,9 @@ import numpy as np
 from tuneval.errors import DataError
 from tuneval.judge.records import AgreementSummary, Judgment, Outcome
 from tuneval.judge.summary import spearman
+from tuneval.stats.agreement import cohen_kappa
 
 LABELS: tuple[Outcome, ...] = ("a", "b", "tie")
-
-
-def cohen_kappa(x: Sequence[str], y: Sequence[str]) -> float:
-    """Cohen's kappa of two raters' labels on the same items (scikit-learn's definition).
-
-    ``kappa = (p_o - p_e) / (1 - p_e)`` with ``p_o`` the observed agreement and ``p_e`` the
-    agreement expected from each rater's label frequencies; NaN when ``p_e`` is 1 (both raters
-    always give the same single label), as scikit-learn returns.
-    """
-    if len(x) != len(y):
-        raise ValueError("both raters must label the same items")
-    if not x:
-        return float("nan")
-    labels = sorted(set(x) | set(y))
-    index = {label: i for i, label in enumerate(labels)}
-    table = np.zeros((len(labels), len(labels)))
-    for a, b in zip(x, y, strict=True):
-        table[index[a], index[b]] += 1
-    n = table.sum()
-    observed = np.trace(table) / n
-    expected = float(table.sum(1) @ table.sum(0)) / (n * n)
-    if expected == 1.0:
-        return float("nan")
-    return float((observed - expected) / (1.0 - expected))
 
 
 def label_agreement(
@@ -99,7 +75,7 @@ _PREFERENCES: dict[str, Outcome] = {"a": "a", "b": "b", "tie": "tie"}
 
 
 def load_votes(path: str | Path) -> dict[str, list[Outcome]]:
-    """Human votes from JSONL: ``{"example_id": ..., "preference": "a" | "b" | "tie", ...}``.
+    """Human votes: ``{"example_id": ..., "preference": "a" | "b" | "tie", ...}`` per record.
 
     ``a`` and ``b`` name the models of the comparison (``--a`` and ``--b``), i.e. unblinded
     votes; other fields (annotator, rubric scores) are ignored.
@@ -107,29 +83,24 @@ def load_votes(path: str | Path) -> dict[str, list[Outcome]]:
     Raises:
         DataError: A line that is not JSON or lacks a valid field (naming file and line).
     """
-    file = Path(path)
-    if not file.is_file():
-        raise DataError("votes file does not exist", path=file)
+    from tuneval.data.readers import read_records
+
     votes: dict[str, list[Outcome]] = {}
-    with file.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"not JSON: {exc.msg}", path=file, line=number) from None
-            if not isinstance(record, dict) or not isinstance(record.get("example_id"), str):
-                raise DataError("missing string field", path=file, line=number, field="example_id")
-            pref = _PREFERENCES.get(str(record.get("preference", "")).strip().lower())
-            if pref is None:
-                raise DataError(
-                    f"preference {record.get('preference')!r} is not a, b or tie",
-                    path=file,
-                    line=number,
-                    field="preference",
-                )
-            votes.setdefault(record["example_id"], []).append(pref)
+    for rec in read_records(path):
+        example_id = rec.data.get("example_id")
+        if not isinstance(example_id, str):
+            raise DataError(
+                "missing string field", path=rec.path, line=rec.line, field="example_id"
+            )
+        pref = _PREFERENCES.get(str(rec.data.get("preference", "")).strip().lower())
+        if pref is None:
+            raise DataError(
+                f"preference {rec.data.get('preference')!r} is not a, b or tie",
+                path=rec.path,
+                line=rec.line,
+                field="preference",
+            )
+        votes.setdefault(example_id, []).append(pref)
     return votes
 
 

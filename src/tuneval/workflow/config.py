@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tuneval.errors import ConfigError
 
@@ -161,9 +161,27 @@ class HumanConfig(_Strict):
     """Export of a blind human-evaluation study."""
 
     export: bool = False
-    """Create a blind A/B study from the run when the human package is installed."""
+    """Create a blind A/B study of base vs fine-tuned in ``RUN/human-study`` (served with
+    ``tuneval human serve``) and write its spreadsheet files (``annotations.jsonl``/``.csv``)."""
     items: int | None = Field(default=None, ge=1)
-    """Items in the study (all when absent)."""
+    """Items in the study: a seeded random sample (all when absent)."""
+    annotators: list[str] = Field(default_factory=lambda: ["ann1", "ann2", "ann3"], min_length=1)
+    """Annotator names; each gets a private link."""
+    per_item: int = Field(default=3, ge=1)
+    """Annotators per item (at most the number of annotators)."""
+    seed: int = 0
+    """Seed of the A/B placement, the sample and the assignment."""
+
+    @model_validator(mode="after")
+    def _enough_annotators(self) -> HumanConfig:
+        if self.per_item > len(self.annotators):
+            raise ValueError(
+                f"per_item ({self.per_item}) is more than the number of annotators "
+                f"({len(self.annotators)})"
+            )
+        if len(set(self.annotators)) != len(self.annotators):
+            raise ValueError("annotator names must be unique")
+        return self
 
 
 class CallSettings(_Strict):

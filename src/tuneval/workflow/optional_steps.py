@@ -49,10 +49,40 @@ def run_contamination(run: RunDir, config: WorkflowConfig) -> tuple[Status, str]
     return "ran", f"{report.contaminated} of {report.total} items overlap the training data"
 
 
+HUMAN_STUDY_DIR = "human-study"
+"""Where the human step creates its study, inside the run directory."""
+
+
 def run_human_export(run: RunDir, config: WorkflowConfig) -> tuple[Status, str]:
-    """Export a blind human-evaluation study from the run."""
-    if not config.human.export:
+    """Create a blind A/B study of base vs fine-tuned and write its spreadsheet export.
+
+    An existing study is kept as it is, even when the step is forced: it may already hold
+    annotators' votes, and recreating it would lose them and change every link.
+    """
+    human = config.human
+    if not human.export:
         return "off", "human.export is off"
-    if not _available("tuneval.human"):
-        return "off", "human evaluation is not available in this tuneval version"
-    return "off", "the human package has no workflow entry point yet"
+    from tuneval.human import create_study, export_study, pairs_from_run
+    from tuneval.human.store import DB_NAME
+    from tuneval.workflow.analysis import BASE, FINETUNED
+
+    study_dir = run.path / HUMAN_STUDY_DIR
+    if (study_dir / DB_NAME).exists():
+        return "skipped", (
+            f"{study_dir} exists (it may hold votes); delete it to create a new study"
+        )
+    store = create_study(
+        study_dir,
+        pairs_from_run(run.path, BASE, FINETUNED),
+        model_a=BASE,
+        model_b=FINETUNED,
+        annotators=list(human.annotators),
+        per_item=human.per_item,
+        seed=human.seed,
+        limit=human.items,
+    )
+    export_study(study_dir, study_dir)
+    return "ran", (
+        f"{store.info().items} items for {len(human.annotators)} annotators in {study_dir}; "
+        f"serve it with: tuneval human serve {study_dir}"
+    )

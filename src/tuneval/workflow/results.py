@@ -218,7 +218,48 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
                 f"{summary['contaminated']} of {summary['total']} items share "
                 f"{summary['n']}-grams with the training data; see the contamination section"
             )
+    human = _human(run)
+    if human is not None:
+        update["human_study"], human_notes = human
+        notes.extend(human_notes)
     return res.model_copy(update=update)
+
+
+def _human(run: RunDir) -> tuple[str, list[str]] | None:
+    """The run's human study (relative path) and what its votes say so far, when it exists."""
+    from tuneval.workflow.optional_steps import HUMAN_STUDY_DIR
+
+    study = run.path / HUMAN_STUDY_DIR
+    if not (study / "study.db").exists():
+        return None
+    from tuneval.human import StudyStore, study_results
+    from tuneval.judge import PAIRWISE_FILE
+
+    store = StudyStore(study)
+    info = store.info()
+    if not store.votes():
+        return HUMAN_STUDY_DIR, [
+            f"Blind human study of {info.items} items for {len(info.annotators)} annotators: "
+            f"no votes yet; serve it with `tuneval human serve {study}`"
+        ]
+    judge_file = run.record_file(PAIRWISE_FILE)
+    res = study_results(study, judge_file=judge_file if judge_file.exists() else None)
+    ft = next(w for w in res.win_rates if w.model == info.model_b)
+    wr = ft.win_rate
+    lines = [
+        f"Human study ({res.votes} votes on {res.items_voted} of {info.items} items): "
+        f"{info.model_b} win rate {wr.value:.3f} [{wr.ci_low:.3f}, {wr.ci_high:.3f}] "
+        f"({ft.wins} wins, {ft.ties} ties, {ft.losses} losses); details: "
+        f"`tuneval human results {study}`"
+    ]
+    j = res.judge
+    if j is not None and j.n and j.agreement is not None:
+        kappa = "n/a" if j.kappa is None else f"{j.kappa:.2f}"
+        lines.append(
+            f"The LLM judge agrees with the human majority on {j.agreement:.0%} of {j.n} items "
+            f"(Cohen's kappa {kappa})"
+        )
+    return HUMAN_STUDY_DIR, lines
 
 
 def _contamination(run: RunDir) -> tuple[dict[str, object], dict[str, float]] | None:

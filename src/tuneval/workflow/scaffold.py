@@ -48,7 +48,10 @@ contamination:
   training_data: []           # training files to check the eval set against
 
 human:
-  export: false               # create a blind A/B study for annotators
+  export: false               # true: create a blind A/B study in RUN/human-study
+  annotators: [ann1, ann2, ann3]
+  per_item: 3                 # annotators per item
+  # items: 50                 # a seeded sample instead of every item
 """
 
 EVALSET_README = """\
