@@ -97,3 +97,69 @@ def test_pipeline_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 def test_needs_judge(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="--judge"):
         get_benchmark("mt-bench").run(MockBackend("mock:echo"), RunDir(tmp_path), BenchOptions())
+
+
+class _PairJudge(MockBackend):
+    """Prefers the answer whose judged part holds GOOD; for turn 2 only the follow-up counts."""
+
+    prefix = "mtpair"
+
+    def __init__(self, spec: str) -> None:
+        def respond(request: Request) -> str:
+            text = request.messages[-1].content
+            assert ("[Reference answer]" in text) == ("2+2?" in text)
+            a = text.split("[Answer A]\n", 1)[1].split("\n\n[Answer B]\n", 1)[0]
+            b = text.split("[Answer B]\n", 1)[1].split("\n\nCompare the answers", 1)[0]
+
+            def judged(answer: str) -> str:
+                return answer.split("[Answer to the follow-up question]\n")[-1]
+
+            good_a, good_b = "GOOD" in judged(a), "GOOD" in judged(b)
+            winner = "tie" if good_a == good_b else ("A" if good_a else "B")
+            return f'{{"reasoning": "r", "winner": "{winner}"}}'
+
+        super().__init__(spec, responder=respond)
+
+
+def test_pairwise_against_another_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "d").mkdir()
+    data = _fixture(tmp_path / "d")
+    monkeypatch.setitem(BACKENDS._entries, "mtjudge", _Judge)
+    monkeypatch.setitem(BACKENDS._entries, "mtpair", _PairJudge)
+
+    def answers(turn1: str, turn2: str):
+        return lambda request: turn1 if len(request.messages) == 1 else turn2
+
+    bench = get_benchmark("mt-bench")
+    base = RunDir(tmp_path / "base")
+    bench.run(
+        MockBackend("mock:base", responder=answers("plain", "GOOD2")),
+        base,
+        BenchOptions(data=data, judge="mtjudge:j"),
+    )
+    tuned = RunDir(tmp_path / "tuned")
+    summary = bench.run(
+        MockBackend("mock:tuned", responder=answers("GOOD1", "plain")),
+        tuned,
+        BenchOptions(data=data, judge="mtpair:j", against=base.path),
+    )
+    assert summary["mode"] == "pairwise" and summary["against"] == "mock:base"
+    # The tuned model wins turn 1 of both questions and loses both turn 2s, although its
+    # turn-2 conversation shows its (better) first answer: only the follow-up is judged.
+    assert summary["turn1"]["wins"] == 2 and summary["turn1"]["losses"] == 0
+    assert summary["turn2"]["wins"] == 0 and summary["turn2"]["losses"] == 2
+    assert summary["overall"]["win_rate"]["value"] == pytest.approx(0.5)
+    assert summary["overall"]["inconsistent"] == 0
+    assert set(summary["categories"]) == {"writing", "math"}
+    ref_pairs = RunDir(tuned.path / "pairwise-reference")
+    assert [e.id for e in ref_pairs.examples()] == ["111/1", "111/2"]
+    assert RunDir(tuned.path).read_info()["benchmark"]["mode"] == "pairwise"
+
+
+def test_against_must_be_an_mt_bench_run(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="not an MT-Bench run"):
+        get_benchmark("mt-bench").run(
+            MockBackend("mock:echo"),
+            RunDir(tmp_path / "x"),
+            BenchOptions(judge="mock:echo", against=tmp_path / "nothing"),
+        )

@@ -40,7 +40,10 @@ class BenchOptions(Record):
     subjects: tuple[str, ...] | None = None
     """MMLU: run only these subjects (default: all 57)."""
     judge: str | None = None
-    """MT-Bench: the judge model spec (any backend)."""
+    """MT-Bench, AlpacaEval: the judge model spec (any backend)."""
+    against: Path | None = None
+    """MT-Bench: another model's MT-Bench run to compare with pairwise (instead of single
+    grading)."""
     mode: str | None = None
     """MMLU: ``loglikelihood`` or ``generate`` (default: log-likelihood when the backend
     gives log-probabilities)."""

@@ -81,20 +81,71 @@ def _turn2_prompt(q: MTQuestion, answer1: str) -> str:
     )
 
 
+def _pair_prompt(q: MTQuestion, turn: int) -> str:
+    """What the pairwise judge sees as the question of one turn."""
+    if turn == 1:
+        return q.turns[0]
+    return (
+        f"First question: {q.turns[0]}\n\nFollow-up question: {q.turns[1]}\n\n"
+        "Judge the answers to the follow-up question; each assistant's answer to the first "
+        "question is shown for context."
+    )
+
+
+def _pair_answer(answer1: str | None, answer2: str | None) -> str | None:
+    """One model's side of a turn-2 comparison: its whole conversation."""
+    if answer1 is None or answer2 is None:
+        return None
+    return (
+        f"[Answer to the first question]\n{answer1}\n\n"
+        f"[Answer to the follow-up question]\n{answer2}"
+    )
+
+
 @register_benchmark
 class MTBench(Benchmark):
-    """MT-Bench single grading."""
+    """MT-Bench: single grading, or pairwise against another model's MT-Bench run."""
 
     name = "mt-bench"
-    description = "MT-Bench: 80 two-turn questions, judge score 1-10 per turn (needs --judge)"
+    description = (
+        "MT-Bench: 80 two-turn questions, judge score 1-10 per turn (needs --judge); "
+        "--against RUN: pairwise vs another model's run"
+    )
 
     def run(self, backend: ModelBackend, out: RunDir, options: BenchOptions) -> dict[str, Any]:
-        """Generate both turns, judge each, write records; return category/turn means."""
-        from tuneval.judge import ScoreConfig, judge_scores
+        """Generate both turns, judge them, write records; return the summary.
 
+        Single grading (default): category/turn mean scores. With ``options.against``, every
+        turn is compared with the other run's answers by the pairwise judge in both orders.
+        """
         if options.judge is None:
             raise UsageError("mt-bench needs a judge model: --judge SPEC")
+        other = _load_other(options.against) if options.against is not None else None
         questions = load_mt_bench(options.data, options.limit)
+        examples, generations = self._generate(backend, questions, options)
+        out.write_examples(examples)
+        with JsonlAppender(out.generations_path) as gens:
+            for gen in generations:
+                gens.write(gen)
+        judge = create_backend(options.judge)
+        if other is not None:
+            summary = _pairwise(out, questions, generations, other, judge, options)
+        else:
+            summary = _single(out, examples, generations, judge)
+        summary = {
+            "benchmark": self.name,
+            "model": backend.name,
+            "judge": options.judge,
+            "questions": len(questions),
+            **summary,
+        }
+        out.update_info(benchmark=summary)
+        return summary
+
+    @staticmethod
+    def _generate(
+        backend: ModelBackend, questions: list[MTQuestion], options: BenchOptions
+    ) -> tuple[list[Example], list[Generation]]:
         decoding = Decoding(temperature=options.temperature, max_tokens=options.max_tokens)
         calls = CallOptions(max_concurrency=options.max_concurrency)
         first = run_calls(
@@ -124,7 +175,6 @@ class MTBench(Benchmark):
         )
         examples: list[Example] = []
         generations: list[Generation] = []
-        model = backend.name
         for q, a1, r1, r2 in zip(questions, answers1, first, second, strict=True):
             for turn, prompt, res in ((1, q.turns[0], r1), (2, _turn2_prompt(q, a1), r2)):
                 ex_id = f"{q.question_id}/{turn}"
@@ -136,66 +186,157 @@ class MTBench(Benchmark):
                 generations.append(
                     Generation(
                         example_id=ex_id,
-                        model=model,
+                        model=backend.name,
                         output=text,
                         error=None if text is not None else res.error,
                         metadata={"turn": turn},
                     )
                 )
-        out.write_examples(examples)
-        with JsonlAppender(out.generations_path) as gens:
+        return examples, generations
+
+
+def _mean(xs: list[float]) -> float | None:
+    return sum(xs) / len(xs) if xs else None
+
+
+def _single(
+    out: RunDir, examples: list[Example], generations: list[Generation], judge: ModelBackend
+) -> dict[str, Any]:
+    """Grade every turn 1-10 (reference-guided where a reference exists)."""
+    from tuneval.judge import ScoreConfig, judge_scores
+
+    model = generations[0].model if generations else ""
+    judgments = []
+    # The judge grades a whole run in one mode, so the reference-guided questions (math,
+    # reasoning, coding) and the others are judged as two sub-runs of this run.
+    for with_ref in (True, False):
+        sub = RunDir(out.path / ("judge-reference" if with_ref else "judge-plain"))
+        keep = {e.id for e in examples if (e.reference is not None) == with_ref}
+        if not keep:
+            continue
+        sub.write_examples(e for e in examples if e.id in keep)
+        with JsonlAppender(sub.generations_path) as gens:
             for gen in generations:
-                gens.write(gen)
-        judge = create_backend(options.judge)
-        judgments = []
-        # The judge grades a whole run in one mode, so the reference-guided questions (math,
-        # reasoning, coding) and the others are judged as two sub-runs of this run.
-        for with_ref in (True, False):
-            sub = RunDir(out.path / ("judge-reference" if with_ref else "judge-plain"))
-            keep = {e.id for e in examples if (e.reference is not None) == with_ref}
-            if not keep:
+                if gen.example_id in keep:
+                    gens.write(gen)
+        config = ScoreConfig(reference=with_ref, scale=(1, 10))
+        judgments += judge_scores(sub, model, judge, config)
+    by_id = {j.example_id: j.score for j in judgments}
+    cats: dict[str, dict[int, list[float]]] = defaultdict(lambda: {1: [], 2: []})
+    with JsonlAppender(out.record_file("scores")) as scores:
+        for ex in examples:
+            score = by_id.get(ex.id)
+            if score is None:
                 continue
-            sub.write_examples(e for e in examples if e.id in keep)
-            with JsonlAppender(sub.generations_path) as gens:
-                for gen in generations:
-                    if gen.example_id in keep:
-                        gens.write(gen)
-            config = ScoreConfig(reference=with_ref, scale=(1, 10))
-            judgments += judge_scores(sub, model, judge, config)
-        by_id = {j.example_id: j.score for j in judgments}
-        cats: dict[str, dict[int, list[float]]] = defaultdict(lambda: {1: [], 2: []})
-        with JsonlAppender(out.record_file("scores")) as scores:
-            for ex in examples:
-                score = by_id.get(ex.id)
-                if score is None:
-                    continue
-                turn = int(ex.id.rsplit("/", 1)[1])
-                cats[ex.category or ""][turn].append(float(score))
-                scores.write(
-                    Score(
-                        example_id=ex.id,
-                        model=model,
-                        metric="mt-bench",
-                        values={"score": float(score)},
+            turn = int(ex.id.rsplit("/", 1)[1])
+            cats[ex.category or ""][turn].append(float(score))
+            scores.write(
+                Score(example_id=ex.id, model=model, metric="mt-bench", values={"score": score})
+            )
+    all1 = [x for c in cats.values() for x in c[1]]
+    all2 = [x for c in cats.values() for x in c[2]]
+    return {
+        "mode": "single",
+        "unscored": len(examples) - len(all1) - len(all2),
+        "categories": {
+            c: {"turn1": _mean(t[1]), "turn2": _mean(t[2]), "average": _mean(t[1] + t[2])}
+            for c, t in sorted(cats.items())
+        },
+        "overall": {"turn1": _mean(all1), "turn2": _mean(all2), "average": _mean(all1 + all2)},
+    }
+
+
+class _OtherRun(Record):
+    """The MT-Bench answers of the model compared against."""
+
+    model: str
+    """Its model name."""
+    answers: dict[str, str | None]
+    """Answer per ``question_id/turn``."""
+
+
+def _load_other(path: Path) -> _OtherRun:
+    """The answers of a finished MT-Bench run (``tuneval bench mt-bench --out PATH``)."""
+    run = RunDir(path)
+    info = run.read_info().get("benchmark")
+    if not isinstance(info, dict) or info.get("benchmark") != "mt-bench":
+        raise UsageError(f"--against {path} is not an MT-Bench run (run.json names no mt-bench)")
+    model = str(info["model"])
+    answers = {g.example_id: g.output for g in run.generations(model)}
+    return _OtherRun(model=model, answers=answers)
+
+
+def _pairwise(
+    out: RunDir,
+    questions: list[MTQuestion],
+    generations: list[Generation],
+    other: _OtherRun,
+    judge: ModelBackend,
+    options: BenchOptions,
+) -> dict[str, Any]:
+    """Compare every turn with the other run's answers, in both orders.
+
+    Turn 2 is judged on each model's whole conversation (its own first answer, then its
+    follow-up), as MT-Bench's multi-turn pairwise prompt does. Questions with reference
+    answers are judged reference-guided.
+    """
+    from tuneval.judge import PairConfig, judge_pairs, pairwise_summary
+    from tuneval.judge.records import PairJudgment
+
+    model = generations[0].model if generations else ""
+    baseline = other.model if other.model != model else f"{other.model} (against)"
+    mine = {g.example_id: g.output for g in generations}
+    records: list[PairJudgment] = []
+    for with_ref in (True, False):
+        chosen = [q for q in questions if bool(q.references) == with_ref]
+        if not chosen:
+            continue
+        sub = RunDir(out.path / ("pairwise-reference" if with_ref else "pairwise-plain"))
+        sub_examples: list[Example] = []
+        sub_gens: list[Generation] = []
+        for q in chosen:
+            qid = str(q.question_id)
+            for turn in (1, 2):
+                ex_id = f"{qid}/{turn}"
+                ref = q.references[turn - 1 : turn] if len(q.references) >= turn else ()
+                sub_examples.append(
+                    Example(
+                        id=ex_id, prompt=_pair_prompt(q, turn), references=ref, category=q.category
                     )
                 )
+                for name, answers in ((baseline, other.answers), (model, mine)):
+                    text = (
+                        answers.get(ex_id)
+                        if turn == 1
+                        else _pair_answer(answers.get(f"{qid}/1"), answers.get(ex_id))
+                    )
+                    if text is not None:
+                        sub_gens.append(Generation(example_id=ex_id, model=name, output=text))
+        sub.write_examples(sub_examples)
+        with JsonlAppender(sub.generations_path) as gens:
+            for gen in sub_gens:
+                gens.write(gen)
+        config = PairConfig(swap=True, reference=with_ref, max_tokens=options.max_tokens)
+        records += judge_pairs(sub, baseline, model, judge, config)
 
-        def mean(xs: list[float]) -> float | None:
-            return sum(xs) / len(xs) if xs else None
-
-        all1 = [x for c in cats.values() for x in c[1]]
-        all2 = [x for c in cats.values() for x in c[2]]
-        summary: dict[str, Any] = {
-            "benchmark": self.name,
-            "model": model,
-            "judge": options.judge,
-            "questions": len(questions),
-            "unscored": len(examples) - len(all1) - len(all2),
-            "categories": {
-                c: {"turn1": mean(t[1]), "turn2": mean(t[2]), "average": mean(t[1] + t[2])}
-                for c, t in sorted(cats.items())
-            },
-            "overall": {"turn1": mean(all1), "turn2": mean(all2), "average": mean(all1 + all2)},
+    def summary_of(recs: list[PairJudgment]) -> dict[str, Any]:
+        s = pairwise_summary(recs)
+        return {
+            **s.model_dump(include={"n", "wins", "ties", "losses", "inconsistent", "unscored"}),
+            "win_rate": s.win_rate.model_dump() if s.win_rate else None,
         }
-        out.update_info(benchmark=summary)
-        return summary
+
+    categories = {q.category for q in questions}
+    by_turn = {t: [r for r in records if r.example_id.endswith(f"/{t}")] for t in (1, 2)}
+    category_of = {str(q.question_id): q.category for q in questions}
+    return {
+        "mode": "pairwise",
+        "against": baseline,
+        "turn1": summary_of(by_turn[1]),
+        "turn2": summary_of(by_turn[2]),
+        "overall": summary_of(records),
+        "categories": {
+            c: summary_of([r for r in records if category_of[r.example_id.split("/")[0]] == c])
+            for c in sorted(categories)
+        },
+    }

@@ -38,6 +38,10 @@ def bench(
     judge: Annotated[
         str | None, typer.Option("--judge", help="MT-Bench/AlpacaEval: judge model spec.")
     ] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option("--against", help="MT-Bench: pairwise vs this earlier mt-bench run."),
+    ] = None,
     mode: Annotated[
         str | None, typer.Option("--mode", help="MMLU: loglikelihood or generate.")
     ] = None,
@@ -67,6 +71,7 @@ def bench(
         subjects=tuple(s.strip() for s in subjects.split(",")) if subjects else None,
         mode=mode,
         judge=judge,
+        against=against,
     )
     summary = benchmark.run(create_backend(model), RunDir(out), options)
     for key, value in summary.items():
