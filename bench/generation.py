@@ -38,7 +38,8 @@ sys.path.insert(0, str(ROOT / "tests" / "models"))
 from stub_server import free_port  # noqa: E402
 
 
-def start_stub(latency: float) -> tuple[subprocess.Popen[bytes], str]:
+def start_stub(latency: float, reply: str = "reverse") -> tuple[subprocess.Popen[bytes], str]:
+    """Start the stub server in its own process; returns it and its base URL (``.../v1``)."""
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -48,6 +49,8 @@ def start_stub(latency: float) -> tuple[subprocess.Popen[bytes], str]:
             str(port),
             "--latency",
             str(latency),
+            "--reply",
+            reply,
         ]
     )
     url = f"http://127.0.0.1:{port}/v1"

@@ -1,10 +1,12 @@
 """Pairwise judging throughput: 1,000 pairs in both orders (2,000 calls), then a rerun.
 
-Usage: ``python bench/judge.py [--pairs N] [--latency S] [--concurrency C] [--judge SPEC]``.
+Usage: ``python bench/judge.py [--pairs N] [--latency S] [--concurrency C] [--judge SPEC|--stub]``
 
 Without ``--judge`` the judge is an in-process backend that answers after ``--latency``
 seconds of asynchronous sleep (a stand-in for a server with that latency); with ``--judge``
-any backend spec is used, e.g. an ``openai-compatible:`` spec pointing at a local stub server.
+any backend spec is used; with ``--stub`` the judge is the fault-free stub server
+(``tests/models/stub_server.py`` in its own process, answering verdicts after ``--latency``)
+reached over HTTP through the ``openai-compatible`` backend.
 Ideal time = calls x latency / concurrency. Prints wall time, the ratio to ideal, the calls the
 rerun made (should be 0) and the time of the summary statistics. Timings are reported, never
 asserted: a benchmark is not a test.
@@ -68,7 +70,28 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--judge", default=None, help="backend spec instead of the sleepy mock")
+    parser.add_argument(
+        "--stub",
+        action="store_true",
+        help="judge = the stub server (its own process, --latency) through openai-compatible",
+    )
     args = parser.parse_args()
+    stub = None
+    if args.stub:
+        from generation import start_stub
+
+        stub, url = start_stub(args.latency, reply="verdict")
+        args.judge = f"openai-compatible:{url}#stub-judge"
+    try:
+        run_bench(args)
+    finally:
+        if stub is not None:
+            stub.terminate()
+            stub.wait(10)
+
+
+def run_bench(args: argparse.Namespace) -> None:
+    """Judge the pairs, rerun, summarise; print the figures."""
 
     def new_judge() -> ModelBackend:
         return create_backend(args.judge) if args.judge else SleepyJudge(args.latency)

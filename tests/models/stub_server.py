@@ -36,6 +36,9 @@ class StubConfig:
     """Answer 429 to the first N attempts of every distinct prompt (deterministic retries)."""
     seed: int = 0
     log: str | None = None
+    reply: str = "reverse"
+    """``reverse``: the last user message reversed; ``verdict``: a pairwise judge's JSON
+    verdict preferring the longer of ``[Answer A]`` and ``[Answer B]`` (judge benchmarks)."""
 
 
 @dataclass
@@ -92,7 +95,7 @@ def make_app(config: StubConfig) -> Any:
             if rng.random() < config.rate_malformed:
                 fault("malformed")
                 return PlainTextResponse("{not json", media_type="application/json")
-            text = prompt[::-1]
+            text = _verdict(prompt) if config.reply == "verdict" else prompt[::-1]
             state.ok += 1
             if log is not None:
                 log.write(json.dumps({"prompt": prompt, "t": time.time()}) + "\n")
@@ -121,6 +124,14 @@ def make_app(config: StubConfig) -> Any:
             state.in_flight -= 1
 
     return app
+
+
+def _verdict(prompt: str) -> str:
+    """A judge's verdict on a pairwise prompt: the longer answer wins."""
+    a = prompt.split("[Answer A]\n", 1)[-1].split("\n\n[Answer B]", 1)[0]
+    b = prompt.split("[Answer B]\n", 1)[-1].split("\n\nCompare", 1)[0]
+    winner = "A" if len(a) > len(b) else "B" if len(b) > len(a) else "tie"
+    return json.dumps({"reasoning": "the longer answer", "winner": winner})
 
 
 def free_port() -> int:
@@ -163,6 +174,7 @@ def main() -> None:
     parser.add_argument("--rate-500", type=float, default=0.0)
     parser.add_argument("--rate-malformed", type=float, default=0.0)
     parser.add_argument("--log", default=None)
+    parser.add_argument("--reply", choices=("reverse", "verdict"), default="reverse")
     args = parser.parse_args()
     config = StubConfig(
         latency_s=args.latency,
@@ -170,6 +182,7 @@ def main() -> None:
         rate_500=args.rate_500,
         rate_malformed=args.rate_malformed,
         log=args.log,
+        reply=args.reply,
     )
     if args.log:
         Path(args.log).touch()
