@@ -95,12 +95,17 @@ def ours(train: Path, eval_path: Path, workers: int) -> tuple[float, int]:
 
 
 def peak_rss_mb(train: Path, eval_path: Path) -> float:
-    """Peak RSS of a fresh process that runs the check (children excluded: 1 worker)."""
+    """Peak RSS of a fresh process that runs the check (children excluded: 1 worker).
+
+    Read from ``VmHWM``: Linux carries ``ru_maxrss`` across fork and exec, so a child started
+    by this (large) process would report the parent's peak instead of its own.
+    """
     code = (
-        "import resource, sys\n"
+        "import sys\n"
         "from tuneval.contamination import check\n"
         "check([sys.argv[1]], sys.argv[2], n=13)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "hwm = [x for x in open('/proc/self/status') if x.startswith('VmHWM')][0]\n"
+        "print(int(hwm.split()[1]))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(train), str(eval_path)],

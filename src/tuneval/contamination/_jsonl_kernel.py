@@ -33,6 +33,12 @@ TOKEN_BYTE[ord("0") : ord("9") + 1] = 1
 TOKEN_BYTE[ord("a") : ord("z") + 1] = 1
 TOKEN_BYTE[ord("A") : ord("Z") + 1] = 1
 
+# The lowercased byte for token bytes, 0 for separators: one table lookup per byte.
+TOKEN_LOWER = np.zeros(256, np.int64)
+for _c in range(256):
+    if TOKEN_BYTE[_c]:
+        TOKEN_LOWER[_c] = _c + 32 if 65 <= _c <= 90 else _c
+
 
 @numba.njit(cache=True, inline="always")
 def _ws(c):
@@ -218,7 +224,7 @@ def _parse(buf, k, end, ks, ke, vs, ve):
 @numba.njit(cache=True)
 def scan_jsonl(
     buf, n, names, name_starts, select, keys, stamp, chunk_id,
-    out_line, out_pos, out_uid, slow,
+    out_line, out_pos, out_uid, slow, line_starts,
 ):  # fmt: skip
     """Scan a block of complete JSONL lines.
 
@@ -236,6 +242,8 @@ def scan_jsonl(
         out_pos: Receives the token position of each hit.
         out_uid: Receives the slot of each hit.
         slow: Receives the indices of lines for the slow path.
+        line_starts: Receives the byte offset of every line, then one past the end (line ``i``
+            is ``buf[line_starts[i]:line_starts[i + 1] - 1]``); size: newlines + 2.
 
     Returns:
         (hits, slow lines, records, lines): hits are in `out_*` (line index within the block),
@@ -257,16 +265,19 @@ def scan_jsonl(
     start = 0
     size = buf.size
     while start < size:
+        line_starts[line] = start
         end = start
         while end < size and buf[end] != 10:
             end += 1
-        blank = True
-        for j in range(start, end):
-            if not _ws(buf[j]):
-                blank = False
-                break
+        count = _parse(buf, start, end, ks, ke, vs, ve)
+        blank = False
+        if count < 0:
+            blank = True
+            for j in range(start, end):
+                if not _ws(buf[j]):
+                    blank = False
+                    break
         if not blank:
-            count = _parse(buf, start, end, ks, ke, vs, ve)
             chosen = 0
             if count >= 0:
                 if select:
@@ -295,6 +306,7 @@ def scan_jsonl(
             else:
                 records += 1
                 ntok = 0
+                slot = 0
                 roll = 0
                 for o in range(chosen):
                     a = order[o]
@@ -319,18 +331,19 @@ def scan_jsonl(
                                 else:
                                     c = 32
                                     k += 1
-                        if TOKEN_BYTE[c]:
-                            if 65 <= c <= 90:
-                                c += 32
-                            h = (h ^ c) * _FNV_PRIME
+                        low = TOKEN_LOWER[c]
+                        if low:
+                            h = (h ^ low) * _FNV_PRIME
                             intoken = True
                         elif intoken:
-                            slot = ntok % n
                             if ntok >= n:
                                 roll = (roll - ring[slot] * top) * _ROLL + h
                             else:
                                 roll = roll * _ROLL + h
                             ring[slot] = h
+                            slot += 1
+                            if slot == n:
+                                slot = 0
                             ntok += 1
                             h = _FNV_OFFSET
                             intoken = False
@@ -352,4 +365,5 @@ def scan_jsonl(
                                         j = 0
         line += 1
         start = end + 1
+    line_starts[line] = start
     return nhits, nslow, records, line

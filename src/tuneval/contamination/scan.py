@@ -9,8 +9,9 @@ the training record (`EvalIndex.verify`) before it counts.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
 
@@ -123,22 +124,22 @@ def _scan_jsonl(
     index = state.index
     names, name_starts = _names(fields)
     out_line, out_pos, out_uid = state.out
-    for first, data in raw_blocks(shard, sink.problems):
+    for first, data, newlines in raw_blocks(shard, sink.problems):
         sink.check_io(0)
         result.nbytes += len(data)
-        newlines = data.count(b"\n")
         result.lines = first - 1 + newlines + (not data.endswith(b"\n"))
         state.chunk = state.chunk % 2_000_000_000 + 1
         slow = np.empty(newlines + 1, np.int64)
-        hits, nslow, records, _ = scan_jsonl(
+        line_starts = np.empty(newlines + 2, np.int64)
+        hits, nslow, records, nlines = scan_jsonl(
             np.frombuffer(data, np.uint8), index.n, names, name_starts, bool(fields),
             index.keys, state.stamp, state.chunk,
-            out_line, out_pos, out_uid, slow,
+            out_line, out_pos, out_uid, slow, line_starts,
         )  # fmt: skip
         result.records += records
         if not hits and not nslow:
             continue
-        lines = data.split(b"\n")
+        lines = _BlockLines(data, line_starts[: nlines + 1])
         if hits:
             hit_lines = sorted(set(out_line[:hits].tolist()))
             parsed = parse_lines(shard.path, first, lines, hit_lines, fields, sink)
@@ -150,6 +151,28 @@ def _scan_jsonl(
             batch = parse_lines(shard.path, first, lines, slow[:nslow].tolist(), fields, sink)
             _scan_batch(state, batch, result, matched)
     sink.check_io(0)
+
+
+class _BlockLines(Sequence[bytes]):
+    """The lines of a block by index, cut out on demand: only lines with hits are needed."""
+
+    def __init__(self, data: bytes, starts: np.ndarray) -> None:
+        self._data = data
+        self._starts = starts.data  # a memoryview: plain ints on indexing, no copy
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    @overload
+    def __getitem__(self, i: int) -> bytes: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[bytes]: ...
+
+    def __getitem__(self, i: int | slice) -> bytes | Sequence[bytes]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return self._data[self._starts[i] : self._starts[i + 1] - 1]
 
 
 def _verify(
