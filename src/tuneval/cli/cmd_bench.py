@@ -53,7 +53,8 @@ def bench(
         import tuneval.benchmarks  # noqa: F401
 
         for bench_name in BENCHMARKS.names():
-            console.print(f"{bench_name:16} {BENCHMARKS.get(bench_name).description}")
+            description = BENCHMARKS.get(bench_name).description
+            console.print(f"{bench_name:16} {description}", soft_wrap=True)
         return
     if model is None or out is None:
         raise UsageError("bench NAME needs --model SPEC and --out DIR")
