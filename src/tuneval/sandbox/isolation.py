@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from typing import Literal
 
@@ -39,14 +41,35 @@ def _works(cmd: list[str]) -> bool:
     return done.returncode == 0
 
 
+def _python_under_tmp() -> list[str]:
+    """Folders of this Python (a venv, the interpreter) that the private /tmp would hide."""
+    places = {sys.prefix, sys.exec_prefix, sys.base_prefix, os.path.dirname(sys.executable)}
+    places |= {os.path.realpath(p) for p in places}
+    tmp = os.path.realpath("/tmp")
+    found = [p for p in places if p == "/tmp" or p.startswith("/tmp/") or p.startswith(tmp + "/")]
+    # Outermost first, and nothing inside a folder already bound.
+    found.sort(key=len)
+    kept: list[str] = []
+    for p in found:
+        if not any(p == k or p.startswith(k + "/") for k in kept):
+            kept.append(p)
+    return kept
+
+
 def bwrap_prefix(workdir: str) -> list[str]:
-    """The bubblewrap command line that confines a program to ``workdir``."""
+    """The bubblewrap command line that confines a program to ``workdir``.
+
+    ``/tmp`` is a fresh tmpfs; a Python installed below /tmp (a checkout's venv there) is
+    bound back read-only so that the interpreter still starts.
+    """
+    rebind = [arg for p in _python_under_tmp() for arg in ("--ro-bind", p, p)]
     return [
         shutil.which("bwrap") or "bwrap",
         "--ro-bind", "/", "/",
         "--dev", "/dev",
         "--proc", "/proc",
         "--tmpfs", "/tmp",
+        *rebind,
         "--bind", workdir, workdir,
         "--chdir", workdir,
         "--unshare-all",
