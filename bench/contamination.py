@@ -153,8 +153,10 @@ def main() -> None:
 
         index = _Index.build(_load(str(ev)).texts, N)
         per = (index.nbytes() - 8 * index.n_postings) / index.distinct
+        packed = index.tok_bytes.nbytes + index.tok_off.nbytes + index.ex_first.nbytes
         print(f"index: {index.distinct} distinct n-grams, {index.n_postings} occurrences, "
-              f"{per:.1f} bytes per distinct n-gram + 8 per occurrence")  # fmt: skip
+              f"{per:.1f} bytes per distinct n-gram + 8 per occurrence; packed eval tokens "
+              f"for verification {packed / 1e6:.1f} MB ({index.tok_off.size - 1} tokens)")  # fmt: skip
 
 
 if __name__ == "__main__":

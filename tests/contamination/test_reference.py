@@ -72,3 +72,20 @@ def test_hash_collision_is_never_reported(tmp_path: Path) -> None:
     assert result.matched.size == 0  # the hit on "x y z" was a candidate, not a match
     index = EvalIndex.build(["a b c"], 3)
     assert np.array_equal(scan_shard(index, shard, None).matched, [0])
+
+
+def test_escaped_letters_are_verified_like_plain_ones(tmp_path: Path) -> None:
+    """The compiled path verifies tokens written with \\u escapes exactly like plain ones."""
+    eval_path = tmp_path / "eval.jsonl"
+    write_jsonl(eval_path, [{"id": "e", "prompt": "Abc d e"}, {"id": "f", "prompt": "abd d e"}])
+    train = tmp_path / "t.jsonl"
+    # Line 1: "abc d e" with escaped letters and an escaped space; line 2: a near miss whose
+    # escaped letter differs ("abX"), so only its hash could ever match by accident.
+    train.write_bytes(
+        b'{"text": "zz \\u0041b\\u0063\\u0020D e"}\n{"text": "ab\\u0058 d e"}\n'
+    )
+    report = check([str(train)], str(eval_path), n=3)
+    by_id = {e.id: e for e in report.examples}
+    assert by_id["e"].flagged and by_id["e"].overlap == 1.0
+    assert by_id["e"].found_in == [f"{train}:1"]
+    assert not by_id["f"].flagged

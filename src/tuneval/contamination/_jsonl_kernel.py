@@ -1,5 +1,8 @@
 r"""Numba fast path for JSONL: parse flat records, pick fields, tokenise and probe in one pass.
 
+Every hash hit is verified in the kernel, token by token, against the eval postings of its
+slot (`_verify_hit`); only verified matches leave it.
+
 A line takes the fast path when it is one flat JSON object (values are strings, numbers,
 booleans or null) whose keys and string values are ASCII (``\\uXXXX`` escapes of ASCII
 characters allowed) and whose keys are distinct. For such a line the text that
@@ -222,9 +225,57 @@ def _parse(buf, k, end, ks, ke, vs, ve):
 
 
 @numba.njit(cache=True)
+def _token_equals(buf, s, e, ev_bytes, a, b):
+    r"""True when the raw token ``buf[s:e]`` decodes and lowercases to ``ev_bytes[a:b]``.
+
+    The raw bytes are JSON string content; inside a token only ``\u`` escapes can occur.
+    """
+    k = s
+    q = a
+    while k < e:
+        c = buf[k]
+        if c == 92:  # inside a token only \uXXXX of a letter or digit can occur
+            c = 0
+            for j in range(k + 2, k + 6):
+                c = c * 16 + _hex(buf[j])
+            k += 6
+        else:
+            k += 1
+        if q >= b or TOKEN_LOWER[c] != ev_bytes[q]:
+            return False
+        q += 1
+    return q == b
+
+
+@numba.njit(cache=True)
+def _verify_hit(buf, n, ring_s, ring_e, oldest, uid, offsets, post_ex, post_pos, ev_bytes,
+                ev_off, ev_first, line, out_line, out_post, out_uid, nhits):  # fmt: skip
+    """Compare the n-gram in the ring with every eval posting of `uid`; emit the equal ones."""
+    found = 0
+    for p in range(offsets[uid], offsets[uid + 1]):
+        t = ev_first[post_ex[p]] + post_pos[p]
+        equal = True
+        for i in range(n):
+            r = oldest + i
+            if r >= n:
+                r -= n
+            if not _token_equals(buf, ring_s[r], ring_e[r], ev_bytes, ev_off[t + i],
+                                 ev_off[t + i + 1]):  # fmt: skip
+                equal = False
+                break
+        if equal:
+            out_line[nhits + found] = line
+            out_post[nhits + found] = p
+            out_uid[nhits + found] = uid
+            found += 1
+    return found
+
+
+@numba.njit(cache=True)
 def scan_jsonl(
     buf, n, names, name_starts, select, keys, stamp, chunk_id,
-    out_line, out_pos, out_uid, slow, line_starts,
+    offsets, post_ex, post_pos, ev_bytes, ev_off, ev_first,
+    out_line, out_post, out_uid, slow, line_starts,
 ):  # fmt: skip
     """Scan a block of complete JSONL lines.
 
@@ -236,22 +287,31 @@ def scan_jsonl(
         name_starts: Offsets of the names in `names`.
         select: See `names`.
         keys: The index's hash table.
-        stamp: Per-slot stamps (see `tuneval.contamination._kernels.scan`).
+        stamp: Per-slot stamps (see `tuneval.contamination._kernels.scan`); a slot is stamped
+            with `chunk_id` once one of its postings is verified in this block.
         chunk_id: This block's stamp.
-        out_line: Receives the line index (in the block) of each hit.
-        out_pos: Receives the token position of each hit.
-        out_uid: Receives the slot of each hit.
+        offsets: Postings of slot ``u`` are ``offsets[u]:offsets[u + 1]``.
+        post_ex: Example of each posting.
+        post_pos: Token position of each posting in its example.
+        ev_bytes: The eval examples' normalised tokens, concatenated (UTF-8).
+        ev_off: Byte offset of every eval token in `ev_bytes`, then the end.
+        ev_first: Index of each example's first token in `ev_off`.
+        out_line: Receives the line index (in the block) of each verified match.
+        out_post: Receives the eval posting of each verified match.
+        out_uid: Receives the slot of each verified match.
         slow: Receives the indices of lines for the slow path.
         line_starts: Receives the byte offset of every line, then one past the end (line ``i``
             is ``buf[line_starts[i]:line_starts[i + 1] - 1]``); size: newlines + 2.
 
     Returns:
-        (hits, slow lines, records, lines): hits are in `out_*` (line index within the block),
-        slow line indices in `slow`.
+        (matches, slow lines, records, lines): matches are in `out_*`, each verified on the
+        tokens themselves (a hash match alone is never reported); slow line indices in `slow`.
     """
     slots = keys.size
     top = _roll_power(n)
     ring = np.zeros(n, np.int64)
+    ring_s = np.zeros(n, np.int64)  # raw byte span of each token in the ring
+    ring_e = np.zeros(n, np.int64)
     nnames = name_starts.size - 1
     ks = np.empty(_MAX_KEYS, np.int64)
     ke = np.empty(_MAX_KEYS, np.int64)
@@ -314,7 +374,9 @@ def scan_jsonl(
                     stop = ve[a]
                     h = _FNV_OFFSET
                     intoken = False
+                    tstart = k
                     while k <= stop:
+                        kc = k
                         if k == stop:
                             c = 32  # the newline between fields ends a token
                             k += 1
@@ -333,14 +395,18 @@ def scan_jsonl(
                                     k += 1
                         low = TOKEN_LOWER[c]
                         if low:
+                            if not intoken:
+                                tstart = kc
+                                intoken = True
                             h = (h ^ low) * _FNV_PRIME
-                            intoken = True
                         elif intoken:
                             if ntok >= n:
                                 roll = (roll - ring[slot] * top) * _ROLL + h
                             else:
                                 roll = roll * _ROLL + h
                             ring[slot] = h
+                            ring_s[slot] = tstart
+                            ring_e[slot] = kc
                             slot += 1
                             if slot == n:
                                 slot = 0
@@ -352,13 +418,15 @@ def scan_jsonl(
                                 j = home(g, slots)
                                 while keys[j] != 0:
                                     if keys[j] == g:
-                                        uid = j
-                                        if stamp[uid] != chunk_id and stamp[uid] != -1:
-                                            stamp[uid] = chunk_id
-                                            out_line[nhits] = line
-                                            out_pos[nhits] = ntok - n
-                                            out_uid[nhits] = uid
-                                            nhits += 1
+                                        if stamp[j] != chunk_id and stamp[j] != -1:
+                                            found = _verify_hit(
+                                                buf, n, ring_s, ring_e, slot, j, offsets,
+                                                post_ex, post_pos, ev_bytes, ev_off, ev_first,
+                                                line, out_line, out_post, out_uid, nhits,
+                                            )  # fmt: skip
+                                            if found:
+                                                stamp[j] = chunk_id
+                                                nhits += found
                                         break
                                     j += 1
                                     if j == slots:

@@ -3,7 +3,8 @@
 The table has ``ceil(1.6 x distinct n-grams)`` slots (load factor 0.625, linear probing) and
 an n-gram's id is its slot. Per slot: an 8-byte hash, a 4-byte posting offset and the scan's
 4-byte stamp, so 16 x 1.6 = 25.6 bytes per distinct eval n-gram; plus 8 bytes per occurrence
-(example, position) and the eval token lists used to verify hits.
+(example, position), and the eval tokens used to verify hits: as Python lists (reports, the
+generic path) and packed as UTF-8 bytes with 8-byte offsets (the compiled JSONL path).
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ class EvalIndex:
         post_ex: Example index of each posting.
         post_pos: Token position of each posting within its example.
         distinct: Number of distinct n-gram hashes.
+        tok_bytes: Every eval token, normalised, concatenated as UTF-8 (for verification in
+            the compiled scanner).
+        tok_off: Byte offset of each token in `tok_bytes`, then the end.
+        ex_first: Index of each example's first token in `tok_off`.
     """
 
     n: int
@@ -47,6 +52,9 @@ class EvalIndex:
     post_ex: np.ndarray
     post_pos: np.ndarray
     distinct: int
+    tok_bytes: np.ndarray
+    tok_off: np.ndarray
+    ex_first: np.ndarray
 
     @classmethod
     def build(cls, texts: list[str], n: int) -> EvalIndex:
@@ -61,14 +69,27 @@ class EvalIndex:
         slots = slot_of[inverse.reshape(-1)]
         order = np.lexsort((pos, rec, slots))
         offsets = np.searchsorted(slots[order], np.arange(size + 1)).astype(np.int32)
+        toks = [tokens(t) for t in texts]
+        flat = [t for ex in toks for t in ex]
+        joined = "".join(flat)
+        # Byte lengths: character lengths for ASCII text (no per-token encoding needed).
+        ascii_only = joined.isascii()
+        lengths = [len(t) if ascii_only else len(t.encode("utf-8")) for t in flat]
+        tok_off = np.zeros(len(flat) + 1, np.int64)
+        np.cumsum(lengths, out=tok_off[1:])
+        ex_first = np.zeros(len(toks) + 1, np.int64)
+        np.cumsum([len(ex) for ex in toks], out=ex_first[1:])
         return cls(
             n=n,
-            tokens=[tokens(t) for t in texts],
+            tokens=toks,
             keys=keys,
             offsets=offsets,
             post_ex=rec[order].astype(np.int32),
             post_pos=pos[order].astype(np.int32),
             distinct=int(distinct.size),
+            tok_bytes=np.frombuffer(joined.encode("utf-8") or b"\0", np.uint8),
+            tok_off=tok_off,
+            ex_first=ex_first,
         )
 
     @property

@@ -55,7 +55,8 @@ class _State:
         self.index = index
         self.stamp = np.zeros(index.keys.size, np.int32)
         self.chunk = 0
-        cap = max(1, index.distinct)
+        # A slot is reported at most once per block, with each of its postings at most once.
+        cap = max(1, index.distinct, index.n_postings)
         self.out = (np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64))
 
 
@@ -123,7 +124,7 @@ def _scan_jsonl(
 
     index = state.index
     names, name_starts = _names(fields)
-    out_line, out_pos, out_uid = state.out
+    out_line, out_post, out_uid = state.out
     for first, data, newlines in raw_blocks(shard, sink.problems):
         sink.check_io(0)
         result.nbytes += len(data)
@@ -134,20 +135,16 @@ def _scan_jsonl(
         hits, nslow, records, nlines = scan_jsonl(
             np.frombuffer(data, np.uint8), index.n, names, name_starts, bool(fields),
             index.keys, state.stamp, state.chunk,
-            out_line, out_pos, out_uid, slow, line_starts,
+            index.offsets, index.post_ex, index.post_pos,
+            index.tok_bytes, index.tok_off, index.ex_first,
+            out_line, out_post, out_uid, slow, line_starts,
         )  # fmt: skip
         result.records += records
-        if not hits and not nslow:
-            continue
-        lines = _BlockLines(data, line_starts[: nlines + 1])
-        if hits:
-            hit_lines = sorted(set(out_line[:hits].tolist()))
-            parsed = parse_lines(shard.path, first, lines, hit_lines, fields, sink)
-            where = {line - first: i for i, line in enumerate(parsed.lines)}
-            recs = np.array([where[x] for x in out_line[:hits].tolist()], np.int64)
-            _verify(index, state, parsed.texts, parsed.lines, recs, out_pos[:hits].copy(),
-                    out_uid[:hits].copy(), matched, result.locations)  # fmt: skip
+        if hits:  # already verified on the tokens by the kernel
+            _record(index, state, (out_line[:hits] + first).tolist(), out_post[:hits],
+                    out_uid[:hits], matched, result.locations)  # fmt: skip
         if nslow:
+            lines = _BlockLines(data, line_starts[: nlines + 1])
             batch = parse_lines(shard.path, first, lines, slow[:nslow].tolist(), fields, sink)
             _scan_batch(state, batch, result, matched)
     sink.check_io(0)
@@ -173,6 +170,33 @@ class _BlockLines(Sequence[bytes]):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         return self._data[self._starts[i] : self._starts[i + 1] - 1]
+
+
+def _record(
+    index: EvalIndex,
+    state: _State,
+    lines: list[int],
+    posts: np.ndarray,
+    uids: np.ndarray,
+    matched: set[int],
+    locations: dict[int, list[int]],
+) -> None:
+    """Note verified matches (file line, eval posting, slot); retire slots that are settled."""
+    exs = index.post_ex[posts].tolist()
+    touched: set[int] = set()
+    for line, post, ex, u in zip(lines, posts.tolist(), exs, uids.tolist(), strict=True):
+        matched.add(post)
+        where = locations.setdefault(ex, [])
+        if len(where) < MAX_LOCATIONS and line not in where:
+            where.append(line)
+        touched.add(u)
+    for u in touched:
+        start, stop = int(index.offsets[u]), int(index.offsets[u + 1])
+        posts_u = range(start, stop)
+        if all(q in matched for q in posts_u) and all(
+            len(locations.get(int(index.post_ex[q]), ())) >= MAX_LOCATIONS for q in posts_u
+        ):
+            state.stamp[u] = -1  # every occurrence verified and located: stop reporting it
 
 
 def _verify(
