@@ -156,7 +156,7 @@ def main() -> None:
         packed = index.tok_bytes.nbytes + index.tok_off.nbytes + index.ex_first.nbytes
         print(f"index: {index.distinct} distinct n-grams, {index.n_postings} occurrences, "
               f"{per:.1f} bytes per distinct n-gram + 8 per occurrence; packed eval tokens "
-              f"for verification {packed / 1e6:.1f} MB ({index.tok_off.size - 1} tokens)")  # fmt: skip
+              f"{packed / 1e6:.1f} MB ({index.tok_off.size - 1} tokens)")  # fmt: skip
 
 
 if __name__ == "__main__":
