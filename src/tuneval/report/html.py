@@ -284,6 +284,28 @@ def _contamination(results: Results) -> str:
     return head + _table(["id", "overlap", "matched text", "found in"], rows, "contamination")
 
 
+def _benchmarks(results: Results) -> str:
+    rows = []
+    for b in results.benchmarks:
+        for m in b.measures:
+            d = m.difference
+            delta = "—" if d is None else f"{d.value:+.3f} [{d.ci_low:.3f}, {d.ci_high:.3f}]"
+            p = "—" if m.p_value is None else f"{m.p_value:.4f}"
+            rows.append(
+                [
+                    _td(b.name),
+                    _td(m.name),
+                    _td(m.n, m.n),
+                    _td(f"{m.base:.3f}", m.base),
+                    _td(f"{m.finetuned:.3f}", m.finetuned),
+                    _td(delta, None if d is None else d.value),
+                    _td(p, m.p_value),
+                ]
+            )
+    headers = ["benchmark", "measure", "n", "base", "fine-tuned", "difference [CI]", "p (Holm)"]
+    return _table(headers, rows, "benchmarks")
+
+
 def render_html(results: Results) -> str:
     """The self-contained HTML report."""
     gens = "".join(
@@ -309,6 +331,8 @@ def render_html(results: Results) -> str:
         "<h2>Contamination</h2>",
         _contamination(results),
     ]
+    if results.benchmarks:
+        sections[-2:-2] = ["<h2>Benchmarks</h2>", _benchmarks(results)]
     if notes:
         sections += ["<h2>Notes</h2>", f"<ul>{notes}</ul>"]
     sections.append(

@@ -53,6 +53,22 @@ def _metrics_table(results: Results) -> list[str]:
     return lines
 
 
+def _benchmark_table(results: Results) -> list[str]:
+    lines = [
+        "| benchmark | measure | n | base | fine-tuned | Δ [CI] | p (Holm) |",
+        "|---|---|---:|---:|---:|---|---:|",
+    ]
+    for b in results.benchmarks:
+        for m in b.measures:
+            d = m.difference
+            delta = "—" if d is None else f"{d.value:+.3f} [{d.ci_low:.3f}, {d.ci_high:.3f}]"
+            lines.append(
+                f"| {_esc(b.name)} | {_esc(m.name)} | {m.n} | {m.base:.3f} | {m.finetuned:.3f} "
+                f"| {delta} | {fmt(m.p_value)} |"
+            )
+    return lines
+
+
 def _judge_lines(results: Results) -> list[str]:
     lines: list[str] = []
     js = results.judge_scores
@@ -101,6 +117,8 @@ def render_markdown(results: Results) -> str:
     judge = _judge_lines(results)
     if judge:
         out += ["## Judge", "", *judge, ""]
+    if results.benchmarks:
+        out += ["## Benchmarks", "", *_benchmark_table(results), ""]
     if results.contamination is not None:
         c = results.contamination
         out += [

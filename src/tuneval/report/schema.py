@@ -124,6 +124,36 @@ class Verdict(Record):
     """The call at the configured significance level."""
 
 
+class BenchmarkMeasure(Record):
+    """One per-item value of a benchmark, both models on the same items."""
+
+    name: str
+    """The value, e.g. ``correct`` (MMLU), ``pass@1`` (code), ``score`` (MT-Bench)."""
+    n: int
+    """Items both models have."""
+    base: float
+    """Base model's mean on those items."""
+    finetuned: float
+    """Fine-tuned model's mean on those items."""
+    difference: Interval | None
+    """Fine-tuned minus base, with a paired-bootstrap CI (None under 2 items)."""
+    p_value: float | None
+    """Approximate-randomisation p-value, Holm-adjusted across all benchmark measures."""
+
+
+class BenchmarkResult(Record):
+    """One standard benchmark run on both models."""
+
+    name: str
+    """Registered benchmark name."""
+    base: dict[str, Any]
+    """The benchmark's own summary for the base model (as ``tuneval bench`` prints it)."""
+    finetuned: dict[str, Any]
+    """The same for the fine-tuned model."""
+    measures: list[BenchmarkMeasure] = Field(default_factory=list)
+    """Paired comparison of each per-item value."""
+
+
 class Results(Record):
     """Everything the workflow concluded (``results.json``)."""
 
@@ -153,6 +183,8 @@ class Results(Record):
     """One line per measure: better, worse or no significant difference."""
     contamination: dict[str, Any] | None = None
     """Contamination summary, when checked."""
+    benchmarks: list[BenchmarkResult] = Field(default_factory=list)
+    """Standard benchmarks on both models, when configured."""
     human_study: str | None = None
     """Path of the exported human-evaluation study, when created."""
     notes: list[str] = Field(default_factory=list)

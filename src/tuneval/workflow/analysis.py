@@ -5,7 +5,7 @@ Everything here reads records and computes; nothing calls a model, so it is chea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -63,7 +63,7 @@ def metric_comparison(
 
 
 def _paired_difference(
-    base: dict[str, int], tuned: dict[str, int], cfg: ComparisonConfig
+    base: Mapping[str, float], tuned: Mapping[str, float], cfg: ComparisonConfig
 ) -> tuple[int, Interval | None, float | None]:
     ids = [i for i in base if i in tuned]
     n = len(ids)

@@ -184,6 +184,36 @@ class HumanConfig(_Strict):
         return self
 
 
+class BenchmarkConfig(_Strict):
+    """A standard benchmark run on both models and compared item by item."""
+
+    name: str
+    """Registered benchmark (``tuneval bench list``): mmlu, humaneval, mbpp, mt-bench, ..."""
+    data: Path | None = None
+    """Local data in the release format (default: the Hugging Face hub)."""
+    limit: int | None = Field(default=None, ge=1)
+    """First N problems (MMLU: per subject)."""
+    samples: int = Field(default=1, ge=1)
+    """Samples per problem (code benchmarks: n of pass@k)."""
+    temperature: float = Field(default=0.0, ge=0.0)
+    """Sampling temperature."""
+    max_tokens: int = Field(default=512, ge=1)
+    """Upper bound on generated tokens per answer."""
+    subjects: list[str] | None = None
+    """MMLU: only these subjects."""
+    mode: Literal["loglikelihood", "generate"] | None = None
+    """MMLU: scoring mode (default: log-likelihood when the backend gives log-probabilities)."""
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        from tuneval.benchmarks import BENCHMARKS
+
+        if value not in BENCHMARKS.names():
+            raise ValueError(f"unknown benchmark '{value}'; known: {', '.join(BENCHMARKS.names())}")
+        return value
+
+
 class CallSettings(_Strict):
     """How model calls are made."""
 
@@ -227,6 +257,8 @@ class WorkflowConfig(_Strict):
     """Training-data overlap check."""
     human: HumanConfig = Field(default_factory=HumanConfig)
     """Human-evaluation study export."""
+    benchmarks: list[BenchmarkConfig] = Field(default_factory=list)
+    """Standard benchmarks run on both models (MT-Bench and AlpacaEval use the judge)."""
     calls: CallSettings = Field(default_factory=CallSettings)
     """Concurrency and timeouts."""
 
@@ -314,6 +346,9 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     cont = data.get("contamination")
     if isinstance(cont, dict) and isinstance(cont.get("training_data"), list):
         cont["training_data"] = [fix(v) for v in cont["training_data"]]
+    for bench in data.get("benchmarks") or []:
+        if isinstance(bench, dict) and bench.get("data") is not None:
+            bench["data"] = fix(bench["data"])
 
 
 def load_config(
@@ -374,4 +409,7 @@ def validate_config(
             raise ConfigError(
                 f"{source}: key 'contamination.training_data.{i}': file {train} does not exist"
             )
+    for i, bench in enumerate(config.benchmarks):
+        if bench.data is not None and not bench.data.exists():
+            raise ConfigError(f"{source}: key 'benchmarks.{i}.data': {bench.data} does not exist")
     return config

@@ -12,6 +12,7 @@ from tuneval.judge.records import Judgment, PairJudgment
 from tuneval.judge.single import SINGLE_FILE
 from tuneval.records import Example, Generation
 from tuneval.report.schema import (
+    BenchmarkResult,
     CategoryResult,
     GenerationStats,
     ItemView,
@@ -27,7 +28,7 @@ from tuneval.workflow.analysis import (
     pair_outcomes,
     pairwise,
 )
-from tuneval.workflow.config import WorkflowConfig
+from tuneval.workflow.config import ComparisonConfig, WorkflowConfig
 from tuneval.workflow.metrics_step import NO_CATEGORY, MetricComparisons, read_metrics
 from tuneval.workflow.state import StepState, now
 
@@ -104,6 +105,27 @@ def _verdicts(results_metrics: MetricComparisons, res: Results, alpha: float) ->
                 outcome=_outcome(w.value - 0.5, excludes_half),
             )
         )
+    return out
+
+
+def _bench_verdicts(results: list[BenchmarkResult], cmp: ComparisonConfig) -> list[Verdict]:
+    """One verdict per benchmark measure with a difference and a test."""
+    out: list[Verdict] = []
+    for r in results:
+        for m in r.measures:
+            if m.difference is None or m.p_value is None:
+                continue
+            d = m.difference
+            out.append(
+                Verdict(
+                    measure=f"{r.name}.{m.name}",
+                    difference=d.value,
+                    ci_low=d.ci_low,
+                    ci_high=d.ci_high,
+                    p_value=m.p_value,
+                    outcome=_outcome(d.value, m.p_value < cmp.alpha),
+                )
+            )
     return out
 
 
@@ -218,6 +240,15 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
                 f"{summary['contaminated']} of {summary['total']} items share "
                 f"{summary['n']}-grams with the training data; see the contamination section"
             )
+    if config.benchmarks:
+        from tuneval.workflow.benchmarks_step import compare_benchmarks
+
+        benchmarks = compare_benchmarks(run, config, cmp)
+        update["benchmarks"] = benchmarks
+        update["verdicts"] = [
+            *_verdicts(metrics, res, cmp.alpha),
+            *_bench_verdicts(benchmarks, cmp),
+        ]
     human = _human(run)
     if human is not None:
         update["human_study"], human_notes = human

@@ -1,15 +1,16 @@
 """`full_evaluation`: one config from generation to report, resumable step by step.
 
 Steps (see `STEPS`): generate with both models -> metrics (paired comparison, per category)
--> judge single scores -> judge pairwise in both orders -> contamination -> human study ->
-report. Each step records in ``run.json`` that it finished and with which inputs; a rerun skips
-finished steps, resumes unfinished ones record by record, and ``force`` redoes the named steps
-(and everything after them).
+-> judge single scores -> judge pairwise in both orders -> standard benchmarks on both models
+-> contamination -> human study -> report. Each step records in ``run.json`` that it finished
+and with which inputs; a rerun skips finished steps, resumes unfinished ones record by record,
+and ``force`` redoes the named steps (and everything after them).
 """
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -120,6 +121,7 @@ def step_key(config: WorkflowConfig, step: str) -> str:
         "metrics": ("metrics", "comparison"),
         "judge_single": ("judge",),
         "judge_pairwise": ("judge",),
+        "benchmarks": ("benchmarks",),
         "contamination": ("contamination",),
         "human": ("human",),
         "report": ("comparison",),
@@ -226,6 +228,17 @@ def _progress(label: str, total: int) -> Iterator[Callable[[], None]]:
         yield lambda: progress.advance(task)
 
 
+def _run_benchmarks(ctx: _Context) -> tuple[StepStatus, str]:
+    from tuneval.workflow.benchmarks_step import run_benchmarks
+
+    if not ctx.config.benchmarks:
+        return "off", "no benchmarks configured"
+    backends = {role: ctx.backend(role) for role in (BASE, FINETUNED)}
+    made, kept = run_benchmarks(ctx.run, ctx.config, backends, ctx.config.calls.max_concurrency)
+    names = ", ".join(b.name for b in ctx.config.benchmarks)
+    return "ran", f"{names}: {made} model runs made, {kept} already done"
+
+
 def _run_contamination(ctx: _Context) -> tuple[StepStatus, str]:
     from tuneval.workflow.optional_steps import run_contamination
 
@@ -252,6 +265,7 @@ _RUNNERS: dict[str, Callable[[_Context], tuple[StepStatus, str]]] = {
     "metrics": _run_metrics,
     "judge_single": _run_judge_single,
     "judge_pairwise": _run_judge_pairwise,
+    "benchmarks": _run_benchmarks,
     "contamination": _run_contamination,
     "human": _run_human,
     "report": _run_report,
@@ -281,6 +295,10 @@ def _forget(ctx: _Context, step: str) -> None:
     ctx.state.clear(step)
     for name in _RECORD_FILES.get(step, ()):
         (ctx.run.path / name).unlink(missing_ok=True)
+    if step == "benchmarks":
+        from tuneval.workflow.benchmarks_step import BENCH_DIR
+
+        shutil.rmtree(ctx.run.path / BENCH_DIR, ignore_errors=True)
 
 
 def full_evaluation(

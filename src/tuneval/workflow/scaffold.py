@@ -47,6 +47,11 @@ comparison:
 contamination:
   training_data: []           # training files to check the eval set against
 
+benchmarks: []                # standard benchmarks on both models, compared item by item, e.g.
+# - {name: mmlu, subjects: [anatomy, virology], limit: 50}      # data from the HF hub
+# - {name: humaneval, data: data/HumanEval.jsonl.gz, samples: 1}
+# - {name: mt-bench}                                           # uses the judge above
+
 human:
   export: false               # true: create a blind A/B study in RUN/human-study
   annotators: [ann1, ann2, ann3]

@@ -16,6 +16,7 @@ STEPS = (
     "metrics",
     "judge_single",
     "judge_pairwise",
+    "benchmarks",
     "contamination",
     "human",
     "report",

@@ -1,0 +1,216 @@
+"""The benchmarks step: each configured standard benchmark on both models, compared per item.
+
+Each benchmark runs once per model into ``RUN/benchmarks/NAME/{base,finetuned}`` (a normal
+benchmark run directory, as ``tuneval bench`` writes). A finished directory is kept while its
+settings are unchanged (benchmark options, the model, its system prompt, the judge); anything
+else is removed and run again, so a rerun after a crash or a config change never mixes runs.
+
+Both models get the benchmark's own prompts and few-shot examples. The model's system prompt
+is applied (it is part of how that model is used); the workflow's few-shot demonstrations and
+prompt template belong to the eval set and are not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tuneval.models.base import Completion, Message, ModelBackend, Request
+from tuneval.records import Score
+from tuneval.report.schema import BenchmarkMeasure, BenchmarkResult
+from tuneval.rundir import RunDir, read_jsonl
+from tuneval.stats import holm
+from tuneval.workflow.analysis import BASE, FINETUNED, _paired_difference
+from tuneval.workflow.config import BenchmarkConfig, ComparisonConfig, WorkflowConfig
+
+BENCH_DIR = "benchmarks"
+"""Folder of the benchmark runs inside the run directory."""
+
+
+class PromptedBackend(ModelBackend):
+    """A model as the workflow uses it on benchmarks: its backend plus its system prompt.
+
+    Args:
+        inner: The model's backend.
+        role: ``base`` or ``finetuned``; the name its records carry.
+        system_prompt: Sent as the system turn when a request has none.
+    """
+
+    def __init__(self, inner: ModelBackend, role: str, system_prompt: str | None) -> None:
+        super().__init__(inner.spec)
+        self.inner = inner
+        self.role = role
+        self.system_prompt = system_prompt
+        self.supports_logprobs = inner.supports_logprobs
+
+    @property
+    def name(self) -> str:
+        """The role (``base`` or ``finetuned``)."""
+        return self.role
+
+    def identity(self) -> str:
+        """The model's identity, plus its system prompt."""
+        if self.system_prompt is None:
+            return self.inner.identity()
+        digest = hashlib.sha256(self.system_prompt.encode()).hexdigest()[:16]
+        return f"{self.inner.identity()}|system={digest}"
+
+    async def complete(self, request: Request) -> Completion:
+        """Answer with the system prompt in place."""
+        if self.system_prompt is not None and request.decoding.system_prompt is None:
+            decoding = request.decoding.model_copy(update={"system_prompt": self.system_prompt})
+            request = request.model_copy(update={"decoding": decoding})
+        return await self.inner.complete(request)
+
+    async def loglikelihood(
+        self, context: Sequence[Message], continuations: Sequence[str]
+    ) -> list[float]:
+        """Log-likelihoods after the context, with the system prompt in front."""
+        if self.system_prompt is not None and not (context and context[0].role == "system"):
+            context = [Message(role="system", content=self.system_prompt), *context]
+        return await self.inner.loglikelihood(context, continuations)
+
+
+def bench_key(config: WorkflowConfig, bench: BenchmarkConfig, role: str) -> str:
+    """Hash of everything one benchmark run of one model depends on."""
+    model = getattr(config.models, role)
+    payload = {
+        "bench": bench.model_dump(mode="json"),
+        "model": {"spec": model.spec, "options": model.options, "system": model.system_prompt},
+        "judge": config.judge.spec,
+    }
+    blob = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def bench_dir(run: RunDir, name: str, role: str) -> RunDir:
+    """The run directory of benchmark ``name`` for one model."""
+    return RunDir(run.path / BENCH_DIR / name / role)
+
+
+def _finished(out: RunDir, key: str) -> bool:
+    if not out.info_path.exists():
+        return False
+    info = out.read_info()
+    return info.get("workflow_key") == key and isinstance(info.get("benchmark"), dict)
+
+
+def run_benchmarks(
+    run: RunDir,
+    config: WorkflowConfig,
+    backends: dict[str, ModelBackend],
+    max_concurrency: int,
+) -> tuple[int, int]:
+    """Run every configured benchmark on both models; returns (runs made, runs kept)."""
+    from tuneval.benchmarks import BenchOptions, get_benchmark
+
+    made = kept = 0
+    for bench in config.benchmarks:
+        for role in (BASE, FINETUNED):
+            out = bench_dir(run, bench.name, role)
+            key = bench_key(config, bench, role)
+            if _finished(out, key):
+                kept += 1
+                continue
+            if out.path.exists():
+                shutil.rmtree(out.path)  # half-written or made with other settings
+            out.path.mkdir(parents=True)
+            options = BenchOptions(
+                limit=bench.limit,
+                data=bench.data,
+                samples=bench.samples,
+                temperature=bench.temperature,
+                max_tokens=bench.max_tokens,
+                max_concurrency=max_concurrency,
+                subjects=tuple(bench.subjects) if bench.subjects else None,
+                mode=bench.mode,
+                judge=config.judge.spec,
+            )
+            model = getattr(config.models, role)
+            backend = PromptedBackend(backends[role], role, model.system_prompt)
+            get_benchmark(bench.name).run(backend, out, options)
+            out.update_info(workflow_key=key)  # last: the run counts as finished from here
+            made += 1
+    return made, kept
+
+
+def compare_benchmarks(
+    run: RunDir, config: WorkflowConfig, cfg: ComparisonConfig
+) -> list[BenchmarkResult]:
+    """Each benchmark's summaries for both models and the paired differences per measure.
+
+    A measure is a per-item value of the benchmark's scores (MMLU ``correct``, code
+    ``pass@1``, MT-Bench ``score``, AlpacaEval ``win``); the difference (fine-tuned minus base)
+    has a paired-bootstrap CI and an approximate-randomisation p-value, Holm-adjusted across
+    all benchmark measures of the run.
+    """
+    out: list[BenchmarkResult] = []
+    for bench in config.benchmarks:
+        runs = {role: bench_dir(run, bench.name, role) for role in (BASE, FINETUNED)}
+        if not all(r.info_path.exists() for r in runs.values()):
+            continue
+        summaries = {role: r.read_info().get("benchmark") for role, r in runs.items()}
+        values = {role: _values(r.record_file("scores")) for role, r in runs.items()}
+        measures = []
+        names = [m for m in values[BASE] if m in values[FINETUNED]]
+        for name in names:
+            a, b = values[BASE][name], values[FINETUNED][name]
+            n, diff, p = _paired_difference(a, b, cfg)
+            common = [i for i in a if i in b]
+            measures.append(
+                BenchmarkMeasure(
+                    name=name,
+                    n=n,
+                    base=float(np.mean([a[i] for i in common])) if common else float("nan"),
+                    finetuned=float(np.mean([b[i] for i in common])) if common else float("nan"),
+                    difference=diff,
+                    p_value=p,
+                )
+            )
+        out.append(
+            BenchmarkResult(
+                name=bench.name,
+                base=_summary(summaries[BASE]),
+                finetuned=_summary(summaries[FINETUNED]),
+                measures=measures,
+            )
+        )
+    return _holm(out)
+
+
+def _values(path: Path) -> dict[str, dict[str, float]]:
+    """Per measure, the value of each item (the last record of an item wins)."""
+    out: dict[str, dict[str, float]] = {}
+    if not path.exists():
+        return out
+    for score in read_jsonl(path, Score):
+        for name, value in score.values.items():
+            out.setdefault(name, {})[score.example_id] = float(value)
+    return out
+
+
+def _summary(info: object) -> dict[str, Any]:
+    return dict(info) if isinstance(info, dict) else {}
+
+
+def _holm(results: list[BenchmarkResult]) -> list[BenchmarkResult]:
+    """Holm-adjust the p-values of every benchmark measure together."""
+    raw = [m.p_value for r in results for m in r.measures if m.p_value is not None]
+    adjusted = iter(holm(raw))
+    return [
+        r.model_copy(
+            update={
+                "measures": [
+                    m if m.p_value is None else m.model_copy(update={"p_value": next(adjusted)})
+                    for m in r.measures
+                ]
+            }
+        )
+        for r in results
+    ]
