@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -136,3 +137,33 @@ def test_shared_data_all_subjects() -> None:
     total = sum(len(load_split(SHARED, s, "test")) for s in SUBJECTS)
     assert total == 14042
     assert all(len(load_split(SHARED, s, "dev")) == 5 for s in SUBJECTS)
+
+
+def test_two_runs_compare_with_tuneval_compare(tmp_path: Path, capsys) -> None:
+    """Benchmark runs of two models compare item by item with `tuneval compare DIR DIR`."""
+    from tuneval.cli import main
+
+    _fixture(tmp_path / "data")
+    right = {"t0": "A", "t1": "B", "t2": "C", "u0": "A", "u1": "D"}
+
+    def model(correct: set[str]):
+        def respond(request: Request) -> str:
+            q = request.messages[-1].content.rsplit("\n\n", 1)[-1].split("\n", 1)[0]
+            return right[q] if q in correct else "Answer: B" if right[q] != "B" else "Answer: A"
+
+        return respond
+
+    opts = BenchOptions(data=tmp_path / "data", subjects=("anatomy", "virology"))
+    for name, correct in (("base", {"t0"}), ("tuned", {"t0", "t1", "t2", "u0", "u1"})):
+        mock = MockBackend(f"mock:{name}", responder=model(correct))
+        get_benchmark("mmlu").run(mock, RunDir(tmp_path / name), opts)
+    with pytest.raises(SystemExit) as done:
+        main(["compare", str(tmp_path / "base"), str(tmp_path / "tuned"), "--json"])
+    assert done.value.code == 0
+    [measure] = json.loads(capsys.readouterr().out)
+    assert (measure["name"], measure["n"]) == ("correct", 5)
+    assert measure["base"] == pytest.approx(0.2) and measure["finetuned"] == 1.0
+    assert measure["difference"]["value"] == pytest.approx(0.8)
+    with pytest.raises(SystemExit) as bad:
+        main(["compare", str(tmp_path / "base"), str(tmp_path / "data")])
+    assert bad.value.code == 2 and "not a benchmark run" in capsys.readouterr().err

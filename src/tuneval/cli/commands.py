@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -69,9 +70,20 @@ def score_cmd(
 
 @app.command("compare")
 def compare_cmd(
-    base: Annotated[str, typer.Argument(help="The base model's prediction file.")],
-    finetuned: Annotated[str, typer.Argument(help="The fine-tuned model's prediction file.")],
-    metric: MetricOpt,
+    base: Annotated[
+        str, typer.Argument(help="The base model's prediction file (or benchmark run dir).")
+    ],
+    finetuned: Annotated[
+        str, typer.Argument(help="The fine-tuned model's prediction file (or benchmark run dir).")
+    ],
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--metric",
+            "-m",
+            help="Metric spec NAME[:key=value,...], repeatable (prediction files only).",
+        ),
+    ] = None,
     references: ReferencesOpt = None,
     prediction_field: PredictionFieldOpt = "prediction",
     reference_field: ReferenceFieldOpt = "reference",
@@ -98,12 +110,21 @@ def compare_cmd(
     ] = 10,
     as_json: JsonOpt = False,
 ) -> None:
-    """Compare a fine-tuned model with its base on the same items: paired tests, Holm-corrected."""
+    """Compare a fine-tuned model with its base on the same items: paired tests, Holm-corrected.
+
+    Two prediction files are scored with the ``-m`` metrics. Two benchmark run directories
+    (``tuneval bench ... --out DIR``) are compared on their per-item scores.
+    """
     from tuneval.evaluation import BootstrapConfig, compare
 
     tests = {"ar": "approximate_randomization", "bootstrap": "paired_bootstrap"}
     if test not in tests:
         raise UsageError(f"--test must be 'ar' or 'bootstrap', got {test!r}")
+    if _is_score_run(base) or _is_score_run(finetuned):
+        _compare_score_runs(base, finetuned, resamples, seed, confidence, trials, alpha, as_json)
+        return
+    if not metric:
+        raise UsageError("give at least one metric with -m, e.g. -m exact_match -m rouge")
     data = load_aligned(
         [base, finetuned], references, Fields(prediction_field, reference_field, id_field)
     )
@@ -128,6 +149,67 @@ def compare_cmd(
     console.print(comparison_table(report))
     print_flipped(console, report, show_flipped)
     print_signatures(console, [c.base.signature for c in report.comparisons])
+
+
+def _is_score_run(path: str) -> bool:
+    return Path(path).is_dir() and (Path(path) / "scores.jsonl").is_file()
+
+
+def _compare_score_runs(
+    base: str,
+    finetuned: str,
+    resamples: int,
+    seed: int,
+    confidence: float,
+    trials: int,
+    alpha: float,
+    as_json: bool,
+) -> None:
+    """Compare two benchmark runs item by item (see `tuneval.workflow.compare_runs`)."""
+    from rich.table import Table
+
+    from tuneval.rundir import RunDir
+    from tuneval.stats import holm
+    from tuneval.workflow.benchmarks_step import compare_runs
+    from tuneval.workflow.config import ComparisonConfig
+
+    for path in (base, finetuned):
+        if not _is_score_run(path):
+            raise UsageError(f"{path} is not a benchmark run directory (no scores.jsonl)")
+    cfg = ComparisonConfig(
+        resamples=resamples, seed=seed, confidence=confidence, trials=trials, alpha=alpha
+    )
+    measures = compare_runs(RunDir(base), RunDir(finetuned), cfg)
+    if not measures:
+        raise UsageError("the two runs share no scored measure; are they the same benchmark?")
+    tested = [m.p_value for m in measures if m.p_value is not None]
+    adjusted = iter(holm(tested))
+    measures = [
+        m if m.p_value is None else m.model_copy(update={"p_value": next(adjusted)})
+        for m in measures
+    ]
+    if as_json:
+        print(json.dumps([m.model_dump(mode="json") for m in measures], indent=2))
+        return
+    table = Table(title=f"{finetuned} vs {base}")
+    for col in ("measure", "n", "base", "fine-tuned", "difference [CI]", "p (Holm)", "verdict"):
+        table.add_column(col)
+    for m in measures:
+        d = m.difference
+        significant = m.p_value is not None and m.p_value < alpha and d is not None
+        verdict = "no significant difference"
+        if significant and d is not None and d.value != 0:
+            verdict = "better" if d.value > 0 else "worse"
+        table.add_row(
+            m.name,
+            str(m.n),
+            f"{m.base:.4f}",
+            f"{m.finetuned:.4f}",
+            "—" if d is None else f"{d.value:+.4f} [{d.ci_low:.4f}, {d.ci_high:.4f}]",
+            "—" if m.p_value is None else f"{m.p_value:.4f}",
+            verdict,
+        )
+    console.print(table)
 
 
 @app.command("metrics")

@@ -140,48 +140,54 @@ def run_benchmarks(
     return made, kept
 
 
+def compare_runs(base: RunDir, finetuned: RunDir, cfg: ComparisonConfig) -> list[BenchmarkMeasure]:
+    """Paired comparison of two runs' per-item scores (``scores.jsonl``), one per measure.
+
+    A measure is a per-item value of the scores (MMLU ``correct``, code ``pass@1``, MT-Bench
+    ``score``, AlpacaEval ``win``), compared on the items both runs have: the means, the
+    difference (fine-tuned minus base) with a paired-bootstrap CI, and an
+    approximate-randomisation p-value (not yet adjusted for multiple comparisons).
+    """
+    values = [_values(r.record_file("scores")) for r in (base, finetuned)]
+    measures = []
+    for name in [m for m in values[0] if m in values[1]]:
+        a, b = values[0][name], values[1][name]
+        n, diff, p = _paired_difference(a, b, cfg)
+        common = [i for i in a if i in b]
+        measures.append(
+            BenchmarkMeasure(
+                name=name,
+                n=n,
+                base=float(np.mean([a[i] for i in common])) if common else float("nan"),
+                finetuned=float(np.mean([b[i] for i in common])) if common else float("nan"),
+                difference=diff,
+                p_value=p,
+            )
+        )
+    return measures
+
+
 def compare_benchmarks(
     run: RunDir, config: WorkflowConfig, cfg: ComparisonConfig
 ) -> list[BenchmarkResult]:
-    """Each benchmark's summaries for both models and the paired differences per measure.
+    """Each benchmark's summaries for both models and `compare_runs` of the two.
 
-    A measure is a per-item value of the benchmark's scores (MMLU ``correct``, code
-    ``pass@1``, MT-Bench ``score``, AlpacaEval ``win``); the difference (fine-tuned minus base)
-    has a paired-bootstrap CI and an approximate-randomisation p-value, Holm-adjusted across
-    all benchmark measures of the run.
+    The p-values are Holm-adjusted across all benchmark measures of the run.
     """
     out: list[BenchmarkResult] = []
     for bench in config.benchmarks:
         runs = {role: bench_dir(run, bench.name, role) for role in (BASE, FINETUNED)}
         if not all(r.info_path.exists() for r in runs.values()):
             continue
-        summaries = {role: r.read_info().get("benchmark") for role, r in runs.items()}
-        values = {role: _values(r.record_file("scores")) for role, r in runs.items()}
-        measures = []
-        names = [m for m in values[BASE] if m in values[FINETUNED]]
-        for name in names:
-            a, b = values[BASE][name], values[FINETUNED][name]
-            n, diff, p = _paired_difference(a, b, cfg)
-            common = [i for i in a if i in b]
-            measures.append(
-                BenchmarkMeasure(
-                    name=name,
-                    n=n,
-                    base=float(np.mean([a[i] for i in common])) if common else float("nan"),
-                    finetuned=float(np.mean([b[i] for i in common])) if common else float("nan"),
-                    difference=diff,
-                    p_value=p,
-                )
-            )
         out.append(
             BenchmarkResult(
                 name=bench.name,
-                base=_summary(summaries[BASE]),
-                finetuned=_summary(summaries[FINETUNED]),
-                measures=measures,
+                base=_summary(runs[BASE].read_info().get("benchmark")),
+                finetuned=_summary(runs[FINETUNED].read_info().get("benchmark")),
+                measures=compare_runs(runs[BASE], runs[FINETUNED], cfg),
             )
         )
-    return _holm(out)
+    return holm_benchmarks(out)
 
 
 def _values(path: Path) -> dict[str, dict[str, float]]:
@@ -199,7 +205,7 @@ def _summary(info: object) -> dict[str, Any]:
     return dict(info) if isinstance(info, dict) else {}
 
 
-def _holm(results: list[BenchmarkResult]) -> list[BenchmarkResult]:
+def holm_benchmarks(results: list[BenchmarkResult]) -> list[BenchmarkResult]:
     """Holm-adjust the p-values of every benchmark measure together."""
     raw = [m.p_value for r in results for m in r.measures if m.p_value is not None]
     adjusted = iter(holm(raw))
