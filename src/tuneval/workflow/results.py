@@ -8,7 +8,7 @@ from typing import Literal
 
 from tuneval import __version__
 from tuneval.judge.pairwise import PAIRWISE_FILE
-from tuneval.judge.records import Judgment, PairJudgment
+from tuneval.judge.records import Interval, Judgment, PairJudgment
 from tuneval.judge.single import SINGLE_FILE
 from tuneval.records import Example, Generation
 from tuneval.report.schema import (
@@ -81,17 +81,7 @@ def _verdicts(results_metrics: MetricComparisons, res: Results, alpha: float) ->
             )
     js = res.judge_scores
     if js is not None and js.difference is not None and js.p_value is not None:
-        d = js.difference
-        out.append(
-            Verdict(
-                measure="judge_score",
-                difference=d.value,
-                ci_low=d.ci_low,
-                ci_high=d.ci_high,
-                p_value=js.p_value,
-                outcome=_outcome(d.value, js.p_value < alpha),
-            )
-        )
+        out.append(_tested_verdict("judge_score", js.difference, js.p_value, alpha))
     if res.pairwise is not None and res.pairwise.summary.win_rate is not None:
         w = res.pairwise.summary.win_rate
         excludes_half = w.ci_low > 0.5 or w.ci_high < 0.5
@@ -110,23 +100,24 @@ def _verdicts(results_metrics: MetricComparisons, res: Results, alpha: float) ->
 
 def _bench_verdicts(results: list[BenchmarkResult], cmp: ComparisonConfig) -> list[Verdict]:
     """One verdict per benchmark measure with a difference and a test."""
-    out: list[Verdict] = []
-    for r in results:
-        for m in r.measures:
-            if m.difference is None or m.p_value is None:
-                continue
-            d = m.difference
-            out.append(
-                Verdict(
-                    measure=f"{r.name}.{m.name}",
-                    difference=d.value,
-                    ci_low=d.ci_low,
-                    ci_high=d.ci_high,
-                    p_value=m.p_value,
-                    outcome=_outcome(d.value, m.p_value < cmp.alpha),
-                )
-            )
-    return out
+    return [
+        _tested_verdict(f"{r.name}.{m.name}", m.difference, m.p_value, cmp.alpha)
+        for r in results
+        for m in r.measures
+        if m.difference is not None and m.p_value is not None
+    ]
+
+
+def _tested_verdict(measure: str, d: Interval, p_value: float, alpha: float) -> Verdict:
+    """The verdict on a difference with its CI and a (Holm-adjusted) p-value."""
+    return Verdict(
+        measure=measure,
+        difference=d.value,
+        ci_low=d.ci_low,
+        ci_high=d.ci_high,
+        p_value=p_value,
+        outcome=_outcome(d.value, p_value < alpha),
+    )
 
 
 def _outcome(difference: float, significant: bool) -> Outcome:
