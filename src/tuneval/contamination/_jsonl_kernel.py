@@ -275,7 +275,7 @@ def _verify_hit(buf, n, ring_s, ring_e, oldest, uid, offsets, post_ex, post_pos,
 def scan_jsonl(
     buf, n, names, name_starts, select, keys, stamp, chunk_id,
     offsets, post_ex, post_pos, ev_bytes, ev_off, ev_first,
-    out_line, out_post, out_uid, slow, line_starts,
+    out_line, out_post, out_uid, slow,
 ):  # fmt: skip
     """Scan a block of complete JSONL lines.
 
@@ -300,8 +300,6 @@ def scan_jsonl(
         out_post: Receives the eval posting of each verified match.
         out_uid: Receives the slot of each verified match.
         slow: Receives the indices of lines for the slow path.
-        line_starts: Receives the byte offset of every line, then one past the end (line ``i``
-            is ``buf[line_starts[i]:line_starts[i + 1] - 1]``); size: newlines + 2.
 
     Returns:
         (matches, slow lines, records, lines): matches are in `out_*`, each verified on the
@@ -325,7 +323,6 @@ def scan_jsonl(
     start = 0
     size = buf.size
     while start < size:
-        line_starts[line] = start
         end = start
         while end < size and buf[end] != 10:
             end += 1
@@ -433,5 +430,4 @@ def scan_jsonl(
                                         j = 0
         line += 1
         start = end + 1
-    line_starts[line] = start
     return nhits, nslow, records, line

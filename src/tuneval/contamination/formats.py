@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tuneval.contamination.sources import BLOCK, Batch, Problem, Shard, _blocks, record_text
@@ -61,7 +61,7 @@ def _jsonl(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch
 def parse_lines(
     path: str,
     first: int,
-    lines: Sequence[bytes],
+    lines: list[bytes],
     which: Iterable[int],
     fields: list[str] | None,
     sink: Sink,

@@ -9,9 +9,8 @@ the training record (`EvalIndex.verify`) before it counts.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import overload
 
 import numpy as np
 
@@ -131,68 +130,42 @@ def _scan_jsonl(
         result.lines = first - 1 + newlines + (not data.endswith(b"\n"))
         state.chunk = state.chunk % 2_000_000_000 + 1
         slow = np.empty(newlines + 1, np.int64)
-        line_starts = np.empty(newlines + 2, np.int64)
-        hits, nslow, records, nlines = scan_jsonl(
+        hits, nslow, records, _ = scan_jsonl(
             np.frombuffer(data, np.uint8), index.n, names, name_starts, bool(fields),
             index.keys, state.stamp, state.chunk,
             index.offsets, index.post_ex, index.post_pos,
             index.tok_bytes, index.tok_off, index.ex_first,
-            out_line, out_post, out_uid, slow, line_starts,
+            out_line, out_post, out_uid, slow,
         )  # fmt: skip
         result.records += records
         if hits:  # already verified on the tokens by the kernel
-            _record(index, state, (out_line[:hits] + first).tolist(), out_post[:hits],
-                    out_uid[:hits], matched, result.locations)  # fmt: skip
-        if nslow:
-            lines = _BlockLines(data, line_starts[: nlines + 1])
+            _record(index, state, (out_line[:hits] + first).tolist(), out_post[:hits].tolist(),
+                    out_uid[:hits].tolist(), matched, result.locations)  # fmt: skip
+        if nslow:  # lines the compiled parser left to json (nested, non-ASCII, malformed)
+            lines = data.split(b"\n")
             batch = parse_lines(shard.path, first, lines, slow[:nslow].tolist(), fields, sink)
             _scan_batch(state, batch, result, matched)
     sink.check_io(0)
-
-
-class _BlockLines(Sequence[bytes]):
-    """The lines of a block by index, cut out on demand: only lines with hits are needed."""
-
-    def __init__(self, data: bytes, starts: np.ndarray) -> None:
-        self._data = data
-        self._starts = starts.data  # a memoryview: plain ints on indexing, no copy
-
-    def __len__(self) -> int:
-        return len(self._starts) - 1
-
-    @overload
-    def __getitem__(self, i: int) -> bytes: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[bytes]: ...
-
-    def __getitem__(self, i: int | slice) -> bytes | Sequence[bytes]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        return self._data[self._starts[i] : self._starts[i + 1] - 1]
 
 
 def _record(
     index: EvalIndex,
     state: _State,
     lines: list[int],
-    posts: np.ndarray,
-    uids: np.ndarray,
+    posts: list[int],
+    uids: list[int],
     matched: set[int],
     locations: dict[int, list[int]],
 ) -> None:
     """Note verified matches (file line, eval posting, slot); retire slots that are settled."""
-    exs = index.post_ex[posts].tolist()
-    touched: set[int] = set()
-    for line, post, ex, u in zip(lines, posts.tolist(), exs, uids.tolist(), strict=True):
+    exs = index.post_ex[posts].tolist() if posts else []
+    for line, post, ex in zip(lines, posts, exs, strict=True):
         matched.add(post)
         where = locations.setdefault(ex, [])
         if len(where) < MAX_LOCATIONS and line not in where:
             where.append(line)
-        touched.add(u)
-    for u in touched:
-        start, stop = int(index.offsets[u]), int(index.offsets[u + 1])
-        posts_u = range(start, stop)
+    for u in set(uids):
+        posts_u = range(int(index.offsets[u]), int(index.offsets[u + 1]))
         if all(q in matched for q in posts_u) and all(
             len(locations.get(int(index.post_ex[q]), ())) >= MAX_LOCATIONS for q in posts_u
         ):
@@ -210,22 +183,20 @@ def _verify(
     matched: set[int],
     locations: dict[int, list[int]],
 ) -> None:
+    """Check hash hits of the generic kernel on the tokens, then `_record` the real ones."""
     cache: dict[int, list[str]] = {}
+    found_lines: list[int] = []
+    found_posts: list[int] = []
+    found_uids: list[int] = []
     for r, p, u in zip(recs.tolist(), poss.tolist(), uids.tolist(), strict=False):
         toks = cache.get(r)
         if toks is None:
             toks = cache[r] = tokens(texts[r])
-        found = index.verify(u, toks[p : p + index.n])
-        for post in found:
-            matched.add(post)
-            where = locations.setdefault(int(index.post_ex[post]), [])
-            if len(where) < MAX_LOCATIONS and lines[r] not in where:
-                where.append(lines[r])
-        start, stop = int(index.offsets[u]), int(index.offsets[u + 1])
-        if len(found) == stop - start and all(
-            len(locations[int(index.post_ex[q])]) >= MAX_LOCATIONS for q in found
-        ):
-            state.stamp[u] = -1  # every occurrence verified and located: stop reporting it
+        for post in index.verify(u, toks[p : p + index.n]):
+            found_lines.append(lines[r])
+            found_posts.append(post)
+            found_uids.append(u)
+    _record(index, state, found_lines, found_posts, found_uids, matched, locations)
 
 
 def _init(index: EvalIndex, fields: list[str] | None, strict: bool) -> None:
