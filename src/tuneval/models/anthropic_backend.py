@@ -13,28 +13,9 @@ from typing import Any
 
 from tuneval.errors import BackendError, CallError, require
 from tuneval.models.base import Completion, ModelBackend, Request, Usage, register_backend
-from tuneval.models.openai_backend import parse_retry_after
+from tuneval.models.openai_backend import map_sdk_error
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-
-
-def map_anthropic_error(exc: Exception) -> CallError:
-    """Turn an ``anthropic`` SDK exception into a `CallError` with a runner-readable kind."""
-    import anthropic
-
-    if isinstance(exc, anthropic.APITimeoutError):
-        return CallError(f"request timed out: {exc}", "timeout")
-    if isinstance(exc, anthropic.APIConnectionError):
-        return CallError(f"cannot connect: {exc}", "connection")
-    if isinstance(exc, anthropic.APIStatusError):
-        status = exc.status_code
-        # Anthropic's 529 "overloaded" is a 5xx and is retried like one.
-        return CallError(
-            f"HTTP {status}: {exc.message}",
-            f"http_{status}",
-            retry_after=parse_retry_after(exc.response.headers),
-        )
-    return CallError(f"malformed response: {type(exc).__name__}: {exc}", "bad_response")
 
 
 @register_backend
@@ -138,7 +119,9 @@ class AnthropicBackend(ModelBackend):
         try:
             response = await client.messages.create(**self._params(request))
         except Exception as exc:
-            raise map_anthropic_error(exc) from None
+            import anthropic
+
+            raise map_sdk_error(exc, anthropic) from None
         try:
             text = "".join(b.text for b in response.content if getattr(b, "type", "") == "text")
             usage = Usage(
