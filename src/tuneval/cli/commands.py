@@ -169,9 +169,9 @@ def _compare_score_runs(
     from rich.table import Table
 
     from tuneval.rundir import RunDir
-    from tuneval.stats import holm
-    from tuneval.workflow.benchmarks_step import compare_runs
+    from tuneval.workflow.benchmarks_step import adjust_holm, compare_runs
     from tuneval.workflow.config import ComparisonConfig
+    from tuneval.workflow.results import outcome
 
     for path in (base, finetuned):
         if not _is_score_run(path):
@@ -179,15 +179,9 @@ def _compare_score_runs(
     cfg = ComparisonConfig(
         resamples=resamples, seed=seed, confidence=confidence, trials=trials, alpha=alpha
     )
-    measures = compare_runs(RunDir(base), RunDir(finetuned), cfg)
+    measures = adjust_holm(compare_runs(RunDir(base), RunDir(finetuned), cfg))
     if not measures:
         raise UsageError("the two runs share no scored measure; are they the same benchmark?")
-    tested = [m.p_value for m in measures if m.p_value is not None]
-    adjusted = iter(holm(tested))
-    measures = [
-        m if m.p_value is None else m.model_copy(update={"p_value": next(adjusted)})
-        for m in measures
-    ]
     if as_json:
         print(json.dumps([m.model_dump(mode="json") for m in measures], indent=2))
         return
@@ -196,10 +190,8 @@ def _compare_score_runs(
         table.add_column(col)
     for m in measures:
         d = m.difference
-        significant = m.p_value is not None and m.p_value < alpha and d is not None
-        verdict = "no significant difference"
-        if significant and d is not None and d.value != 0:
-            verdict = "better" if d.value > 0 else "worse"
+        significant = d is not None and m.p_value is not None and m.p_value < alpha
+        verdict = outcome(d.value if d is not None else 0.0, significant)
         table.add_row(
             m.name,
             str(m.n),

@@ -205,18 +205,16 @@ def _summary(info: object) -> dict[str, Any]:
     return dict(info) if isinstance(info, dict) else {}
 
 
+def adjust_holm(measures: list[BenchmarkMeasure]) -> list[BenchmarkMeasure]:
+    """The measures with their p-values Holm-adjusted together (untested ones unchanged)."""
+    adjusted = iter(holm([m.p_value for m in measures if m.p_value is not None]))
+    return [
+        m if m.p_value is None else m.model_copy(update={"p_value": next(adjusted)})
+        for m in measures
+    ]
+
+
 def holm_benchmarks(results: list[BenchmarkResult]) -> list[BenchmarkResult]:
     """Holm-adjust the p-values of every benchmark measure together."""
-    raw = [m.p_value for r in results for m in r.measures if m.p_value is not None]
-    adjusted = iter(holm(raw))
-    return [
-        r.model_copy(
-            update={
-                "measures": [
-                    m if m.p_value is None else m.model_copy(update={"p_value": next(adjusted)})
-                    for m in r.measures
-                ]
-            }
-        )
-        for r in results
-    ]
+    flat = iter(adjust_holm([m for r in results for m in r.measures]))
+    return [r.model_copy(update={"measures": [next(flat) for _ in r.measures]}) for r in results]

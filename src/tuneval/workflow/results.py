@@ -76,7 +76,7 @@ def _verdicts(results_metrics: MetricComparisons, res: Results, alpha: float) ->
                     ci_low=c.ci_low,
                     ci_high=c.ci_high,
                     p_value=c.p_adjusted,
-                    outcome=_outcome(c.difference, c.p_adjusted < alpha),
+                    outcome=outcome(c.difference, c.p_adjusted < alpha),
                 )
             )
     js = res.judge_scores
@@ -92,7 +92,7 @@ def _verdicts(results_metrics: MetricComparisons, res: Results, alpha: float) ->
                 ci_low=w.ci_low - 0.5,
                 ci_high=w.ci_high - 0.5,
                 p_value=None,
-                outcome=_outcome(w.value - 0.5, excludes_half),
+                outcome=outcome(w.value - 0.5, excludes_half),
             )
         )
     return out
@@ -116,11 +116,12 @@ def _tested_verdict(measure: str, d: Interval, p_value: float, alpha: float) -> 
         ci_low=d.ci_low,
         ci_high=d.ci_high,
         p_value=p_value,
-        outcome=_outcome(d.value, p_value < alpha),
+        outcome=outcome(d.value, p_value < alpha),
     )
 
 
-def _outcome(difference: float, significant: bool) -> Outcome:
+def outcome(difference: float, significant: bool) -> Outcome:
+    """The verdict on a difference: better or worse when significant and not zero."""
     if not significant or difference == 0:
         return "no significant difference"
     return "better" if difference > 0 else "worse"
