@@ -219,7 +219,8 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
         notes=_notes(state, gens),
     )
     notes = res.notes + _judge_warnings(res)
-    update: dict[str, object] = {"verdicts": _verdicts(metrics, res, cmp.alpha), "notes": notes}
+    verdicts = _verdicts(metrics, res, cmp.alpha)
+    update: dict[str, object] = {"verdicts": verdicts, "notes": notes}
     contamination = _contamination(run)
     if contamination is not None:
         summary, overlaps = contamination
@@ -237,10 +238,7 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
 
         benchmarks = compare_benchmarks(run, config, cmp)
         update["benchmarks"] = benchmarks
-        update["verdicts"] = [
-            *_verdicts(metrics, res, cmp.alpha),
-            *_bench_verdicts(benchmarks, cmp),
-        ]
+        update["verdicts"] = verdicts + _bench_verdicts(benchmarks, cmp)
     human = _human(run)
     if human is not None:
         update["human_study"], human_notes = human
@@ -250,13 +248,13 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
 
 def _human(run: RunDir) -> tuple[str, list[str]] | None:
     """The run's human study (relative path) and what its votes say so far, when it exists."""
+    from tuneval.human.store import DB_NAME
     from tuneval.workflow.optional_steps import HUMAN_STUDY_DIR
 
     study = run.path / HUMAN_STUDY_DIR
-    if not (study / "study.db").exists():
+    if not (study / DB_NAME).exists():
         return None
     from tuneval.human import StudyStore, study_results
-    from tuneval.judge import PAIRWISE_FILE
 
     store = StudyStore(study)
     info = store.info()
