@@ -123,10 +123,7 @@ class MTBench(Benchmark):
         other = _load_other(options.against) if options.against is not None else None
         questions = load_mt_bench(options.data, options.limit)
         examples, generations = self._generate(backend, questions, options)
-        out.write_examples(examples)
-        with JsonlAppender(out.generations_path) as gens:
-            for gen in generations:
-                gens.write(gen)
+        _write_run(out, examples, generations)
         judge = create_backend(options.judge)
         if other is not None:
             summary = _pairwise(out, questions, generations, other, judge, options)
@@ -195,6 +192,15 @@ class MTBench(Benchmark):
         return examples, generations
 
 
+def _write_run(run: RunDir, examples: list[Example], generations: list[Generation]) -> RunDir:
+    """Write a (sub-)run directory the judge reads: its examples and generations."""
+    run.write_examples(examples)
+    with JsonlAppender(run.generations_path) as gens:
+        for gen in generations:
+            gens.write(gen)
+    return run
+
+
 def _mean(xs: list[float]) -> float | None:
     return sum(xs) / len(xs) if xs else None
 
@@ -210,15 +216,14 @@ def _single(
     # The judge grades a whole run in one mode, so the reference-guided questions (math,
     # reasoning, coding) and the others are judged as two sub-runs of this run.
     for with_ref in (True, False):
-        sub = RunDir(out.path / ("judge-reference" if with_ref else "judge-plain"))
         keep = {e.id for e in examples if (e.reference is not None) == with_ref}
         if not keep:
             continue
-        sub.write_examples(e for e in examples if e.id in keep)
-        with JsonlAppender(sub.generations_path) as gens:
-            for gen in generations:
-                if gen.example_id in keep:
-                    gens.write(gen)
+        sub = _write_run(
+            RunDir(out.path / ("judge-reference" if with_ref else "judge-plain")),
+            [e for e in examples if e.id in keep],
+            [g for g in generations if g.example_id in keep],
+        )
         config = ScoreConfig(reference=with_ref, scale=(1, 10))
         judgments += judge_scores(sub, model, judge, config)
     by_id = {j.example_id: j.score for j in judgments}
@@ -291,7 +296,6 @@ def _pairwise(
         chosen = [q for q in questions if bool(q.references) == with_ref]
         if not chosen:
             continue
-        sub = RunDir(out.path / ("pairwise-reference" if with_ref else "pairwise-plain"))
         sub_examples: list[Example] = []
         sub_gens: list[Generation] = []
         for q in chosen:
@@ -312,10 +316,8 @@ def _pairwise(
                     )
                     if text is not None:
                         sub_gens.append(Generation(example_id=ex_id, model=name, output=text))
-        sub.write_examples(sub_examples)
-        with JsonlAppender(sub.generations_path) as gens:
-            for gen in sub_gens:
-                gens.write(gen)
+        name = "pairwise-reference" if with_ref else "pairwise-plain"
+        sub = _write_run(RunDir(out.path / name), sub_examples, sub_gens)
         config = PairConfig(swap=True, reference=with_ref, max_tokens=options.max_tokens)
         records += judge_pairs(sub, baseline, model, judge, config)
 
