@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
+from tuneval import __version__
 from tuneval.errors import UsageError
 from tuneval.models.base import ModelBackend
 from tuneval.records import Record
@@ -49,6 +50,57 @@ class BenchOptions(Record):
     gives log-probabilities)."""
 
 
+def protocol_signature(benchmark: str, **fields: object) -> str:
+    """A sacreBLEU-style signature of how a benchmark number was produced.
+
+    Two benchmark numbers are comparable only when their signatures are equal: the same
+    benchmark, prompt format, templates, judge protocol, aggregation and tuneval version.
+    Field order is kept as given; ``None`` reads ``none``, booleans ``yes``/``no``, and
+    sequences are joined with ``+``.
+
+    Args:
+        benchmark: The benchmark name, the signature's first part (e.g. ``mmlu``).
+        **fields: Protocol settings in display order (e.g. ``shots=5, format="lm-eval"``).
+
+    Returns:
+        For example ``mmlu|shots:5|format:lm-eval|template:none|agg:micro|tuneval:0.1.0``.
+    """
+    parts = [benchmark, *(f"{key}:{_sig_value(value)}" for key, value in fields.items())]
+    return "|".join([*parts, f"tuneval:{__version__}"])
+
+
+def _sig_value(value: object) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return "+".join(_sig_value(v) for v in value) or "none"
+    # A "|" or ":" inside a value would make the signature ambiguous to read back.
+    return str(value).replace("|", "/").replace(":", "=")
+
+
+def parse_signature(signature: str) -> tuple[str, dict[str, str]]:
+    """The benchmark name and the fields of a `protocol_signature` string."""
+    name, *rest = signature.split("|")
+    return name, dict(part.split(":", 1) for part in rest if ":" in part)
+
+
+def signature_mismatch(first: str, second: str) -> list[str]:
+    """Fields on which two protocol signatures differ (empty: the numbers are comparable).
+
+    Each entry reads ``field: value-a != value-b``; a field missing on one side reads
+    ``missing``.
+    """
+    name_a, a = parse_signature(first)
+    name_b, b = parse_signature(second)
+    diffs = [f"benchmark: {name_a} != {name_b}"] if name_a != name_b else []
+    for key in dict.fromkeys([*a, *b]):
+        if a.get(key) != b.get(key):
+            diffs.append(f"{key}: {a.get(key, 'missing')} != {b.get(key, 'missing')}")
+    return diffs
+
+
 class Benchmark(ABC):
     """One standard benchmark."""
 
@@ -57,7 +109,11 @@ class Benchmark(ABC):
 
     @abstractmethod
     def run(self, backend: ModelBackend, out: RunDir, options: BenchOptions) -> dict[str, Any]:
-        """Generate, score and write results into ``out``; return the summary."""
+        """Generate, score and write results into ``out``; return the summary.
+
+        The summary (also written into ``run.json`` under ``benchmark``) carries the run's
+        `protocol_signature` under ``signature``.
+        """
 
 
 BENCHMARKS: Registry[type[Benchmark]] = Registry("benchmark", UsageError)
