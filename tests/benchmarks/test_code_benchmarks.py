@@ -131,7 +131,8 @@ def test_hub_format(monkeypatch: pytest.MonkeyPatch) -> None:
     ]  # fmt: skip
     monkeypatch.setattr(mbpp, "load_hub", lambda ds, cfg, split: rows)
     (p,) = mbpp.load_mbpp(None, sanitized=True)
-    assert p.task_id == "mbpp/11" and "assert f() == 1" in p.prompt
+    assert p.task_id == "mbpp/11" and p.test_list == ("assert f() == 1",)
+    assert p.entry_point == "f" and "assert f() == 1" in mbpp.chat_prompt(p)
     assert check_canonical([p]) == []
 
 
@@ -148,6 +149,9 @@ def test_mbpp_loaders_and_canonical() -> None:
     sanitized = mbpp.load_mbpp(SHARED / "mbpp", sanitized=True)
     assert len(full) == 500 and len(sanitized) == 257
     assert full[0].task_id == "mbpp/11"
-    assert full[0].prompt.startswith("You are an expert Python programmer, and here is your task:")
+    shots = mbpp.load_mbpp(SHARED / "mbpp", split="prompt")
+    prompt = mbpp.fewshot_prompt(full[0], shots)
+    assert prompt.startswith("You are an expert Python programmer, and here is your task:")
+    assert prompt.count("[BEGIN]\n") == 4 and prompt.count("\n[DONE]") == 3
     # The whole sets pass (measured); a sample keeps the test quick.
     assert check_canonical(full[::10] + sanitized[::10]) == []

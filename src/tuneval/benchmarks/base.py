@@ -13,6 +13,8 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from tuneval import __version__
 from tuneval.errors import UsageError
 from tuneval.models.base import ModelBackend
@@ -47,7 +49,16 @@ class BenchOptions(Record):
     grading)."""
     mode: str | None = None
     """MMLU: ``loglikelihood`` or ``generate`` (default: log-likelihood when the backend
-    gives log-probabilities)."""
+    gives log-probabilities). HumanEval/MBPP: ``completion`` (the original prompt continued,
+    for base models) or ``chat`` (EvalPlus-style instruction; the default for a backend
+    with a chat template)."""
+    timeout_factor: float = Field(default=1.0, gt=0)
+    """Code benchmarks: multiplies the reference harness's 3 s per program. Raise it on a
+    slow or busy CPU (e.g. 2-3), where correct but slower solutions would otherwise time
+    out; the factor is part of the signature since it can change results."""
+    format: str | None = None
+    """MMLU: prompt format, ``lm-eval`` (default), ``original`` (the Hendrycks script) or
+    ``chat`` (the prompt as a chat turn, scored after the chat template)."""
 
 
 def protocol_signature(benchmark: str, **fields: object) -> str:

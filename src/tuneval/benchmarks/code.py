@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
-import re
+import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from tuneval.benchmarks.base import BenchOptions
-from tuneval.models.base import Decoding, ModelBackend, Request
+from tuneval.benchmarks.base import BenchOptions, protocol_signature
+from tuneval.benchmarks.code_extract import extract_code, truncate_at_stops
+from tuneval.errors import UsageError
+from tuneval.models.base import Decoding, Message, ModelBackend, Request
 from tuneval.models.runner import CallOptions, run_calls
 from tuneval.records import Example, Generation, Record, Score
 from tuneval.rundir import JsonlAppender, RunDir
 from tuneval.sandbox import Limits, run_many
 from tuneval.stats import pass_at_k
+
+__all__ = ["CodeProblem", "CodeProtocol", "extract_code", "run_code_benchmark"]
+
+
+CodeMode = Literal["completion", "chat"]
+MODES: tuple[CodeMode, ...] = ("completion", "chat")
+
+REFERENCE_TIMEOUT_S = 3.0
+"""Seconds per program in the reference harnesses (human-eval's ``timeout=3.0``; MBPP in
+bigcode-evaluation-harness and EvalPlus' base tests alike)."""
+PROCESS_ALLOWANCE_S = 1.0
+"""Extra wall-clock seconds for starting the process, as human-eval's ``p.join(timeout + 1)``
+allows; our sandbox times the whole interpreter, not only the ``exec`` of the program."""
+
+EVALPLUS_INSTRUCTION = (
+    "Please provide a self-contained Python script that solves the following problem in a "
+    "markdown code block:"
+)
+"""EvalPlus' instruction for chat models (``evalplus.codegen``, API providers)."""
 
 
 class CodeProblem(Record):
@@ -21,7 +43,7 @@ class CodeProblem(Record):
     task_id: str
     """Identifier from the data, e.g. ``HumanEval/0`` or ``mbpp/11``."""
     prompt: str
-    """What the model is asked."""
+    """The task as the data gives it (HumanEval: signature and docstring; MBPP: the text)."""
     prefix: str
     """Code placed before the model's answer in the executed program (HumanEval: the
     prompt, i.e. signature and docstring; MBPP: empty)."""
@@ -30,16 +52,60 @@ class CodeProblem(Record):
     canonical: str
     """The reference solution shipped with the data (appended after ``prefix``)."""
     entry_point: str | None = None
-    """Name of the function under test, when the data gives it."""
+    """Name of the function under test, when the data gives it (MBPP: from its asserts)."""
+    test_list: tuple[str, ...] = ()
+    """MBPP: the asserts shown to the model in the prompt."""
 
 
-_FENCE = re.compile(r"```(?:python|py|Python)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
+@dataclass(frozen=True)
+class CodeProtocol:
+    """How a code benchmark asks and reads one mode (completion or chat)."""
+
+    mode: CodeMode
+    """``completion`` (the original prompt continued; base models) or ``chat``."""
+    style: str
+    """Name of the prompt format, for the signature (e.g. ``human-eval``, ``evalplus``)."""
+    render: Callable[[CodeProblem], str]
+    """The prompt sent for a problem."""
+    postprocess: Callable[[CodeProblem, str], str]
+    """The code put after ``prefix``, from the model's answer."""
+    stop: tuple[str, ...] = ()
+    """Stop sequences sent with the request (and applied again to the answer)."""
+    stop_name: str = "none"
+    """Name of the stop sequences, for the signature."""
 
 
-def extract_code(text: str) -> str:
-    """The code in a model answer: the fenced blocks when there are any, else the text."""
-    blocks = _FENCE.findall(text)
-    return "\n".join(blocks) if blocks else text
+def default_mode(backend: ModelBackend) -> CodeMode:
+    """``chat`` for a chat-capable backend, ``completion`` for a base model.
+
+    Local backends (llama.cpp, Hugging Face) render conversations; a model without a chat
+    template renders a one-turn conversation as its bare text, which marks a base model.
+    API backends are chat models.
+    """
+    render = getattr(backend, "render", None)
+    if render is None:
+        return "chat"
+    probe = "tuneval chat-template probe"
+    try:
+        rendered = str(render([Message(role="user", content=probe)]))
+    except Exception:  # noqa: BLE001  (no template information: keep the chat default)
+        return "chat"
+    return "completion" if rendered.strip() == probe else "chat"
+
+
+def resolve_mode(name: str, mode: str | None, backend: ModelBackend) -> CodeMode:
+    """The mode asked for (``--mode``), or the default for the backend."""
+    if mode is None:
+        return default_mode(backend)
+    if mode not in MODES:
+        raise UsageError(f"{name} --mode must be 'completion' or 'chat', got '{mode}'")
+    return "chat" if mode == "chat" else "completion"
+
+
+def code_limits(options: BenchOptions) -> Limits:
+    """Sandbox limits: the reference timeout times ``options.timeout_factor``."""
+    seconds = REFERENCE_TIMEOUT_S * options.timeout_factor
+    return Limits(timeout_s=seconds + PROCESS_ALLOWANCE_S, cpu_s=math.ceil(seconds) + 1)
 
 
 def build_program(problem: CodeProblem, completion: str) -> str:
@@ -58,8 +124,7 @@ def run_code_benchmark(
     backend: ModelBackend,
     out: RunDir,
     options: BenchOptions,
-    postprocess: Callable[[CodeProblem, str], str],
-    limits: Limits | None = None,
+    protocol: CodeProtocol,
 ) -> dict[str, Any]:
     """Sample ``options.samples`` answers per problem, run them, write records, return pass@k.
 
@@ -67,27 +132,35 @@ def run_code_benchmark(
     each problem gets one `Score` with ``passed`` (fraction of samples) and ``pass@k``.
     """
     n = options.samples
-    decoding = Decoding(temperature=options.temperature, max_tokens=options.max_tokens, seed=None)
+    decoding = Decoding(
+        temperature=options.temperature,
+        max_tokens=options.max_tokens,
+        seed=None,
+        stop=protocol.stop,
+    )
+    prompts = [protocol.render(p) for p in problems]
     requests = [
         Request.from_prompt(
-            p.prompt,
+            prompts[j],
             decoding.model_copy(update={"seed": i}) if n > 1 else decoding,
             example_id=p.task_id,
         )
-        for p in problems
+        for j, p in enumerate(problems)
         for i in range(n)
     ]
     results = run_calls(backend, requests, CallOptions(max_concurrency=options.max_concurrency))
     texts = [r.completion.text if r.completion else None for r in results]
     programs = [
-        build_program(p, postprocess(p, texts[j * n + i] or ""))
+        build_program(p, protocol.postprocess(p, truncate_at_stops(texts[j * n + i] or "", protocol.stop)))
         for j, p in enumerate(problems)
         for i in range(n)
     ]
-    execs = run_many(programs, limits or Limits(), workers=options.workers)
+    limits = code_limits(options)
+    execs = run_many(programs, limits, workers=options.workers)
     model = backend.name
     out.write_examples(
-        Example(id=p.task_id, prompt=p.prompt, references=(p.canonical,)) for p in problems
+        Example(id=p.task_id, prompt=prompt, references=(p.canonical,))
+        for p, prompt in zip(problems, prompts, strict=True)
     )
     ks = ks_for(n)
     per_k: dict[int, list[float]] = {k: [] for k in ks}
@@ -126,6 +199,17 @@ def run_code_benchmark(
         "samples": n,
         "temperature": options.temperature,
         "isolation": execs[0].isolation if execs else None,
+        "mode": protocol.mode,
+        "signature": protocol_signature(
+            name,
+            mode=protocol.mode,
+            prompt=protocol.style,
+            stop=protocol.stop_name,
+            n=n,
+            temp=options.temperature,
+            max_tokens=options.max_tokens,
+            timeout=f"{REFERENCE_TIMEOUT_S * options.timeout_factor:g}s",
+        ),
     }
     for k in ks:
         vals = per_k[k]

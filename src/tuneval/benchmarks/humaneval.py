@@ -1,5 +1,10 @@
 """HumanEval (Chen et al. 2021): 164 Python functions, pass@k in the sandbox.
 
+Two modes (``--mode``): ``completion`` sends the original prompt for the model to continue
+and cuts the answer at the Codex stop sequences (base models, as in the paper and human-eval);
+``chat`` sends EvalPlus' instruction with the prompt in a fenced block and takes the block
+that defines the entry point (instruct models). Programs get human-eval's 3 s.
+
 Local data: the release file ``HumanEval.jsonl.gz`` (or unzipped ``.jsonl``) with keys
 task_id, prompt, entry_point, canonical_solution, test. Hub: ``openai_humaneval`` (test).
 """
@@ -11,24 +16,26 @@ from typing import Any
 
 from tuneval.benchmarks._files import field, iter_json_records, load_hub
 from tuneval.benchmarks.base import Benchmark, BenchOptions, register_benchmark
-from tuneval.benchmarks.code import CodeProblem, extract_code, run_code_benchmark
+from tuneval.benchmarks.code import (
+    EVALPLUS_INSTRUCTION,
+    CodeMode,
+    CodeProblem,
+    CodeProtocol,
+    resolve_mode,
+    run_code_benchmark,
+)
+from tuneval.benchmarks.code_extract import CODEX_STOPS, extract_code
 from tuneval.models.base import ModelBackend
 from tuneval.rundir import RunDir
 
 HUB_ID = "openai_humaneval"
-
-INSTRUCTION = (
-    "Complete the following Python function. Answer with the complete function in a "
-    "```python code block.\n\n"
-)
-
 
 def _problem(obj: dict[str, Any], where: Path | str, line: int) -> CodeProblem:
     prompt = field(obj, "prompt", str, where, line)
     entry = field(obj, "entry_point", str, where, line)
     return CodeProblem(
         task_id=field(obj, "task_id", str, where, line),
-        prompt=INSTRUCTION + prompt,
+        prompt=prompt,
         prefix=prompt,
         test=field(obj, "test", str, where, line) + f"\n\ncheck({entry})\n",
         canonical=field(obj, "canonical_solution", str, where, line),
@@ -49,17 +56,37 @@ def load_humaneval(data: Path | None = None, limit: int | None = None) -> list[C
     return problems[:limit] if limit is not None else problems
 
 
-def completion_body(problem: CodeProblem, text: str) -> str:
-    """The code placed after the prompt.
+def chat_prompt(problem: CodeProblem) -> str:
+    """EvalPlus' chat prompt: the instruction, then the original prompt in a fenced block."""
+    return f"{EVALPLUS_INSTRUCTION}\n```python\n{problem.prompt.strip()}\n```"
+
+
+def chat_body(problem: CodeProblem, text: str) -> str:
+    """The code placed after the prompt, from a chat answer.
 
     A chat model usually repeats the whole function; that is put after the prompt (whose
     function then has only its docstring, which is valid Python) and so redefines it. A
     bare body continuation is used as is.
     """
-    code = extract_code(text)
+    code = extract_code(text, problem.entry_point)
     if problem.entry_point and f"def {problem.entry_point}(" in code:
         return "\n    pass\n\n" + code
     return code
+
+
+def protocol_for(mode: CodeMode) -> CodeProtocol:
+    """How HumanEval is asked and read in ``mode``."""
+    if mode == "completion":
+        return CodeProtocol(
+            mode=mode,
+            style="human-eval",
+            render=lambda p: p.prompt,
+            # The continuation is the function body, appended to the prompt as it is.
+            postprocess=lambda p, text: text,
+            stop=CODEX_STOPS,
+            stop_name="codex",
+        )
+    return CodeProtocol(mode=mode, style="evalplus", render=chat_prompt, postprocess=chat_body)
 
 
 @register_benchmark
@@ -71,5 +98,6 @@ class HumanEval(Benchmark):
 
     def run(self, backend: ModelBackend, out: RunDir, options: BenchOptions) -> dict[str, Any]:
         """Sample, execute and score; see `run_code_benchmark`."""
+        protocol = protocol_for(resolve_mode(self.name, options.mode, backend))
         problems = load_humaneval(options.data, options.limit)
-        return run_code_benchmark(self.name, problems, backend, out, options, completion_body)
+        return run_code_benchmark(self.name, problems, backend, out, options, protocol)

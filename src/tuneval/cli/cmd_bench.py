@@ -43,8 +43,19 @@ def bench(
         typer.Option("--against", help="MT-Bench: pairwise vs this earlier mt-bench run."),
     ] = None,
     mode: Annotated[
-        str | None, typer.Option("--mode", help="MMLU: loglikelihood or generate.")
+        str | None,
+        typer.Option(
+            "--mode",
+            help="MMLU: loglikelihood or generate. HumanEval/MBPP: completion (base models) "
+            "or chat (default when the model has a chat template).",
+        ),
     ] = None,
+    timeout_factor: Annotated[
+        float,
+        typer.Option(
+            "--timeout-factor", min=0.1, help="Code benchmarks: multiplies the reference 3 s."
+        ),
+    ] = 1.0,
 ) -> None:
     """Run benchmark NAME on a model and write the run directory (generations + scores)."""
     from tuneval.benchmarks import BENCHMARKS, BenchOptions, get_benchmark
@@ -71,6 +82,7 @@ def bench(
         workers=workers,
         subjects=tuple(s.strip() for s in subjects.split(",")) if subjects else None,
         mode=mode,
+        timeout_factor=timeout_factor,
         judge=judge,
         against=against,
     )
