@@ -78,7 +78,7 @@ def test_pipeline_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     backend = MockBackend("mock:m", responder=model)
     run = RunDir(tmp_path / "run")
     summary = get_benchmark("mt-bench").run(
-        backend, run, BenchOptions(data=data, judge="mtjudge:j")
+        backend, run, BenchOptions(data=data, judge="mtjudge:j", protocol="tuneval")
     )
     # q81: turn1 3, turn2 5; q111: turn1 9, turn2 9 (its conversation shows turn 1).
     assert summary["categories"]["writing"] == {"turn1": 3.0, "turn2": 5.0, "average": 4.0}
@@ -135,13 +135,13 @@ def test_pairwise_against_another_run(tmp_path: Path, monkeypatch: pytest.Monkey
     bench.run(
         MockBackend("mock:base", responder=answers("plain", "GOOD2")),
         base,
-        BenchOptions(data=data, judge="mtjudge:j"),
+        BenchOptions(data=data, judge="mtjudge:j", protocol="tuneval"),
     )
     tuned = RunDir(tmp_path / "tuned")
     summary = bench.run(
         MockBackend("mock:tuned", responder=answers("GOOD1", "plain")),
         tuned,
-        BenchOptions(data=data, judge="mtpair:j", against=base.path),
+        BenchOptions(data=data, judge="mtpair:j", against=base.path, protocol="tuneval"),
     )
     assert summary["mode"] == "pairwise" and summary["against"] == "mock:base"
     # The tuned model wins turn 1 of both questions and loses both turn 2s, although its

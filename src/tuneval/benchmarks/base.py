@@ -52,6 +52,11 @@ class BenchOptions(Record):
     gives log-probabilities). HumanEval/MBPP: ``completion`` (the original prompt continued,
     for base models) or ``chat`` (EvalPlus-style instruction; the default for a backend
     with a chat template)."""
+    protocol: str | None = None
+    """Judging protocol. MT-Bench: ``fastchat`` (default; FastChat's judge templates,
+    parsing and budget, needs ``judge_prompts.jsonl`` in the data) or ``tuneval`` (the JSON
+    rubric judge with retries). AlpacaEval: ``both-orders`` (default) or ``alpaca_eval``
+    (one randomised order per item, as alpaca_eval annotates)."""
     timeout_factor: float = Field(default=1.0, gt=0)
     """Code benchmarks: multiplies the reference harness's 3 s per program. Raise it on a
     slow or busy CPU (e.g. 2-3), where correct but slower solutions would otherwise time

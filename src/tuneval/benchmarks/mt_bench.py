@@ -1,9 +1,14 @@
 """MT-Bench (Zheng et al. 2023): 80 two-turn questions in 8 categories, judged 1-10.
 
-Both turns are generated as one conversation. Each turn is scored by the judge of
-`tuneval.judge` (single grading, scale 1-10); questions with a reference answer (math,
-reasoning, coding) are graded reference-guided. Local data: a folder with ``question.jsonl``
-and optionally ``reference_answer/gpt-4.jsonl`` (FastChat layout). Hub:
+Both turns are generated as one conversation. Two judging protocols: ``fastchat`` (default)
+follows FastChat's ``llm_judge`` exactly (see `tuneval.benchmarks.fastchat`: its eight judge
+templates from ``judge_prompts.jsonl``, one call per item, its parsing, unparseable replies
+excluded), so scores compare with published MT-Bench numbers; ``tuneval`` scores each turn
+with the JSON-rubric judge of `tuneval.judge` (scale 1-10, retries unusable replies), not
+comparable with FastChat's numbers. Questions with a reference answer (math, reasoning,
+coding) are graded reference-guided. Local data: a folder with ``question.jsonl``
+and optionally ``reference_answer/gpt-4.jsonl`` (FastChat layout), with
+``judge_prompts.jsonl`` beside it or one folder up. Hub:
 ``HuggingFaceH4/mt_bench_prompts``.
 """
 
@@ -14,7 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from tuneval.benchmarks._files import field, iter_json_records, load_hub
-from tuneval.benchmarks.base import Benchmark, BenchOptions, register_benchmark
+from tuneval.benchmarks.base import (
+    Benchmark,
+    BenchOptions,
+    protocol_signature,
+    register_benchmark,
+)
+from tuneval.benchmarks.fastchat import (
+    JUDGE_MAX_TOKENS,
+    JudgePrompts,
+    find_judge_prompts,
+    load_judge_prompts,
+)
+from tuneval.benchmarks.mt_bench_fastchat import judge_pairwise, judge_single
 from tuneval.errors import UsageError
 from tuneval.models.base import Decoding, Message, ModelBackend, Request, create_backend
 from tuneval.models.runner import CallOptions, run_calls
@@ -22,6 +39,7 @@ from tuneval.records import Example, Generation, Record, Score
 from tuneval.rundir import JsonlAppender, RunDir
 
 HUB_ID = "HuggingFaceH4/mt_bench_prompts"
+PROTOCOLS = ("fastchat", "tuneval")
 
 
 class MTQuestion(Record):
@@ -120,12 +138,18 @@ class MTBench(Benchmark):
         """
         if options.judge is None:
             raise UsageError("mt-bench needs a judge model: --judge SPEC")
+        protocol = options.protocol or "fastchat"
+        if protocol not in PROTOCOLS:
+            raise UsageError(f"mt-bench --protocol must be fastchat or tuneval, got '{protocol}'")
         other = _load_other(options.against) if options.against is not None else None
+        prompts = _fastchat_prompts(options.data) if protocol == "fastchat" else None
         questions = load_mt_bench(options.data, options.limit)
         examples, generations = self._generate(backend, questions, options)
         _write_run(out, examples, generations)
         judge = create_backend(options.judge)
-        if other is not None:
+        if prompts is not None:
+            summary = _fastchat(out, questions, generations, other, judge, prompts, options)
+        elif other is not None:
             summary = _pairwise(out, questions, generations, other, judge, options)
         else:
             summary = _single(out, examples, generations, judge)
@@ -134,7 +158,19 @@ class MTBench(Benchmark):
             "model": backend.name,
             "judge": options.judge,
             "questions": len(questions),
+            "protocol": protocol,
             **summary,
+            "signature": protocol_signature(
+                self.name,
+                protocol=protocol,
+                mode=summary["mode"],
+                judge=options.judge,
+                templates=f"fastchat-{prompts.digest}" if prompts else "tuneval-json",
+                judge_tokens=JUDGE_MAX_TOKENS if prompts else "default",
+                retries="no" if prompts else "yes",
+                temp=options.temperature,
+                max_tokens=options.max_tokens,
+            ),
         }
         out.update_info(benchmark=summary)
         return summary
@@ -190,6 +226,30 @@ class MTBench(Benchmark):
                     )
                 )
         return examples, generations
+
+
+def _fastchat_prompts(data: Path | None) -> JudgePrompts:
+    return load_judge_prompts(find_judge_prompts(data))
+
+
+def _fastchat(
+    out: RunDir,
+    questions: list[MTQuestion],
+    generations: list[Generation],
+    other: _OtherRun | None,
+    judge: ModelBackend,
+    prompts: JudgePrompts,
+    options: BenchOptions,
+) -> dict[str, Any]:
+    """Judge with FastChat's protocol: single grading, or pairwise against ``other``."""
+    model = generations[0].model if generations else ""
+    mine = {g.example_id: g.output for g in generations}
+    calls = CallOptions(max_concurrency=options.max_concurrency)
+    if other is None:
+        return judge_single(out, questions, mine, model, judge, prompts, calls)
+    against = other.model if other.model != model else f"{other.model} (against)"
+    summary = judge_pairwise(out, questions, mine, other.answers, model, judge, prompts, calls)
+    return {"against": against, **summary}
 
 
 def _write_run(run: RunDir, examples: list[Example], generations: list[Generation]) -> RunDir:

@@ -50,6 +50,14 @@ def bench(
             "or chat (default when the model has a chat template).",
         ),
     ] = None,
+    protocol: Annotated[
+        str | None,
+        typer.Option(
+            "--protocol",
+            help="MT-Bench: fastchat (default) or tuneval. AlpacaEval: both-orders (default) "
+            "or alpaca_eval (one random order per item).",
+        ),
+    ] = None,
     timeout_factor: Annotated[
         float,
         typer.Option(
@@ -83,6 +91,7 @@ def bench(
         subjects=tuple(s.strip() for s in subjects.split(",")) if subjects else None,
         mode=mode,
         timeout_factor=timeout_factor,
+        protocol=protocol,
         judge=judge,
         against=against,
     )
