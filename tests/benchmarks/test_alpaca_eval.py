@@ -9,7 +9,7 @@ import pytest
 
 from tuneval.benchmarks import BenchOptions, get_benchmark
 from tuneval.benchmarks.alpaca_eval import load_alpaca_eval
-from tuneval.errors import DataError
+from tuneval.errors import DataError, UsageError
 from tuneval.models.base import BACKENDS, Request
 from tuneval.models.mock import MockBackend
 from tuneval.records import Score
@@ -72,4 +72,32 @@ def test_pipeline_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert summary["win_rate"]["value"] == pytest.approx(3.5 / 4)
     scores = read_jsonl(run.record_file("scores"), Score)
     assert sorted(s.values["win"] for s in scores) == [0.5, 1.0, 1.0, 1.0]
-    assert summary["lc_win_rate"] is not None
+    assert summary["lc_win_rate_minimal"]["note"].startswith("minimal length-controlled")
+
+
+def test_alpaca_eval_protocol_one_random_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tuneval.benchmarks.alpaca_eval import model_shown_first
+
+    data = _fixture(tmp_path / "outputs.json")
+    monkeypatch.setitem(BACKENDS._entries, "aejudge", _Judge)
+    calls: list[str] = []
+    backend = MockBackend(
+        "mock:m", responder=lambda r: "bad" if "3" in r.messages[-1].content else "GOOD"
+    )
+    run = RunDir(tmp_path / "run")
+    options = BenchOptions(data=data, judge="aejudge:j", protocol="alpaca_eval")
+    summary = get_benchmark("alpaca-eval").run(backend, run, options)
+    orders = [model_shown_first(f"Task {i}") for i in range(4)]
+    assert set(orders) == {True, False}  # both orders occur among these four items
+    judged = [p for p in run.path.glob("judge-*-first") if p.is_dir()]
+    assert len(judged) == 2
+    calls = [line for p in judged for line in (p / "judge_pairwise.jsonl").read_text().splitlines()]
+    assert len(calls) == 4  # one judgment per item, not two
+    # alpaca_eval's get_winrate on preferences 2, 2, 2, 1.5.
+    assert summary["win_rate"] == pytest.approx(87.5) and summary["n_draws"] == 1
+    assert summary["discrete_win_rate"] == pytest.approx(87.5)
+    assert "|protocol:alpaca_eval|" in summary["signature"]
+    with pytest.raises(UsageError, match="--protocol must be both-orders or alpaca_eval"):
+        get_benchmark("alpaca-eval").run(
+            backend, RunDir(tmp_path / "x"), BenchOptions(data=data, judge="aejudge:j", protocol="x")
+        )

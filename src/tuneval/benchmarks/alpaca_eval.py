@@ -1,7 +1,13 @@
 """AlpacaEval: 805 instructions, win rate against reference outputs with a pairwise judge.
 
-The judge of `tuneval.judge` compares each output with the reference output in both orders;
-the summary has the win rate and the length-controlled win rate (each with a CI). Local data:
+Two judging protocols: ``both-orders`` (default) has the judge of `tuneval.judge` compare each
+output with the reference in both orders (position bias cancelled); ``alpaca_eval`` judges
+each item once, in an order drawn from the instruction (as alpaca_eval's annotators
+randomise it), and summarises with alpaca_eval's ``get_winrate``. The length-controlled win
+rate reported is the minimal GLM (``lc_win_rate_minimal``), not the leaderboard's
+``length_controlled_v1``. An existing alpaca_eval ``annotations.json`` is scored without any
+call by `tuneval.benchmarks.alpaca_winrate` (``tuneval bench alpaca-eval --annotations``).
+Local data:
 the reference model's ``model_outputs.json`` (keys instruction, output, generator, dataset),
 or a folder holding ``gpt4_1106_preview/model_outputs.json`` (the AlpacaEval 2 reference).
 Hub: ``tatsu-lab/alpaca_eval`` (config ``alpaca_eval_gpt4_baseline``, split ``eval``).
@@ -9,11 +15,18 @@ Hub: ``tatsu-lab/alpaca_eval`` (config ``alpaca_eval_gpt4_baseline``, split ``ev
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
 from tuneval.benchmarks._files import field, iter_json_records, load_hub
-from tuneval.benchmarks.base import Benchmark, BenchOptions, register_benchmark
+from tuneval.benchmarks.alpaca_winrate import LC_NOTE, get_winrate
+from tuneval.benchmarks.base import (
+    Benchmark,
+    BenchOptions,
+    protocol_signature,
+    register_benchmark,
+)
 from tuneval.errors import UsageError
 from tuneval.models.base import Decoding, ModelBackend, Request, create_backend
 from tuneval.models.runner import CallOptions, run_calls
@@ -22,6 +35,7 @@ from tuneval.rundir import JsonlAppender, RunDir
 
 HUB_ID = "tatsu-lab/alpaca_eval"
 REFERENCE_DIR = "gpt4_1106_preview"
+PROTOCOLS = ("both-orders", "alpaca_eval")
 
 
 class Instruction(Record):
@@ -77,10 +91,13 @@ class AlpacaEval(Benchmark):
 
     def run(self, backend: ModelBackend, out: RunDir, options: BenchOptions) -> dict[str, Any]:
         """Generate, judge against the reference in both orders, write records, summarise."""
-        from tuneval.judge import PairConfig, judge_pairs, pairwise_summary
-
         if options.judge is None:
             raise UsageError("alpaca-eval needs a judge model: --judge SPEC")
+        protocol = options.protocol or "both-orders"
+        if protocol not in PROTOCOLS:
+            raise UsageError(
+                f"alpaca-eval --protocol must be both-orders or alpaca_eval, got '{protocol}'"
+            )
         items = load_alpaca_eval(options.data, options.limit)
         decoding = Decoding(temperature=options.temperature, max_tokens=options.max_tokens)
         results = run_calls(
@@ -110,13 +127,11 @@ class AlpacaEval(Benchmark):
                         error=None if text is not None else res.error,
                     )
                 )
-        config = PairConfig(swap=True)
-        records = judge_pairs(out, reference, model, create_backend(options.judge), config)
-        prefs: dict[str, list[float]] = {}
-        for rec in records:
-            pref = _preference(rec.order, rec.position)
-            if pref is not None:
-                prefs.setdefault(rec.example_id, []).append(pref)
+        judge = create_backend(options.judge)
+        if protocol == "alpaca_eval":
+            prefs, extra = _one_order(out, items, reference, model, judge)
+        else:
+            prefs, extra = _both_orders(out, reference, model, judge)
         with JsonlAppender(out.record_file("scores")) as scores:
             for ex_id, ps in prefs.items():
                 scores.write(
@@ -127,16 +142,86 @@ class AlpacaEval(Benchmark):
                         values={"win": sum(ps) / len(ps)},
                     )
                 )
-        summary = pairwise_summary(records, inconsistent=config.inconsistent)
         result: dict[str, Any] = {
             "benchmark": self.name,
             "model": model,
             "reference": reference,
             "judge": options.judge,
             "instructions": len(items),
-            **summary.model_dump(include={"wins", "ties", "losses", "inconsistent", "unscored"}),
-            "win_rate": summary.win_rate.model_dump() if summary.win_rate else None,
-            "lc_win_rate": summary.lc_win_rate.model_dump() if summary.lc_win_rate else None,
+            "protocol": protocol,
+            **extra,
+            "signature": protocol_signature(
+                self.name,
+                protocol=protocol,
+                judge=options.judge,
+                template="tuneval-pairwise",
+                baseline=reference,
+                lc="minimal",
+                temp=options.temperature,
+                max_tokens=options.max_tokens,
+            ),
         }
         out.update_info(benchmark=result)
         return result
+
+
+def _both_orders(
+    out: RunDir, reference: str, model: str, judge: ModelBackend
+) -> tuple[dict[str, list[float]], dict[str, Any]]:
+    """Judge every item in both orders; tuneval's pairwise summary."""
+    from tuneval.judge import PairConfig, judge_pairs, pairwise_summary
+
+    config = PairConfig(swap=True)
+    records = judge_pairs(out, reference, model, judge, config)
+    prefs: dict[str, list[float]] = {}
+    for rec in records:
+        pref = _preference(rec.order, rec.position)
+        if pref is not None:
+            prefs.setdefault(rec.example_id, []).append(pref)
+    summary = pairwise_summary(records, inconsistent=config.inconsistent)
+    lc = summary.lc_win_rate.model_dump() if summary.lc_win_rate else None
+    return prefs, {
+        **summary.model_dump(include={"wins", "ties", "losses", "inconsistent", "unscored"}),
+        "win_rate": summary.win_rate.model_dump() if summary.win_rate else None,
+        "lc_win_rate_minimal": {**lc, "note": LC_NOTE} if lc else None,
+    }
+
+
+def model_shown_first(instruction: str) -> bool:
+    """The order of one item in the ``alpaca_eval`` protocol, drawn from its instruction.
+
+    alpaca_eval randomises the output order per example with the instruction as the seed;
+    this draws from Python's generator seeded the same way, so one item always gets the
+    same order (the draw itself differs from alpaca_eval's pandas/numpy one).
+    """
+    return random.Random(instruction).random() < 0.5
+
+
+def _one_order(
+    out: RunDir, items: list[Instruction], reference: str, model: str, judge: ModelBackend
+) -> tuple[dict[str, list[float]], dict[str, Any]]:
+    """Judge every item once in its drawn order; alpaca_eval's ``get_winrate`` summary."""
+    from tuneval.judge import PairConfig, judge_pairs
+
+    examples = {e.id: e for e in out.examples()}
+    gens = out.generations()
+    prefs: dict[str, list[float]] = {}
+    for first in (False, True):
+        ids = {f"alpaca/{i}" for i, it in enumerate(items) if model_shown_first(it.instruction) == first}
+        if not ids:
+            continue
+        sub = RunDir(out.path / ("judge-model-first" if first else "judge-reference-first"))
+        sub.write_examples(examples[i] for i in sorted(ids))
+        with JsonlAppender(sub.generations_path) as handle:
+            for gen in gens:
+                if gen.example_id in ids:
+                    handle.write(gen)
+        a, b = (model, reference) if first else (reference, model)
+        for rec in judge_pairs(sub, a, b, judge, PairConfig(swap=False)):
+            outcome = rec.outcome
+            if outcome is not None:
+                won = {"tie": 0.5, "a": 1.0 if first else 0.0, "b": 0.0 if first else 1.0}
+                prefs[rec.example_id] = [won[outcome]]
+    ordered = [prefs[e][0] + 1 if e in prefs else None for e in (f"alpaca/{i}" for i in range(len(items)))]
+    stats = get_winrate(ordered)
+    return prefs, {**stats.model_dump(), "unscored": len(items) - stats.n_total}

@@ -58,6 +58,13 @@ def bench(
             "or alpaca_eval (one random order per item).",
         ),
     ] = None,
+    annotations: Annotated[
+        Path | None,
+        typer.Option(
+            "--annotations",
+            help="AlpacaEval: score an alpaca_eval annotations.json (no model or judge calls).",
+        ),
+    ] = None,
     timeout_factor: Annotated[
         float,
         typer.Option(
@@ -74,6 +81,9 @@ def bench(
         for bench_name in BENCHMARKS.names():
             description = BENCHMARKS.get(bench_name).description
             console.print(f"{bench_name:16} {description}", soft_wrap=True)
+        return
+    if annotations is not None:
+        _score_annotations(name, annotations, out)
         return
     if model is None or out is None:
         raise UsageError("bench NAME needs --model SPEC and --out DIR")
@@ -95,14 +105,31 @@ def bench(
         judge=judge,
         against=against,
     )
-    summary = benchmark.run(create_backend(model), RunDir(out), options)
+    _print_summary(benchmark.run(create_backend(model), RunDir(out), options))
+
+
+def _score_annotations(name: str, path: Path, out: Path | None) -> None:
+    """``bench alpaca-eval --annotations FILE``: alpaca_eval's win rates of an annotations file."""
+    if name != "alpaca-eval":
+        raise UsageError(f"--annotations is for alpaca-eval, not {name}")
+    from tuneval.benchmarks.alpaca_winrate import score_annotations
+    from tuneval.rundir import RunDir
+
+    summary = score_annotations(path)
+    if out is not None:
+        RunDir(out).update_info(benchmark=summary)
+    _print_summary(summary)
+
+
+def _print_summary(summary: dict[str, object]) -> None:
+    """One line per summary field (per-subject figures stay in run.json)."""
     for key, value in summary.items():
         if key == "subjects":
             continue  # per-subject figures are in run.json
         if isinstance(value, dict):
             value = _compact(value)
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
-        console.print(f"{key:12} {shown}")
+        console.print(f"{key:12} {shown}", soft_wrap=True)
 
 
 def _compact(value: object) -> object:

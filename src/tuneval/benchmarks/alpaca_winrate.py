@@ -1,0 +1,155 @@
+"""AlpacaEval's win rates from its annotations, computed as ``alpaca_eval`` computes them.
+
+``get_winrate`` restates ``alpaca_eval.metrics.winrate.get_winrate``: preferences are in
+[1, 2] (1: the baseline ``output_1`` wins, 2: the model's ``output_2`` wins, 1.5 or the legacy
+0: a draw); anything else (missing, out of range) is dropped. The win rate is
+``mean(preference - 1) * 100`` with its standard error (``sem``, ddof 1, times 100); the
+discrete win rate rounds each preference to a win, loss or draw first (pandas' round half to
+even, 1.5 kept a draw).
+
+The official length-controlled win rate (``length_controlled_v1``) needs the leaderboard's
+per-instruction difficulty and its gamed-baseline regularisation, which are not in an
+annotations file; what is reported here is the minimal GLM (length term only, see
+`tuneval.judge.length_control`) under its own name, not comparable with the leaderboard's LC.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tuneval.benchmarks._files import field, iter_json_records
+from tuneval.benchmarks.base import protocol_signature
+from tuneval.errors import DataError
+from tuneval.records import Record
+
+LC_NOTE = (
+    "minimal length-controlled GLM (length term only); not the leaderboard's "
+    "length_controlled_v1, not comparable with it"
+)
+
+
+class WinRate(Record):
+    """``alpaca_eval``'s head-to-head description of one model against the baseline."""
+
+    win_rate: float
+    """Mean preference for the model, in percent."""
+    standard_error: float
+    """Standard error of the win rate (ddof 1), in percent."""
+    n_wins: int
+    """Items the model won (preference above 1.5)."""
+    n_wins_base: int
+    """Items the baseline won."""
+    n_draws: int
+    """Items with preference exactly 1.5 (or the legacy 0)."""
+    n_total: int
+    """Items with a valid preference."""
+    discrete_win_rate: float
+    """Win rate after rounding each preference to win/draw/loss, in percent."""
+
+
+def _describe(values: list[float]) -> dict[str, Any]:
+    n_draws = sum(1 for v in values if v == 1.5 or v == 0)
+    kept = [(1.5 if v == 0 else v) - 1 for v in values if 1 <= (1.5 if v == 0 else v) <= 2]
+    n = len(kept)
+    return {
+        "win_rate": statistics.fmean(kept) * 100 if n else math.nan,
+        "standard_error": statistics.stdev(kept) / math.sqrt(n) * 100 if n > 1 else math.nan,
+        "n_wins": sum(1 for v in kept if v > 0.5),
+        "n_wins_base": sum(1 for v in kept if v < 0.5),
+        "n_draws": n_draws,
+        "n_total": n,
+    }
+
+
+def _discrete(value: float) -> float:
+    # ZeroOneScoringRule: 1.5 -> 0 (a draw), then round half to even, as numpy does.
+    return 0.0 if value == 1.5 else float(round(value))
+
+
+def get_winrate(preferences: Sequence[float | None]) -> WinRate:
+    """Win rate, standard error, counts and discrete win rate, as ``alpaca_eval`` has them."""
+    values = [float(p) for p in preferences if p is not None and not math.isnan(float(p))]
+    soft = _describe(values)
+    discrete = _describe([_discrete(v) for v in values])["win_rate"]
+    return WinRate(**soft, discrete_win_rate=discrete)
+
+
+class Annotation(Record):
+    """One record of AlpacaEval's ``annotations.json``."""
+
+    instruction: str
+    """The instruction."""
+    output_1: str
+    """The baseline's output."""
+    output_2: str
+    """The model's output."""
+    generator_1: str
+    """The baseline model."""
+    generator_2: str
+    """The evaluated model."""
+    preference: float | None
+    """1 (baseline better) to 2 (model better); None when the annotator gave none."""
+    annotator: str = ""
+    """The annotator configuration (e.g. ``weighted_alpaca_eval_gpt4_turbo``)."""
+
+
+def load_annotations(path: Path) -> list[Annotation]:
+    """The records of an ``annotations.json`` file, checked field by field."""
+    out: list[Annotation] = []
+    for line, obj in iter_json_records(path):
+        pref = obj.get("preference")
+        if pref is not None and not isinstance(pref, int | float):
+            raise DataError("preference should be a number or null", path=path, line=line, field="preference")
+        texts = {k: field(obj, k, str, path, line) for k in ("instruction", "output_1", "output_2", "generator_1", "generator_2")}
+        out.append(Annotation(**texts, preference=pref, annotator=str(obj.get("annotator") or "")))
+    if not out:
+        raise DataError("no annotations in the file", path=path)
+    return out
+
+
+def minimal_lc(annotations: Sequence[Annotation], resamples: int = 1000) -> dict[str, Any] | None:
+    """The minimal length-controlled win rate (percent) with its bootstrap interval."""
+    from tuneval.judge.length_control import lc_win_rate
+
+    rows = [a for a in annotations if a.preference is not None and 1 <= a.preference <= 2]
+    if len(rows) < 2:
+        return None
+    lc, low, high, _ = lc_win_rate(
+        np.array([a.preference - 1 for a in rows if a.preference is not None]),
+        np.array([len(a.output_2) for a in rows], dtype=np.float64),
+        np.array([len(a.output_1) for a in rows], dtype=np.float64),
+        resamples=resamples,
+    )
+    return {"value": lc * 100, "ci_low": low * 100, "ci_high": high * 100, "note": LC_NOTE}
+
+
+def score_annotations(path: Path, resamples: int = 1000) -> dict[str, Any]:
+    """The summary of an annotations file: AlpacaEval's win rates plus the minimal LC."""
+    annotations = load_annotations(path)
+    models = sorted({a.generator_2 for a in annotations})
+    baselines = sorted({a.generator_1 for a in annotations})
+    annotators = sorted({a.annotator for a in annotations})
+    result = get_winrate([a.preference for a in annotations])
+    return {
+        "benchmark": "alpaca-eval",
+        "source": "annotations",
+        "model": "+".join(models),
+        "reference": "+".join(baselines),
+        "annotator": "+".join(annotators) or None,
+        **result.model_dump(),
+        "lc_win_rate_minimal": minimal_lc(annotations, resamples),
+        "signature": protocol_signature(
+            "alpaca-eval",
+            source="annotations",
+            annotator="+".join(annotators) or None,
+            baseline="+".join(baselines),
+            agg="alpaca_eval-get_winrate",
+            lc="minimal",
+        ),
+    }
