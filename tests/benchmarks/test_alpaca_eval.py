@@ -75,7 +75,9 @@ def test_pipeline_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert summary["lc_win_rate_minimal"]["note"].startswith("minimal length-controlled")
 
 
-def test_alpaca_eval_protocol_one_random_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_alpaca_eval_protocol_one_random_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tuneval.benchmarks.alpaca_eval import model_shown_first
 
     data = _fixture(tmp_path / "outputs.json")
@@ -99,5 +101,7 @@ def test_alpaca_eval_protocol_one_random_order(tmp_path: Path, monkeypatch: pyte
     assert "|protocol:alpaca_eval|" in summary["signature"]
     with pytest.raises(UsageError, match="--protocol must be both-orders or alpaca_eval"):
         get_benchmark("alpaca-eval").run(
-            backend, RunDir(tmp_path / "x"), BenchOptions(data=data, judge="aejudge:j", protocol="x")
+            backend,
+            RunDir(tmp_path / "x"),
+            BenchOptions(data=data, judge="aejudge:j", protocol="x"),
         )

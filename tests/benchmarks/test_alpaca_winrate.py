@@ -15,9 +15,20 @@ from tuneval.errors import DataError
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "alpaca_eval"
 ANNOTATIONS = SHARED / "alpaca-7b" / "weighted_alpaca_eval_gpt4_turbo" / "annotations.json"
 LEADERBOARD = (
-    SHARED / "leaderboards" / "data_AlpacaEval_2" / "weighted_alpaca_eval_gpt4_turbo_leaderboard.csv"
+    SHARED
+    / "leaderboards"
+    / "data_AlpacaEval_2"
+    / "weighted_alpaca_eval_gpt4_turbo_leaderboard.csv"
 )
-FIELDS = ("win_rate", "standard_error", "n_wins", "n_wins_base", "n_draws", "n_total", "discrete_win_rate")
+FIELDS = (
+    "win_rate",
+    "standard_error",
+    "n_wins",
+    "n_wins_base",
+    "n_draws",
+    "n_total",
+    "discrete_win_rate",
+)
 
 
 def test_small_cases_by_hand() -> None:
@@ -60,8 +71,20 @@ def test_equals_alpaca_eval_package() -> None:
 
 def test_bad_annotations_file(tmp_path: Path) -> None:
     path = tmp_path / "annotations.json"
-    path.write_text(json.dumps([{"instruction": "i", "output_1": "a", "output_2": "b",
-                                 "generator_1": "g1", "generator_2": "g2", "preference": "2"}]))
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "instruction": "i",
+                    "output_1": "a",
+                    "output_2": "b",
+                    "generator_1": "g1",
+                    "generator_2": "g2",
+                    "preference": "2",
+                }
+            ]
+        )
+    )
     with pytest.raises(DataError) as err:
         load_annotations(path)
     assert err.value.field == "preference" and err.value.line == 1

@@ -14,7 +14,7 @@ from tuneval.benchmarks import BenchOptions, get_benchmark, mbpp
 from tuneval.benchmarks.code import code_limits, default_mode, resolve_mode
 from tuneval.benchmarks.code_extract import CODEX_STOPS, extract_code, truncate_at_stops
 from tuneval.errors import DataError, UsageError
-from tuneval.models.base import Message, Request
+from tuneval.models.base import Message
 from tuneval.models.mock import MockBackend
 from tuneval.rundir import RunDir
 
@@ -121,7 +121,9 @@ def test_reference_timeout_and_factor(tmp_path: Path) -> None:
     slow = "```python\ndef add(a, b):\n    import time\n    time.sleep(2.5)\n    return a + b\n```"
     run = RunDir(tmp_path / "r")
     options = BenchOptions(data=_toy(tmp_path), timeout_factor=0.2, mode="chat")
-    summary = get_benchmark("humaneval").run(MockBackend("mock:x", responder=lambda r: slow), run, options)
+    summary = get_benchmark("humaneval").run(
+        MockBackend("mock:x", responder=lambda r: slow), run, options
+    )
     assert summary["pass@1"] == 0.0 and "timeout:0.6s" in summary["signature"]
     assert run.generations()[0].metadata["status"] == "timeout"
 
@@ -139,7 +141,9 @@ def test_mbpp_entry_point_and_bad_first_test(tmp_path: Path) -> None:
 def test_mbpp_entry_points_match_the_reference_code() -> None:
     for sanitized in (False, True):
         for p in mbpp.load_mbpp(SHARED / "mbpp", sanitized=sanitized):
-            defines = rf"(def\s+{p.entry_point}\s*\(|\b{p.entry_point}\s*=|class\s+{p.entry_point}\b)"
+            defines = (
+                rf"(def\s+{p.entry_point}\s*\(|\b{p.entry_point}\s*=|class\s+{p.entry_point}\b)"
+            )
             assert re.search(defines, p.canonical), p.task_id
 
 

@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -20,7 +21,7 @@ from tuneval.benchmarks.fastchat import combine, parse_rating, parse_winner
 from tuneval.errors import DataError
 from tuneval.models.base import BACKENDS, Request
 from tuneval.models.mock import MockBackend
-from tuneval.rundir import RunDir, read_jsonl
+from tuneval.rundir import RunDir
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mt_bench"
 needs_prompts = pytest.mark.skipif(
@@ -49,7 +50,9 @@ def fastchat_winner(judgment: str) -> str:
     return "error"
 
 
-def fastchat_single_prompt(tpl: dict, question: dict, answer: dict, ref: dict | None, mt: bool) -> str:
+def fastchat_single_prompt(
+    tpl: dict, question: dict, answer: dict, ref: dict | None, mt: bool
+) -> str:
     kwargs = {}
     if ref is not None:
         kwargs["ref_answer_1"] = ref["choices"][0]["turns"][0]
@@ -68,7 +71,9 @@ def fastchat_single_prompt(tpl: dict, question: dict, answer: dict, ref: dict | 
     )
 
 
-def fastchat_pair_prompt(tpl: dict, question: dict, a: dict, b: dict, ref: dict | None, mt: bool) -> str:
+def fastchat_pair_prompt(
+    tpl: dict, question: dict, a: dict, b: dict, ref: dict | None, mt: bool
+) -> str:
     kwargs = {}
     if ref is not None:
         kwargs["ref_answer_1"] = ref["choices"][0]["turns"][0]
@@ -131,7 +136,11 @@ def test_pair_combination_is_fastchats() -> None:
 
 # -- prompts through the benchmark ------------------------------------------------------------
 QUESTIONS = [
-    {"question_id": 81, "category": "writing", "turns": ["Write a haiku {about} cats.", "Now in French."]},
+    {
+        "question_id": 81,
+        "category": "writing",
+        "turns": ["Write a haiku {about} cats.", "Now in French."],
+    },
     {"question_id": 111, "category": "math", "turns": ["What is 2+2?", "And times 3?"]},
 ]
 REFS = {111: {"question_id": 111, "choices": [{"index": 0, "turns": ["4", "12"]}]}}
@@ -150,7 +159,7 @@ class _Judge(MockBackend):
     """Records every request; replies from ``REPLY`` (keyed by a substring of the prompt)."""
 
     prefix = "fcjudge"
-    seen: list[Request] = []
+    seen: ClassVar[list[Request]] = []
     reply = "Rating: [[7.5]]"
 
     def __init__(self, spec: str) -> None:
@@ -182,7 +191,9 @@ def test_single_prompts_byte_identical(tmp_path: Path, judge: type[_Judge]) -> N
     data = _data(tmp_path / "d")
     tpls = {t["name"]: t for t in map(json.loads, (data / "judge_prompts.jsonl").open())}
     run = RunDir(tmp_path / "run")
-    summary = get_benchmark("mt-bench").run(_answer("m"), run, BenchOptions(data=data, judge="fcjudge:j"))
+    summary = get_benchmark("mt-bench").run(
+        _answer("m"), run, BenchOptions(data=data, judge="fcjudge:j")
+    )
     expected = []
     for q in QUESTIONS:
         ref = REFS.get(q["question_id"])
@@ -198,7 +209,10 @@ def test_single_prompts_byte_identical(tmp_path: Path, judge: type[_Judge]) -> N
     assert "judge_tokens:2048|retries:no" in summary["signature"]
     calls = [json.loads(x) for x in run.record_file("judgments").read_text().splitlines()]
     assert {c["template"] for c in calls} == {
-        "single-v1", "single-v1-multi-turn", "single-math-v1", "single-math-v1-multi-turn"
+        "single-v1",
+        "single-v1-multi-turn",
+        "single-math-v1",
+        "single-math-v1-multi-turn",
     }
 
 
@@ -212,7 +226,9 @@ def test_pairwise_prompts_byte_identical(tmp_path: Path, judge: type[_Judge]) ->
     judge.seen = []
     judge.reply = "Not [[A]]; final verdict: [[B]]"  # FastChat reads A: always position A
     summary = get_benchmark("mt-bench").run(
-        _answer("ft"), RunDir(tmp_path / "ft"), BenchOptions(data=data, judge="fcjudge:j", against=base.path)
+        _answer("ft"),
+        RunDir(tmp_path / "ft"),
+        BenchOptions(data=data, judge="fcjudge:j", against=base.path),
     )
     expected = []
     for q in QUESTIONS:
@@ -242,7 +258,7 @@ def test_unparseable_reply_excluded_without_retry(tmp_path: Path, judge: type[_J
 
 def test_missing_judge_prompts_is_one_clear_error(tmp_path: Path, judge: type[_Judge]) -> None:
     (tmp_path / "question.jsonl").write_text(json.dumps(QUESTIONS[0]) + "\n")
-    with pytest.raises(DataError, match="judge_prompts.jsonl.*--protocol tuneval"):
+    with pytest.raises(DataError, match=r"judge_prompts\.jsonl.*--protocol tuneval"):
         get_benchmark("mt-bench").run(
             _answer("m"), RunDir(tmp_path / "r"), BenchOptions(data=tmp_path, judge="fcjudge:j")
         )

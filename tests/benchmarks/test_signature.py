@@ -8,7 +8,9 @@ from tuneval.benchmarks import parse_signature, protocol_signature, signature_mi
 
 def test_signature_format() -> None:
     sig = protocol_signature("mmlu", shots=5, format="lm-eval", template=None, agg="micro")
-    assert sig == f"mmlu|shots:5|format:lm-eval|template:none|agg:micro|tuneval:{tuneval.__version__}"
+    assert (
+        sig == f"mmlu|shots:5|format:lm-eval|template:none|agg:micro|tuneval:{tuneval.__version__}"
+    )
 
 
 def test_signature_values_are_unambiguous() -> None:

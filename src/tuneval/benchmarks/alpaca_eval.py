@@ -207,7 +207,11 @@ def _one_order(
     gens = out.generations()
     prefs: dict[str, list[float]] = {}
     for first in (False, True):
-        ids = {f"alpaca/{i}" for i, it in enumerate(items) if model_shown_first(it.instruction) == first}
+        ids = {
+            f"alpaca/{i}"
+            for i, it in enumerate(items)
+            if model_shown_first(it.instruction) == first
+        }
         if not ids:
             continue
         sub = RunDir(out.path / ("judge-model-first" if first else "judge-reference-first"))
@@ -222,6 +226,8 @@ def _one_order(
             if outcome is not None:
                 won = {"tie": 0.5, "a": 1.0 if first else 0.0, "b": 0.0 if first else 1.0}
                 prefs[rec.example_id] = [won[outcome]]
-    ordered = [prefs[e][0] + 1 if e in prefs else None for e in (f"alpaca/{i}" for i in range(len(items)))]
+    ordered = [
+        prefs[e][0] + 1 if e in prefs else None for e in (f"alpaca/{i}" for i in range(len(items)))
+    ]
     stats = get_winrate(ordered)
     return prefs, {**stats.model_dump(), "unscored": len(items) - stats.n_total}

@@ -8,9 +8,11 @@ discrete win rate rounds each preference to a win, loss or draw first (pandas' r
 even, 1.5 kept a draw).
 
 The official length-controlled win rate (``length_controlled_v1``) needs the leaderboard's
-per-instruction difficulty and its gamed-baseline regularisation, which are not in an
-annotations file; what is reported here is the minimal GLM (length term only, see
-`tuneval.judge.length_control`) under its own name, not comparable with the leaderboard's LC.
+per-instruction difficulty and its gamed-baseline annotations (alpaca_eval's ``df_gamed.csv``),
+which are not in an annotations file: given that file (``lc_data``) it is computed by
+`tuneval.benchmarks.alpaca_lc` and reported as ``length_controlled_winrate``; without it the
+minimal GLM (length term only, see `tuneval.judge.length_control`) is reported under its own
+name, ``lc_win_rate_minimal``, not comparable with the leaderboard's LC.
 """
 
 from __future__ import annotations
@@ -105,8 +107,13 @@ def load_annotations(path: Path) -> list[Annotation]:
     for line, obj in iter_json_records(path):
         pref = obj.get("preference")
         if pref is not None and not isinstance(pref, int | float):
-            raise DataError("preference should be a number or null", path=path, line=line, field="preference")
-        texts = {k: field(obj, k, str, path, line) for k in ("instruction", "output_1", "output_2", "generator_1", "generator_2")}
+            raise DataError(
+                "preference should be a number or null", path=path, line=line, field="preference"
+            )
+        texts = {
+            k: field(obj, k, str, path, line)
+            for k in ("instruction", "output_1", "output_2", "generator_1", "generator_2")
+        }
         out.append(Annotation(**texts, preference=pref, annotator=str(obj.get("annotator") or "")))
     if not out:
         raise DataError("no annotations in the file", path=path)
@@ -129,9 +136,29 @@ def minimal_lc(annotations: Sequence[Annotation], resamples: int = 1000) -> dict
     return {"value": lc * 100, "ci_low": low * 100, "ci_high": high * 100, "note": LC_NOTE}
 
 
-def score_annotations(path: Path, resamples: int = 1000) -> dict[str, Any]:
-    """The summary of an annotations file: AlpacaEval's win rates plus the minimal LC."""
+def score_annotations(
+    path: Path, resamples: int = 1000, lc_data: Path | None = None
+) -> dict[str, Any]:
+    """The summary of an annotations file: AlpacaEval's win rates and a length-controlled one.
+
+    Args:
+        path: alpaca_eval's ``annotations.json`` of one model against one baseline.
+        resamples: Bootstrap resamples of the minimal LC's interval.
+        lc_data: alpaca_eval's ``df_gamed.csv``; with it the official LC is computed.
+    """
     annotations = load_annotations(path)
+    lc: dict[str, Any]
+    if lc_data is not None:
+        from tuneval.benchmarks.alpaca_lc import GamedData, length_controlled_v1
+
+        official = length_controlled_v1(annotations, GamedData(lc_data))
+        lc = {
+            "length_controlled_winrate": official["value"],
+            "lc_standard_error": official["standard_error"],
+            "lc_weights": official["weights"],
+        }
+    else:
+        lc = {"lc_win_rate_minimal": minimal_lc(annotations, resamples)}
     models = sorted({a.generator_2 for a in annotations})
     baselines = sorted({a.generator_1 for a in annotations})
     annotators = sorted({a.annotator for a in annotations})
@@ -143,13 +170,13 @@ def score_annotations(path: Path, resamples: int = 1000) -> dict[str, Any]:
         "reference": "+".join(baselines),
         "annotator": "+".join(annotators) or None,
         **result.model_dump(),
-        "lc_win_rate_minimal": minimal_lc(annotations, resamples),
+        **lc,
         "signature": protocol_signature(
             "alpaca-eval",
             source="annotations",
             annotator="+".join(annotators) or None,
             baseline="+".join(baselines),
             agg="alpaca_eval-get_winrate",
-            lc="minimal",
+            lc="length_controlled_v1" if lc_data is not None else "minimal",
         ),
     }

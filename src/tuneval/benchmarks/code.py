@@ -88,7 +88,7 @@ def default_mode(backend: ModelBackend) -> CodeMode:
     probe = "tuneval chat-template probe"
     try:
         rendered = str(render([Message(role="user", content=probe)]))
-    except Exception:  # noqa: BLE001  (no template information: keep the chat default)
+    except Exception:
         return "chat"
     return "completion" if rendered.strip() == probe else "chat"
 
@@ -151,7 +151,9 @@ def run_code_benchmark(
     results = run_calls(backend, requests, CallOptions(max_concurrency=options.max_concurrency))
     texts = [r.completion.text if r.completion else None for r in results]
     programs = [
-        build_program(p, protocol.postprocess(p, truncate_at_stops(texts[j * n + i] or "", protocol.stop)))
+        build_program(
+            p, protocol.postprocess(p, truncate_at_stops(texts[j * n + i] or "", protocol.stop))
+        )
         for j, p in enumerate(problems)
         for i in range(n)
     ]

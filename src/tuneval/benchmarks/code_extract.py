@@ -49,7 +49,9 @@ def extract_code(text: str, entry_point: str | None = None) -> str:
     if not blocks:
         return text.replace("\r\n", "\n")
     if entry_point:
-        defines = re.compile(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(entry_point)}[ \t]*\(", re.M)
+        defines = re.compile(
+            rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(entry_point)}[ \t]*\(", re.M
+        )
         for block in blocks:
             if defines.search(block):
                 return block

@@ -30,6 +30,7 @@ from tuneval.rundir import RunDir
 
 HUB_ID = "openai_humaneval"
 
+
 def _problem(obj: dict[str, Any], where: Path | str, line: int) -> CodeProblem:
     prompt = field(obj, "prompt", str, where, line)
     entry = field(obj, "entry_point", str, where, line)

@@ -146,9 +146,13 @@ class MBPP(Benchmark):
     def run(self, backend: ModelBackend, out: RunDir, options: BenchOptions) -> dict[str, Any]:
         """Sample, execute and score; see `run_code_benchmark`."""
         mode = resolve_mode(self.name, options.mode, backend)
-        shots = load_mbpp(options.data, self.sanitized, split="prompt") if mode == "completion" else []
+        shots = (
+            load_mbpp(options.data, self.sanitized, split="prompt") if mode == "completion" else []
+        )
         if mode == "completion" and len(shots) != len(SHOT_IDS):
-            raise DataError(f"the data lacks the few-shot tasks {SHOT_IDS} of completion mode; use --mode chat")
+            raise DataError(
+                f"the data lacks the few-shot tasks {SHOT_IDS} of completion mode; use --mode chat"
+            )
         problems = load_mbpp(options.data, self.sanitized, options.limit)
         protocol = protocol_for(mode, shots)
         return run_code_benchmark(self.name, problems, backend, out, options, protocol)

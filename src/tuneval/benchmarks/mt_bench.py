@@ -27,11 +27,10 @@ from tuneval.benchmarks.base import (
 )
 from tuneval.benchmarks.fastchat import (
     JUDGE_MAX_TOKENS,
-    JudgePrompts,
     find_judge_prompts,
     load_judge_prompts,
 )
-from tuneval.benchmarks.mt_bench_fastchat import judge_pairwise, judge_single
+from tuneval.benchmarks.mt_bench_fastchat import judge_fastchat
 from tuneval.errors import UsageError
 from tuneval.models.base import Decoding, Message, ModelBackend, Request, create_backend
 from tuneval.models.runner import CallOptions, run_calls
@@ -142,13 +141,17 @@ class MTBench(Benchmark):
         if protocol not in PROTOCOLS:
             raise UsageError(f"mt-bench --protocol must be fastchat or tuneval, got '{protocol}'")
         other = _load_other(options.against) if options.against is not None else None
-        prompts = _fastchat_prompts(options.data) if protocol == "fastchat" else None
+        prompts = (
+            load_judge_prompts(find_judge_prompts(options.data)) if protocol == "fastchat" else None
+        )
         questions = load_mt_bench(options.data, options.limit)
         examples, generations = self._generate(backend, questions, options)
         _write_run(out, examples, generations)
         judge = create_backend(options.judge)
         if prompts is not None:
-            summary = _fastchat(out, questions, generations, other, judge, prompts, options)
+            theirs = (other.model, other.answers) if other is not None else None
+            calls = CallOptions(max_concurrency=options.max_concurrency)
+            summary = judge_fastchat(out, questions, generations, theirs, judge, prompts, calls)
         elif other is not None:
             summary = _pairwise(out, questions, generations, other, judge, options)
         else:
@@ -226,30 +229,6 @@ class MTBench(Benchmark):
                     )
                 )
         return examples, generations
-
-
-def _fastchat_prompts(data: Path | None) -> JudgePrompts:
-    return load_judge_prompts(find_judge_prompts(data))
-
-
-def _fastchat(
-    out: RunDir,
-    questions: list[MTQuestion],
-    generations: list[Generation],
-    other: _OtherRun | None,
-    judge: ModelBackend,
-    prompts: JudgePrompts,
-    options: BenchOptions,
-) -> dict[str, Any]:
-    """Judge with FastChat's protocol: single grading, or pairwise against ``other``."""
-    model = generations[0].model if generations else ""
-    mine = {g.example_id: g.output for g in generations}
-    calls = CallOptions(max_concurrency=options.max_concurrency)
-    if other is None:
-        return judge_single(out, questions, mine, model, judge, prompts, calls)
-    against = other.model if other.model != model else f"{other.model} (against)"
-    summary = judge_pairwise(out, questions, mine, other.answers, model, judge, prompts, calls)
-    return {"against": against, **summary}
 
 
 def _write_run(run: RunDir, examples: list[Example], generations: list[Generation]) -> RunDir:

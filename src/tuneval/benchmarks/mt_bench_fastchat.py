@@ -23,7 +23,7 @@ from tuneval.benchmarks.fastchat import (
 from tuneval.errors import DataError
 from tuneval.models.base import ModelBackend, Request
 from tuneval.models.runner import CallOptions, run_calls
-from tuneval.records import Record, Score
+from tuneval.records import Generation, Record, Score
 from tuneval.rundir import JsonlAppender, RunDir
 
 
@@ -112,7 +112,9 @@ def judge_single(
                 template, _questions_of(q), (own[0], own[1] or ""), _refs(q, name), turn == 2
             )
             ex_id = f"{qid}/{turn}"
-            rec = FastChatCall(example_id=ex_id, template=name, order="single", prompt=user, raw=None)
+            rec = FastChatCall(
+                example_id=ex_id, template=name, order="single", prompt=user, raw=None
+            )
             calls.append((rec, judge_request(template, user, ex_id)))
     records = _call_all(judge, calls, options)
     category = {str(q.question_id): q.category for q in questions}
@@ -128,7 +130,9 @@ def judge_single(
             qid, turn = rec.example_id.split("/")
             cats[category[qid]][int(turn)].append(rec.score)
             values = {"score": rec.score}
-            scores.write(Score(example_id=rec.example_id, model=model, metric="mt-bench", values=values))
+            scores.write(
+                Score(example_id=rec.example_id, model=model, metric="mt-bench", values=values)
+            )
     all1 = [x for c in cats.values() for x in c[1]]
     all2 = [x for c in cats.values() for x in c[2]]
     return {
@@ -161,8 +165,12 @@ def _pair_calls(
             sides = ((a[0] or "", a[1] or ""), (b[0] or "", b[1] or ""))
             ex_id = f"{qid}/{turn}"
             for order, first, second in (("ab", *sides), ("ba", *reversed(sides))):
-                user = render_pair(template, _questions_of(q), first, second, _refs(q, name), turn == 2)
-                rec = FastChatCall(example_id=ex_id, template=name, order=order, prompt=user, raw=None)  # type: ignore[arg-type]
+                user = render_pair(
+                    template, _questions_of(q), first, second, _refs(q, name), turn == 2
+                )
+                rec = FastChatCall(
+                    example_id=ex_id, template=name, order=order, prompt=user, raw=None
+                )  # type: ignore[arg-type]
                 calls.append((rec, judge_request(template, user, ex_id)))
     return calls
 
@@ -205,7 +213,9 @@ def judge_pairwise(
     win = {"b": 1.0, "tie": 0.5, "a": 0.0}
     with JsonlAppender(out.record_file("scores")) as scores:
         for ex_id, result in outcome.items():
-            scores.write(Score(example_id=ex_id, model=model, metric="mt-bench", values={"win": win[result]}))
+            scores.write(
+                Score(example_id=ex_id, model=model, metric="mt-bench", values={"win": win[result]})
+            )
     category = {str(q.question_id): q.category for q in questions}
     pick: Callable[[Callable[[str], bool]], list[str]] = lambda keep: [  # noqa: E731
         r for e, r in outcome.items() if keep(e)
@@ -221,3 +231,23 @@ def judge_pairwise(
             for c in sorted(set(category.values()))
         },
     }
+
+
+def judge_fastchat(
+    out: RunDir,
+    questions: Sequence[Any],
+    generations: Sequence[Generation],
+    other: tuple[str, Mapping[str, str | None]] | None,
+    judge: ModelBackend,
+    prompts: JudgePrompts,
+    options: CallOptions,
+) -> dict[str, Any]:
+    """Single grading, or pairwise against ``other`` (its model name and answers)."""
+    model = generations[0].model if generations else ""
+    mine = {g.example_id: g.output for g in generations}
+    if other is None:
+        return judge_single(out, questions, mine, model, judge, prompts, options)
+    name, theirs = other
+    against = name if name != model else f"{name} (against)"
+    summary = judge_pairwise(out, questions, mine, theirs, model, judge, prompts, options)
+    return {"against": against, **summary}

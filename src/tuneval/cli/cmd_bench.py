@@ -65,6 +65,14 @@ def bench(
             help="AlpacaEval: score an alpaca_eval annotations.json (no model or judge calls).",
         ),
     ] = None,
+    lc_data: Annotated[
+        Path | None,
+        typer.Option(
+            "--lc-data",
+            help="AlpacaEval --annotations: alpaca_eval's df_gamed.csv, for the official "
+            "length-controlled win rate (length_controlled_v1).",
+        ),
+    ] = None,
     timeout_factor: Annotated[
         float,
         typer.Option(
@@ -83,7 +91,7 @@ def bench(
             console.print(f"{bench_name:16} {description}", soft_wrap=True)
         return
     if annotations is not None:
-        _score_annotations(name, annotations, out)
+        _score_annotations(name, annotations, out, lc_data)
         return
     if model is None or out is None:
         raise UsageError("bench NAME needs --model SPEC and --out DIR")
@@ -108,14 +116,14 @@ def bench(
     _print_summary(benchmark.run(create_backend(model), RunDir(out), options))
 
 
-def _score_annotations(name: str, path: Path, out: Path | None) -> None:
+def _score_annotations(name: str, path: Path, out: Path | None, lc_data: Path | None) -> None:
     """``bench alpaca-eval --annotations FILE``: alpaca_eval's win rates of an annotations file."""
     if name != "alpaca-eval":
         raise UsageError(f"--annotations is for alpaca-eval, not {name}")
     from tuneval.benchmarks.alpaca_winrate import score_annotations
     from tuneval.rundir import RunDir
 
-    summary = score_annotations(path)
+    summary = score_annotations(path, lc_data=lc_data)
     if out is not None:
         RunDir(out).update_info(benchmark=summary)
     _print_summary(summary)
