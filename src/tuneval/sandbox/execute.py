@@ -2,7 +2,8 @@
 
 Each program gets a fresh temporary work dir (removed afterwards), an empty environment, its
 own session (so the whole process group can be killed), rlimits on CPU time, address space,
-processes and file size, and the OS isolation of `detect_isolation`. Output is read with a
+processes and file size, and the OS isolation of `detect_isolation` (under which the work dir
+lives on the sandbox's size-limited private /tmp, not on the host disk). Output is read with a
 cap, so a program printing without end cannot fill memory.
 """
 
@@ -14,7 +15,6 @@ import resource
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -24,11 +24,7 @@ from typing import IO, Literal
 
 from tuneval.records import Record
 from tuneval.sandbox import cgroup
-from tuneval.sandbox.isolation import (
-    Isolation,
-    detect_isolation,
-    prefix_for,
-)
+from tuneval.sandbox.isolation import PROGRAM, Isolation, chosen_isolation, launch
 
 Status = Literal["passed", "failed", "timeout"]
 
@@ -47,6 +43,10 @@ class Limits(Record):
     since for root it would count every root process on the machine)."""
     max_file_mb: int = 16
     """Largest file the program may write, in MiB (RLIMIT_FSIZE)."""
+    max_disk_mb: int = 64
+    """Total MiB the program may write: the size of the sandbox's private /tmp, which holds
+    its work dir and lives in RAM, so memory use is bounded by ``memory_mb + max_disk_mb``.
+    Under ``rlimits-only`` isolation only ``max_file_mb`` per file applies."""
     max_output_bytes: int = 64_000
     """Bytes of stdout and of stderr kept; the rest is read and discarded."""
 
@@ -65,7 +65,7 @@ class ExecResult(Record):
     duration_s: float
     """Wall-clock seconds of the run."""
     isolation: str
-    """Isolation used: ``bwrap``, ``unshare`` or ``none``."""
+    """Isolation used: ``bwrap``, ``unshare`` or ``rlimits-only``."""
     truncated: bool = False
     """True when output beyond the cap was discarded."""
 
@@ -112,26 +112,25 @@ def run_python(
     Args:
         code: The whole program (e.g. prompt + completion + tests + check call).
         limits: Resource limits; defaults to `Limits()`.
-        isolation: Force an isolation level; defaults to the strongest that works here.
+        isolation: Force an isolation level; defaults to ``$TUNEVAL_SANDBOX``, else the
+            strongest that works here.
 
     Returns:
         The status, exit code, capped output and duration.
     """
     limits = limits or Limits()
-    isolation = isolation or detect_isolation()
+    isolation = isolation or chosen_isolation()
     workdir = tempfile.mkdtemp(prefix="tuneval-sbx-")
     group = cgroup.create(limits.max_processes)
     try:
-        path = os.path.join(workdir, "program.py")
-        with open(path, "w", encoding="utf-8") as fh:
+        with open(os.path.join(workdir, PROGRAM), "w", encoding="utf-8") as fh:
             fh.write(code)
-        # -I: ignore PYTHON* variables and user site; -B: no .pyc written next to the code.
-        cmd = [*prefix_for(isolation, workdir), sys.executable, "-I", "-B", path]
+        how = launch(isolation, workdir, limits.max_disk_mb)
         start = time.perf_counter()
         proc = subprocess.Popen(
-            cmd,
+            how.argv,
             cwd=workdir,
-            env={"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir},
+            env=how.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

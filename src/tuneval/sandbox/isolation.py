@@ -1,10 +1,12 @@
-"""Which OS isolation this machine offers, and the command prefix that applies it.
+"""Which OS isolation this machine offers, and the command that runs a program under it.
 
-Order of preference: bubblewrap (read-only root, private /tmp, no network, own PID
-namespace), then ``unshare`` namespaces (no network, own PID namespace; the file system stays
-writable, so rlimits and the throwaway work dir are the remaining guard), then rlimits alone.
-Each probe really runs a trivial program, because a binary can exist yet be unusable (no user
-namespaces in a container).
+Order of preference: bubblewrap, then ``unshare`` namespaces; both build the same file-system
+view (`tuneval.sandbox.view`: only what Python needs, read-only; the caller's home, /run and
+/var empty; a size-limited /tmp) with no network and their own PID namespace. Where neither
+works, ``rlimits-only``: resource limits, an empty environment and a throwaway work dir on the
+host, with a loud warning once per process. Each probe really runs Python under the full
+command, because a binary can exist yet be unusable (no user namespaces in a container, a
+``/proc`` that cannot be mounted).
 """
 
 from __future__ import annotations
@@ -16,99 +18,135 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Literal, get_args
 
-Isolation = Literal["bwrap", "unshare", "none"]
+from tuneval.errors import ConfigError
+from tuneval.sandbox import bwrap, unshare
+
+Isolation = Literal["bwrap", "unshare", "rlimits-only"]
+LEVELS: tuple[Isolation, ...] = get_args(Isolation)
+ENV = "TUNEVAL_SANDBOX"
+"""Environment variable that forces an isolation level (e.g. to test the fallback)."""
 
 log = logging.getLogger(__name__)
 
-# The program runs as ``nobody`` in its own user namespace: RLIMIT_NPROC is then counted per
-# namespace and enforced even when the caller is root.
-NOBODY = 65534
+PROGRAM = "program.py"
+_PROBE_DISK_MB = 1
 
 
-def _works(cmd: list[str]) -> bool:
-    try:
-        done = subprocess.run(
-            [*cmd, "true"],
-            capture_output=True,
-            timeout=10,
-            env={},
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
+@dataclass
+class Launch:
+    """How to start one sandboxed program."""
+
+    argv: list[str]
+    """The command."""
+    env: dict[str, str] = field(default_factory=dict)
+    """Its whole environment."""
 
 
-def _python_under_tmp() -> list[str]:
-    """Folders of this Python (a venv, the interpreter) that the private /tmp would hide."""
-    places = {sys.prefix, sys.exec_prefix, sys.base_prefix, os.path.dirname(sys.executable)}
-    places |= {os.path.realpath(p) for p in places}
-    tmp = os.path.realpath("/tmp")
-    found = [p for p in places if p == "/tmp" or p.startswith("/tmp/") or p.startswith(tmp + "/")]
-    # Outermost first, and nothing inside a folder already bound.
-    found.sort(key=len)
-    kept: list[str] = []
-    for p in found:
-        if not any(p == k or p.startswith(k + "/") for k in kept):
-            kept.append(p)
-    return kept
+def inner_workdir(workdir: str) -> str:
+    """The work dir as the program sees it: a folder of the sandbox's private /tmp."""
+    return "/tmp/" + os.path.basename(workdir.rstrip("/"))
 
 
-def bwrap_prefix(workdir: str) -> list[str]:
-    """The bubblewrap command line that confines a program to ``workdir``.
+def launch(isolation: Isolation, workdir: str, disk_mb: int) -> Launch:
+    """The command running ``workdir/program.py`` under ``isolation``.
 
-    ``/tmp`` is a fresh tmpfs; a Python installed below /tmp (a checkout's venv there) is
-    bound back read-only so that the interpreter still starts.
+    Args:
+        isolation: The isolation level.
+        workdir: A fresh host folder holding `PROGRAM` (and nothing the program may keep:
+            under bwrap and unshare the program never sees it).
+        disk_mb: Total MiB the program may write (size of its private /tmp).
+
+    Returns:
+        The argv and environment for `subprocess.Popen` (with ``cwd=workdir``).
     """
-    rebind = [arg for p in _python_under_tmp() for arg in ("--ro-bind", p, p)]
-    return [
-        shutil.which("bwrap") or "bwrap",
-        "--ro-bind", "/", "/",
-        "--dev", "/dev",
-        "--proc", "/proc",
-        "--tmpfs", "/tmp",
-        *rebind,
-        "--bind", workdir, workdir,
-        "--chdir", workdir,
-        "--unshare-all",
-        "--unshare-user",
-        "--uid", str(NOBODY),
-        "--gid", str(NOBODY),
-        "--die-with-parent",
-        "--new-session",
-        "--clearenv",
-    ]  # fmt: skip
+    program = os.path.join(workdir, PROGRAM)
+    work = inner_workdir(workdir)
+    if isolation == "bwrap":
+        return Launch(bwrap.bwrap_command(work, program, sys.executable, disk_mb))
+    if isolation == "unshare":
+        root = os.path.join(workdir, "root")
+        os.makedirs(root, exist_ok=True)
+        argv = unshare.unshare_command(root, work, program, sys.executable, disk_mb)
+        return Launch(argv, {"PATH": unshare.PATH})
+    env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir}
+    return Launch([sys.executable, "-I", "-B", program], env)
 
 
-def unshare_prefix() -> list[str]:
-    """The ``unshare`` command line: new user, network, PID and mount namespaces."""
-    return [
-        shutil.which("unshare") or "unshare",
-        "--user", "--map-root-user", "--net", "--pid", "--fork", "--mount-proc", "--kill-child",
-    ]  # fmt: skip
+def probe(isolation: Isolation) -> str:
+    """Run a trivial Python program under ``isolation``; the error text, or "" if it works."""
+    workdir = tempfile.mkdtemp(prefix="tuneval-sbx-")
+    try:
+        with open(os.path.join(workdir, PROGRAM), "w") as fh:
+            fh.write("print('ok')\n")
+        how = launch(isolation, workdir, _PROBE_DISK_MB)
+        done = subprocess.run(
+            how.argv, env=how.env, cwd=workdir, capture_output=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if done.returncode == 0 and done.stdout.strip() == b"ok":
+        return ""
+    err = done.stderr.decode("utf-8", "replace").strip().splitlines()
+    return err[-1] if err else f"exit status {done.returncode}"
+
+
+@functools.cache
+def _probe_once(isolation: Isolation) -> str:
+    return probe(isolation)
 
 
 @functools.cache
 def detect_isolation() -> Isolation:
-    """The strongest isolation that works here; warns once when there is none."""
-    if shutil.which("bwrap") and _works([*bwrap_prefix(tempfile.gettempdir()), "--"]):
+    """The strongest isolation that works here; warns once (per process) when there is none."""
+    reasons = []
+    if bwrap.executable() is None:
+        reasons.append("bwrap: not installed")
+    elif not (why := _probe_once("bwrap")):
         return "bwrap"
-    if shutil.which("unshare") and _works(unshare_prefix()):
+    else:
+        reasons.append(f"bwrap: {why}")
+    if unshare.executable() is None:
+        reasons.append("unshare: not installed (util-linux)")
+    elif not (why := _probe_once("unshare")):
         return "unshare"
+    else:
+        reasons.append(f"unshare: {why}")
     log.warning(
-        "sandbox: neither bubblewrap nor unshare namespaces work here; generated code runs "
-        "with rlimits, an empty environment and a throwaway work dir only (no network or "
-        "file-system isolation). Install bubblewrap (apt-get install bubblewrap)."
+        "sandbox: NO ISOLATION — neither bubblewrap nor unshare namespaces work here (%s). "
+        "Generated code runs with rlimits, an empty environment and a throwaway work dir "
+        "only: it can read every file the caller can (~/.ssh, ~/.aws), reach the network and "
+        "host Unix sockets, and write anywhere the caller can. Results record isolation "
+        "'rlimits-only'. Install bubblewrap (apt-get install bubblewrap) and allow "
+        "unprivileged user namespaces.",
+        "; ".join(reasons),
     )
-    return "none"
+    return "rlimits-only"
 
 
-def prefix_for(isolation: Isolation, workdir: str) -> list[str]:
-    """The command prefix for ``isolation`` (empty for ``none``)."""
-    if isolation == "bwrap":
-        return [*bwrap_prefix(workdir), "--"]
-    if isolation == "unshare":
-        return unshare_prefix()
-    return []
+def chosen_isolation() -> Isolation:
+    """``$TUNEVAL_SANDBOX`` when set (bwrap, unshare or rlimits-only), else `detect_isolation`.
+
+    Raises:
+        ConfigError: When the variable names no isolation level.
+    """
+    forced = os.environ.get(ENV, "").strip()
+    if not forced:
+        return detect_isolation()
+    for level in LEVELS:
+        if forced == level:
+            why = "" if level == "rlimits-only" else _probe_once(level)
+            if why:
+                raise ConfigError(
+                    f"${ENV}={level} does not work on this machine ({why}); unset {ENV} to "
+                    "use the strongest isolation that works here"
+                )
+            return level
+    raise ConfigError(
+        f"${ENV}={forced!r} is not an isolation level: use one of {', '.join(LEVELS)}, "
+        "or unset it to use the strongest that works here"
+    )

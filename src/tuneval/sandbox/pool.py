@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from tuneval.sandbox.execute import ExecResult, Limits, run_python
-from tuneval.sandbox.isolation import Isolation, detect_isolation
+from tuneval.sandbox.isolation import Isolation, chosen_isolation
 
 
 def run_many(
@@ -26,13 +26,14 @@ def run_many(
         programs: Complete Python programs.
         limits: Limits applied to each program.
         workers: Programs at once; defaults to the number of usable cores.
-        isolation: Force an isolation level (default: the strongest available).
+        isolation: Force an isolation level (default: ``$TUNEVAL_SANDBOX``, else the
+            strongest available).
         on_done: Called with (index, result) as each program finishes.
 
     Returns:
         One result per program, in order.
     """
-    isolation = isolation or detect_isolation()
+    isolation = isolation or chosen_isolation()
     workers = workers or len(os.sched_getaffinity(0)) or 1
     results: list[ExecResult | None] = [None] * len(programs)
 
