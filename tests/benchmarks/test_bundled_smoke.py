@@ -34,5 +34,5 @@ def test_mmlu_and_humaneval_with_bundled_model(tmp_path: Path) -> None:
         RunDir(tmp_path / "he"),
         BenchOptions(data=SHARED / "humaneval", limit=1, max_tokens=48),
     )
-    assert he["problems"] == 1 and he["isolation"] in ("bwrap", "unshare", "none")
+    assert he["problems"] == 1 and he["isolation"] in ("bwrap", "unshare", "rlimits-only")
     assert len(RunDir(tmp_path / "he").generations()) == 1
