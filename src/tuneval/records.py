@@ -148,8 +148,10 @@ class Comparison(Record):
     """Resamples (bootstrap) or shuffles (randomisation) behind the test; 0 for exact tests."""
     flipped: FlippedItems
     """Items whose outcome changed."""
+    alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
+    """Significance level the comparison was made at (`significant` uses it)."""
 
     @property
     def significant(self) -> bool:
-        """True when the Holm-adjusted p-value is below 0.05."""
-        return self.p_adjusted < 0.05
+        """True when the Holm-adjusted p-value is below the comparison's `alpha`."""
+        return self.p_adjusted < self.alpha

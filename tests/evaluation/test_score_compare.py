@@ -105,8 +105,10 @@ def test_compare_classification_shares_label_set_across_systems():
 
 
 def test_compare_requires_same_items():
-    with pytest.raises(UsageError, match="same items"):
+    with pytest.raises(UsageError, match="1 base but 2 finetuned: base has no entry for index 1"):
         compare(["a"], ["a", "b"], [["a"]], ["exact_match"])
+    with pytest.raises(UsageError, match="1 base but 2 references: base has no entry for index 1"):
+        compare(["a"], ["a"], ["a", "b"], ["exact_match"])
 
 
 def test_create_metric_errors_are_clear():

@@ -78,3 +78,71 @@ def test_macro_average_ignores_labels_absent_from_the_sample():
     assert macro == pytest.approx(
         f1_score([r[0] for r in refs], base, average="macro", zero_division=0)
     )
+
+
+def _sklearn_equal(metric, y_true, y_pred, labels, zero_division):
+    """Every averaged score, per-class value and support equals scikit-learn's."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    stats = metric.statistics(y_pred, [[t] for t in y_true])
+    point = {k: float(v[0]) for k, v in metric.aggregate(stats.sum(0, keepdims=True)).items()}
+    for avg in ("macro", "weighted"):
+        p, r, f, _ = precision_recall_fscore_support(
+            y_true, y_pred, labels=labels, average=avg, zero_division=zero_division
+        )
+        for name, ref in (("precision", p), ("recall", r), ("f1", f)):
+            assert point[f"{avg}_{name}"] == pytest.approx(ref, abs=1e-12, nan_ok=True)
+    report = classification_report(
+        y_true, y_pred, labels=labels, output_dict=True, zero_division=zero_division
+    )
+    per_class = metric.details(stats)["per_class"]
+    for label in labels:
+        for m, key in (("precision", "precision"), ("recall", "recall"), ("f1", "f1-score")):
+            assert per_class[label][m] == pytest.approx(report[label][key], abs=1e-12, nan_ok=True)
+        assert per_class[label]["support"] == report[label]["support"]
+    for avg in ("macro", "weighted"):
+        assert point[f"{avg}_f1"] == pytest.approx(
+            report[f"{avg} avg"]["f1-score"], abs=1e-12, nan_ok=True
+        )
+
+
+LABEL_CASES = [
+    # (truth, predictions, given label set): 'c' never occurs; 'b' is never predicted.
+    (["a", "b", "a"], ["a", "a", "a"], ["a", "b", "c"]),
+    (["a", "a", "b", "b"], ["a", "b", "b", "a"], ["a", "b", "c", "d"]),
+    (["x", "y", "z", "x"], ["x", "x", "x", "x"], ["z", "y", "x"]),
+    (["pos", "neg", "neg"], ["neg", "neg", "neg"], ["pos", "neg"]),
+]
+
+
+@pytest.mark.parametrize("zero_division", [0, 1, np.nan])
+@pytest.mark.parametrize(("y_true", "y_pred", "labels"), LABEL_CASES)
+def test_given_labels_and_zero_division_equal_sklearn(y_true, y_pred, labels, zero_division):
+    spec = f"classification:labels={'|'.join(labels)},zero_division={zero_division}"
+    _sklearn_equal(create_metric(spec), y_true, y_pred, labels, zero_division)
+
+
+@pytest.mark.parametrize("zero_division", [0, 1, np.nan])
+def test_seen_labels_and_zero_division_equal_sklearn(golden_labels, zero_division):
+    y_true = [r["reference"] for r in golden_labels]
+    y_pred = [r["prediction"] for r in golden_labels]
+    metric = create_metric("classification", zero_division=zero_division)
+    stats = metric.statistics(y_pred, [[t] for t in y_true])  # fits the seen labels
+    y_true, y_pred = [metric._norm(t) for t in y_true], [metric._norm(p) for p in y_pred]
+    assert metric.labels == sorted(set(y_true) | set(y_pred))
+    assert stats.shape == (len(y_true), len(metric.labels) ** 2)
+    _sklearn_equal(metric, y_true, y_pred, metric.labels, zero_division)
+
+
+def test_never_seen_given_label_counts_in_macro_average():
+    import tuneval
+
+    report = tuneval.score(["a", "a", "a"], ["a", "b", "a"], "classification:labels=a|b|c")
+    macro = next(r for r in report.results if r.name == "macro_f1")
+    assert macro.value == pytest.approx(0.8 / 3)  # F1: a 0.8, b 0, c 0 (not 0.8 / 2)
+    assert "|labels:a,b,c|zero_div:0|" in macro.signature
+
+
+def test_zero_division_rejects_other_values():
+    with pytest.raises(MetricError, match="zero_division must be 0, 1 or nan"):
+        create_metric("classification:zero_division=0.5")

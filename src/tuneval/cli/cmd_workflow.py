@@ -38,8 +38,8 @@ def init_cmd(
 def _print_report(report: EvalSetReport, show_coverage: bool) -> None:
     from rich.table import Table
 
-    for problem in report.errors:
-        console.print(f"error: {problem}", markup=False)
+    for line in report.error_lines():
+        console.print(line, markup=False, soft_wrap=True)  # one line per error, never wrapped
     if show_coverage and report.coverage:
         levels = ["easy", "medium", "hard", "(none)"]
         table = Table(

@@ -21,6 +21,8 @@ from tuneval.data.hf import HF_PREFIX
 from tuneval.errors import DataError, require
 
 _BOM = b"\xef\xbb\xbf"
+_Report = Callable[[DataError], None]
+"""Where a malformed record goes: raise it (the default) or collect it (validation)."""
 _JSON_WHITESPACE = " \t\r\n"
 
 SUPPORTED_EXTENSIONS = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet")
@@ -57,7 +59,13 @@ def supported_formats() -> str:
     return f"{', '.join(SUPPORTED_EXTENSIONS)}, {gz}, or {HF_PREFIX}DATASET[#CONFIG][@SPLIT]"
 
 
-def read_records(source: str | Path) -> Iterator[SourceRecord]:
+def _raise(error: DataError) -> None:
+    raise error
+
+
+def read_records(
+    source: str | Path, *, errors: list[DataError] | None = None
+) -> Iterator[SourceRecord]:
     """Read the records of a file or Hugging Face dataset, choosing the format by extension.
 
     Accepted sources: ``.jsonl``/``.ndjson`` (one JSON object per line), ``.json`` (an array of
@@ -68,14 +76,21 @@ def read_records(source: str | Path) -> Iterator[SourceRecord]:
 
     Args:
         source: A file path or an ``hf:`` spec.
+        errors: When given, a malformed record (a JSONL line that is not a JSON object, a
+            CSV/TSV row with the wrong number of columns, a line that is not UTF-8, a JSON array
+            item that is not an object) is appended here and reading goes on with the next
+            one, so that a validator can report every bad line; it is never yielded. Problems
+            with the whole source still raise.
 
     Yields:
         The records in file order.
 
     Raises:
-        DataError: While iterating, if the source does not exist, has an unsupported extension,
-            holds no records, or holds a malformed record; the message names the file and line.
+        DataError: While iterating, if the source does not exist, is a directory, has an
+            unsupported extension, holds no records, or (without `errors`) holds a malformed
+            record; the message names the file and line.
     """
+    report: _Report = _raise if errors is None else errors.append
     name = str(source)
     if isinstance(source, str) and source.startswith(HF_PREFIX):
         from tuneval.data.hf import read_hf
@@ -102,16 +117,18 @@ def read_records(source: str | Path) -> Iterator[SourceRecord]:
         )
     if not path.is_file():
         raise DataError("file not found; check the path and the working directory", path=name)
-    yield from _non_empty(reader(path, name, compressed), name)
+    yield from _non_empty(reader(path, name, compressed, report), name, errors)
 
 
-def _non_empty(records: Iterator[SourceRecord], name: str) -> Iterator[SourceRecord]:
+def _non_empty(
+    records: Iterator[SourceRecord], name: str, errors: list[DataError] | None = None
+) -> Iterator[SourceRecord]:
     """Pass records through, raising if there were none (an empty file is always a mistake)."""
     count = 0
     for record in records:
         count += 1
         yield record
-    if count == 0:
+    if count == 0 and not errors:
         raise DataError(
             "no records found: the source is empty or holds only blank lines; check that it "
             "is the right file",
@@ -145,8 +162,13 @@ def _utf8_error(raw: bytes, bad: int, name: str, line: int, offset: int) -> Data
     )
 
 
-def _lines(path: Path, name: str, compressed: bool) -> Iterator[tuple[int, str]]:
-    """Yield (1-based line number, decoded line with its ending); byte offsets are exact."""
+def _lines(
+    path: Path, name: str, compressed: bool, report: _Report
+) -> Iterator[tuple[int, str | None]]:
+    """Yield (1-based line number, decoded line with its ending); byte offsets are exact.
+
+    A line that is not UTF-8 goes to `report`; when that returns, the line is yielded as None.
+    """
     offset = 0
     line = 0
     with _open_binary(path, name, compressed) as handle:
@@ -154,7 +176,12 @@ def _lines(path: Path, name: str, compressed: bool) -> Iterator[tuple[int, str]]
             for line, raw in enumerate(handle, start=1):
                 # A UTF-8 byte-order mark is legal at the start; editors on Windows write one.
                 skip = len(_BOM) if line == 1 and raw.startswith(_BOM) else 0
-                yield line, _decode(raw[skip:], name, line, offset + skip)
+                try:
+                    text: str | None = _decode(raw[skip:], name, line, offset + skip)
+                except DataError as exc:
+                    report(exc)
+                    text = None
+                yield line, text
                 offset += len(raw)
         except (OSError, EOFError, zlib.error) as exc:
             hint = "; is it really gzip-compressed?" if compressed else ""
@@ -209,23 +236,30 @@ def _parse_json(text: str, name: str, line: int | None) -> Any:
         ) from exc
 
 
-def _read_jsonl(path: Path, name: str, compressed: bool) -> Iterator[SourceRecord]:
-    for line, text in _lines(path, name, compressed):
-        if not text.strip(_JSON_WHITESPACE):
+def _read_jsonl(path: Path, name: str, compressed: bool, report: _Report) -> Iterator[SourceRecord]:
+    for line, text in _lines(path, name, compressed, report):
+        if text is None or not text.strip(_JSON_WHITESPACE):
             continue
-        # Without the line ending, an incomplete object is reported at its real last column.
-        data = _parse_json(text.rstrip("\r\n"), name, line)
+        try:
+            # Without the line ending, an incomplete object is reported at its real last column.
+            data = _parse_json(text.rstrip("\r\n"), name, line)
+        except DataError as exc:
+            report(exc)
+            continue
         if not isinstance(data, dict):
-            raise DataError(
-                f'expected a JSON object like {{"id": ...}}, found a JSON {json_type(data)}; '
-                "each line must hold one object",
-                path=name,
-                line=line,
+            report(
+                DataError(
+                    f'expected a JSON object like {{"id": ...}}, found a JSON {json_type(data)}; '
+                    "each line must hold one object",
+                    path=name,
+                    line=line,
+                )
             )
+            continue
         yield SourceRecord(data, name, line)
 
 
-def _read_json(path: Path, name: str, compressed: bool) -> Iterator[SourceRecord]:
+def _read_json(path: Path, name: str, compressed: bool, report: _Report) -> Iterator[SourceRecord]:
     with _open_binary(path, name, compressed) as handle:
         try:
             raw = handle.read()
@@ -242,12 +276,15 @@ def _read_json(path: Path, name: str, compressed: bool) -> Iterator[SourceRecord
     data = _parse_json(text, name, None)
     for index, item in enumerate(_json_items(data, name), start=1):
         if not isinstance(item, dict):
-            raise DataError(
-                f"expected a JSON object, found a JSON {json_type(item)}; the array must hold "
-                "only objects",
-                path=name,
-                line=index,
+            report(
+                DataError(
+                    f"expected a JSON object, found a JSON {json_type(item)}; the array must "
+                    "hold only objects",
+                    path=name,
+                    line=index,
+                )
             )
+            continue
         yield SourceRecord(item, name, index, "record")
 
 
@@ -272,25 +309,34 @@ def _json_items(data: Any, name: str) -> list[Any]:
 
 
 def _read_delimited(
-    path: Path, name: str, compressed: bool, delimiter: str
+    path: Path, name: str, compressed: bool, report: _Report, delimiter: str
 ) -> Iterator[SourceRecord]:
-    lines = _lines(path, name, compressed)
-    reader = csv.reader((text for _, text in lines), delimiter=delimiter, strict=True)
+    undecodable: set[int] = set()
+
+    def texts() -> Iterator[str]:
+        for line, text in _lines(path, name, compressed, report):
+            if text is None:
+                undecodable.add(line)  # already reported; its row is dropped below
+            yield text if text is not None else "\n"
+
+    reader = csv.reader(texts(), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     start = 1
     try:
         for row in reader:
             line, start = start, reader.line_num + 1
-            if not row:
+            if not row or undecodable.intersection(range(line, start)):
                 continue
             if header is None:
                 header = _check_header(row, name, line)
             elif len(row) != len(header):
-                raise DataError(
-                    f"row has {len(row)} columns but the header has {len(header)}; quote "
-                    f"values that contain '{delimiter}' or line breaks",
-                    path=name,
-                    line=line,
+                report(
+                    DataError(
+                        f"row has {len(row)} columns but the header has {len(header)}; quote "
+                        f"values that contain '{delimiter}' or line breaks",
+                        path=name,
+                        line=line,
+                    )
                 )
             else:
                 yield SourceRecord(dict(zip(header, row, strict=True)), name, line)
@@ -311,7 +357,9 @@ def _check_header(row: list[str], name: str, line: int) -> list[str]:
     return row
 
 
-def _read_parquet(path: Path, name: str, compressed: bool) -> Iterator[SourceRecord]:
+def _read_parquet(
+    path: Path, name: str, compressed: bool, report: _Report
+) -> Iterator[SourceRecord]:
     pq: Any = require(
         "pyarrow.parquet", package="pyarrow", extra="parquet", purpose="Reading Parquet files"
     )
@@ -326,12 +374,12 @@ def _read_parquet(path: Path, name: str, compressed: bool) -> Iterator[SourceRec
             yield SourceRecord(row, name, index, "record")
 
 
-_Reader = Callable[[Path, str, bool], Iterator[SourceRecord]]
+_Reader = Callable[[Path, str, bool, _Report], Iterator[SourceRecord]]
 _READERS: dict[str, _Reader] = {
     ".jsonl": _read_jsonl,
     ".ndjson": _read_jsonl,
     ".json": _read_json,
-    ".csv": lambda path, name, gz: _read_delimited(path, name, gz, ","),
-    ".tsv": lambda path, name, gz: _read_delimited(path, name, gz, "\t"),
+    ".csv": lambda path, name, gz, report: _read_delimited(path, name, gz, report, ","),
+    ".tsv": lambda path, name, gz, report: _read_delimited(path, name, gz, report, "\t"),
     ".parquet": _read_parquet,
 }

@@ -20,6 +20,9 @@ from tuneval.records import Example, Record
 MIN_PER_CATEGORY = 10
 """Fewer items than this in a category gets a warning: its CI will be too wide to use."""
 
+MAX_LISTED_ERRORS = 50
+"""How many schema errors `EvalSetReport.error_lines` lists before it only counts the rest."""
+
 NEAR_DUPLICATE_JACCARD = 0.8
 """Word 3-gram Jaccard similarity at or above which two prompts count as near-duplicates."""
 
@@ -69,6 +72,14 @@ class EvalSetReport(Record):
         """True when there are no schema errors."""
         return not self.errors
 
+    def error_lines(self, limit: int = MAX_LISTED_ERRORS) -> list[str]:
+        """The errors as printable lines, the first `limit` of them and a count of the rest."""
+        lines = [f"error: {problem}" for problem in self.errors[:limit]]
+        rest = len(self.errors) - limit
+        if rest > 0:
+            lines.append(f"... and {rest} more error(s) not listed")
+        return lines
+
 
 def _check_records(path: str) -> tuple[list[Example], list[Problem]]:
     from tuneval.data import read_records
@@ -81,10 +92,15 @@ def _check_records(path: str) -> tuple[list[Example], list[Problem]]:
     problems: list[Problem] = []
     examples: list[Example] = []
     seen: dict[str, int] = {}
+    unreadable: list[DataError] = []
     try:
-        records = list(read_records(path))
+        records = list(read_records(path, errors=unreadable))
     except DataError as exc:
-        return [], [Problem(path=path, line=exc.line, field=exc.field, message=_msg(exc))]
+        unreadable.append(exc)
+        records = []
+    problems.extend(
+        Problem(path=path, line=exc.line, field=exc.field, message=_msg(exc)) for exc in unreadable
+    )
     for record in records:
         # Each record is checked on its own so that every bad record is reported.
         try:
@@ -102,6 +118,8 @@ def _check_records(path: str) -> tuple[list[Example], list[Problem]]:
             continue
         seen[example.id] = record.line
         examples.append(example)
+    # Unreadable lines were collected while reading; list every problem in file order.
+    problems.sort(key=lambda p: p.line or 0)
     return examples, problems
 
 
@@ -151,7 +169,9 @@ def validate_evalset(path: str | Path) -> EvalSetReport:
     """
     source = str(path)
     if not source.startswith("hf:") and not Path(source).exists():
-        raise DataError(f"eval set {source} does not exist")
+        raise DataError(
+            f"eval set {source} does not exist; check the path and the working directory"
+        )
     examples, errors = _check_records(source)
     coverage: dict[str, Counter[str]] = {}
     adversarial: Counter[str] = Counter()

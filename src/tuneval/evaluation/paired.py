@@ -8,13 +8,20 @@ scores compared together, and the items that flipped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 import numpy as np
 from pydantic import Field
 
 from tuneval.errors import UsageError
+from tuneval.evaluation.inputs import (
+    as_ids,
+    as_metrics,
+    as_references,
+    as_texts,
+    check_lengths,
+)
 from tuneval.evaluation.single import BootstrapConfig, resolve_metrics, summarize
 from tuneval.metrics.base import FloatArray, Metric
 from tuneval.records import Comparison, FlippedItems, MetricResult, Record
@@ -105,10 +112,10 @@ def _p_values(
 
 
 def compare(
-    base: Sequence[str],
-    finetuned: Sequence[str],
-    references: Sequence[Sequence[str]],
-    metrics: Sequence[Metric | str],
+    base: Iterable[str],
+    finetuned: Iterable[str],
+    references: Iterable[str | Sequence[str]],
+    metrics: str | Metric | Iterable[Metric | str],
     *,
     ids: Sequence[str] | None = None,
     base_model: str = "base",
@@ -122,10 +129,11 @@ def compare(
     """Compare two systems' predictions on the same examples.
 
     Args:
-        base: The base model's outputs.
+        base: The base model's outputs: a list, tuple, NumPy array or pandas Series of strings.
         finetuned: The fine-tuned model's outputs, same examples in the same order.
-        references: References of each example.
-        metrics: Metric objects or spec strings.
+        references: References of each example: a string (one reference) or a list of
+            strings (several).
+        metrics: A metric, or several: `Metric` objects or spec strings.
         ids: Example ids (default ``"1"``, ``"2"``, ...).
         base_model: Name of the base model in the report.
         finetuned_model: Name of the fine-tuned model in the report.
@@ -137,21 +145,24 @@ def compare(
 
     Returns:
         A `ComparisonReport` with Holm-adjusted p-values across every score compared.
+
+    Raises:
+        UsageError: For inputs that are empty, of different lengths, or not text (the message
+            names the argument and the example index), and for an empty metric list.
     """
-    if not len(base) == len(finetuned) == len(references):
-        raise UsageError(
-            f"paired comparison needs the same items: {len(base)} base outputs, "
-            f"{len(finetuned)} fine-tuned outputs, {len(references)} references"
-        )
-    if not base:
-        raise UsageError("nothing to compare: the eval set is empty")
+    if not 0.0 < alpha < 1.0:
+        raise UsageError(f"alpha must be between 0 and 1 (e.g. 0.05), got {alpha}")
+    outputs_a, outputs_b = as_texts(base, "base"), as_texts(finetuned, "finetuned")
+    refs = as_references(references)
+    n = check_lengths(base=outputs_a, finetuned=outputs_b, references=refs)
+    resolved = resolve_metrics(as_metrics(metrics))
     boot = bootstrap or BootstrapConfig()
-    ids = list(ids) if ids is not None else [str(i + 1) for i in range(len(base))]
+    example_ids = as_ids(ids, n)
     rows: list[dict[str, object]] = []
-    for metric in resolve_metrics(metrics):
-        metric.fit([base, finetuned], references)
-        stats_a = metric.statistics(base, references)
-        stats_b = metric.statistics(finetuned, references)
+    for metric in resolved:
+        metric.fit([outputs_a, outputs_b], refs)
+        stats_a = metric.statistics(outputs_a, refs)
+        stats_b = metric.statistics(outputs_b, refs)
         res_a = {r.name: r for r in summarize(metric, stats_a, boot, model=base_model)}
         res_b = {r.name: r for r in summarize(metric, stats_b, boot, model=finetuned_model)}
         observed = {k: res_b[k].value - res_a[k].value for k in res_a}
@@ -163,16 +174,23 @@ def compare(
                 _row(metric, name, res_a[name], res_b[name], diffs[name], pvals[name], boot)
                 | {
                     "flipped": _flipped(
-                        ids, per_a[name], per_b[name], name in metric.binary_scores, top_flipped
+                        example_ids,
+                        per_a[name],
+                        per_b[name],
+                        name in metric.binary_scores,
+                        top_flipped,
                     )
                 }
             )
     adjusted = holm([float(r["p_value"]) for r in rows])  # type: ignore[arg-type]
-    comparisons = [Comparison(**r, p_adjusted=p) for r, p in zip(rows, adjusted, strict=True)]  # type: ignore[arg-type]
+    comparisons = [
+        Comparison(**r, p_adjusted=p, alpha=alpha)  # type: ignore[arg-type]
+        for r, p in zip(rows, adjusted, strict=True)
+    ]
     return ComparisonReport(
         base_model=base_model,
         finetuned_model=finetuned_model,
-        n=len(base),
+        n=n,
         comparisons=comparisons,
         alpha=alpha,
     )

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from pydantic import Field
 
 from tuneval import __version__
 from tuneval.errors import UsageError
+from tuneval.evaluation.inputs import (
+    as_ids,
+    as_metrics,
+    as_references,
+    as_texts,
+    check_lengths,
+)
 from tuneval.metrics.base import FloatArray, Metric, create_metric
 from tuneval.records import MetricResult, Record, Score
 from tuneval.stats.resample import percentile_interval, resample_counts
@@ -120,9 +127,9 @@ def per_example_scores(
 
 
 def score(
-    predictions: Sequence[str],
-    references: Sequence[Sequence[str]],
-    metrics: Sequence[Metric | str],
+    predictions: Iterable[str],
+    references: Iterable[str | Sequence[str]],
+    metrics: str | Metric | Iterable[Metric | str],
     *,
     ids: Sequence[str] | None = None,
     model: str = "model",
@@ -131,28 +138,34 @@ def score(
     """Score one system's predictions against references.
 
     Args:
-        predictions: One output per example.
-        references: The references of each example (one or more).
-        metrics: Metric objects or spec strings such as ``"bleu:tokenize=intl"``.
+        predictions: One output per example: a list, tuple, NumPy array or pandas Series
+            of strings.
+        references: The references of each example: a string (one reference) or a list of
+            strings (several), one entry per example.
+        metrics: A metric, or several: `Metric` objects or spec strings such as
+            ``"bleu:tokenize=intl"``.
         ids: Example ids (default: ``"1"``, ``"2"``, ...).
         model: Name recorded with the results.
         bootstrap: CI settings (default: 1,000 resamples, seed 12345, 95%).
 
     Returns:
         Aggregates with CIs and per-example scores.
+
+    Raises:
+        UsageError: For inputs that are empty, of different lengths, or not text (the message
+            names the argument and the example index), and for an empty metric list.
     """
-    if len(predictions) != len(references):
-        raise UsageError(
-            f"{len(predictions)} predictions but {len(references)} references; "
-            "every prediction needs its references"
-        )
+    preds = as_texts(predictions, "predictions")
+    refs = as_references(references)
+    n = check_lengths(predictions=preds, references=refs)
+    resolved = resolve_metrics(as_metrics(metrics))
     boot = bootstrap or BootstrapConfig()
-    ids = list(ids) if ids is not None else [str(i + 1) for i in range(len(predictions))]
+    example_ids = as_ids(ids, n)
     results: list[MetricResult] = []
     scores: list[Score] = []
-    for metric in resolve_metrics(metrics):
-        metric.fit([predictions], references)
-        stats = metric.statistics(predictions, references)
+    for metric in resolved:
+        metric.fit([preds], refs)
+        stats = metric.statistics(preds, refs)
         results.extend(summarize(metric, stats, boot, model=model))
-        scores.extend(per_example_scores(metric, stats, ids, model))
+        scores.extend(per_example_scores(metric, stats, example_ids, model))
     return ScoreReport(results=results, scores=scores)
