@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import shutil
+import stat
 import subprocess
 
 from tuneval.sandbox.view import SHM_MB, build_view
@@ -44,11 +46,16 @@ def _help() -> str:
 
 @functools.cache
 def supports_size() -> bool:
-    """Whether this bubblewrap can size a tmpfs (``--size``, bubblewrap >= 0.5); warns if not."""
-    if "--size" in _help():
+    """Whether this bubblewrap can size a tmpfs (``--size``); warns if not.
+
+    ``--size`` came with bubblewrap 0.7, and a setuid-root bubblewrap refuses it.
+    """
+    path = executable()
+    setuid = bool(path and os.path.exists(path) and os.stat(path).st_mode & stat.S_ISUID)
+    if "--size" in _help() and not setuid:
         return True
     log.warning(
-        "sandbox: this bubblewrap has no --size option (needs bubblewrap >= 0.5): the "
+        "sandbox: this bubblewrap has no --size option (needs bubblewrap >= 0.7, not setuid): the "
         "sandbox's /tmp and work dir are an unbounded tmpfs in RAM, bounded only per file "
         "by Limits.max_file_mb (RLIMIT_FSIZE), and /dev/shm is read-only. Upgrade bubblewrap "
         "to bound the total."
