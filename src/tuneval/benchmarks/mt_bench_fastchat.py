@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from tuneval.benchmarks.fastchat import (
     JudgePrompts,
+    Winner,
     combine,
     judge_request,
     parse_rating,
@@ -42,7 +43,7 @@ class FastChatCall(Record):
     """The judge's reply; None when the call failed."""
     score: float | None = None
     """Single grading: the rating, -1 when the reply has none (excluded, as in FastChat)."""
-    winner: str | None = None
+    winner: Winner | None = None
     """Pairwise: ``A``, ``B``, ``tie`` or ``error`` (excluded)."""
     error: str | None = None
     """Why the call gave nothing (call failure)."""
@@ -127,8 +128,8 @@ def judge_single(
             judged.write(rec)
             if rec.score is None or rec.score == -1:
                 continue
-            qid, turn = rec.example_id.split("/")
-            cats[category[qid]][int(turn)].append(rec.score)
+            question_key, turn_text = rec.example_id.split("/")
+            cats[category[question_key]][int(turn_text)].append(rec.score)
             values = {"score": rec.score}
             scores.write(
                 Score(example_id=rec.example_id, model=model, metric="mt-bench", values=values)
@@ -162,15 +163,19 @@ def _pair_calls(
                 continue
             name = template_name("pairwise", q.category, multi_turn=turn == 2)
             template = prompts.get(name)
-            sides = ((a[0] or "", a[1] or ""), (b[0] or "", b[1] or ""))
+            side_a, side_b = (a[0] or "", a[1] or ""), (b[0] or "", b[1] or "")
             ex_id = f"{qid}/{turn}"
-            for order, first, second in (("ab", *sides), ("ba", *reversed(sides))):
+            orders: tuple[tuple[Literal["ab", "ba"], tuple[str, str], tuple[str, str]], ...] = (
+                ("ab", side_a, side_b),
+                ("ba", side_b, side_a),
+            )
+            for order, first, second in orders:
                 user = render_pair(
                     template, _questions_of(q), first, second, _refs(q, name), turn == 2
                 )
                 rec = FastChatCall(
                     example_id=ex_id, template=name, order=order, prompt=user, raw=None
-                )  # type: ignore[arg-type]
+                )
                 calls.append((rec, judge_request(template, user, ex_id)))
     return calls
 
@@ -200,16 +205,16 @@ def judge_pairwise(
 ) -> dict[str, Any]:
     """Compare every turn with the other run in both orders; FastChat's win/tie/loss counts."""
     records = _call_all(judge, _pair_calls(questions, mine, theirs, prompts), options)
-    by_item: dict[str, dict[str, str]] = defaultdict(dict)
+    by_item: dict[str, dict[str, Winner]] = defaultdict(dict)
     with JsonlAppender(out.record_file("judgments")) as judged:
         for rec in records:
             judged.write(rec)
             by_item[rec.example_id][rec.order] = rec.winner or "error"
     outcome: dict[str, str] = {}
     for ex_id, orders in by_item.items():
-        result = combine(orders.get("ab", "error"), orders.get("ba", "error"))  # type: ignore[arg-type]
-        if result is not None:
-            outcome[ex_id] = result
+        combined = combine(orders.get("ab", "error"), orders.get("ba", "error"))
+        if combined is not None:
+            outcome[ex_id] = combined
     win = {"b": 1.0, "tie": 0.5, "a": 0.0}
     with JsonlAppender(out.record_file("scores")) as scores:
         for ex_id, result in outcome.items():
