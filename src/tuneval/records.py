@@ -133,11 +133,12 @@ class Comparison(Record):
     difference: float
     """Fine-tuned minus base."""
     ci_low: float
-    """Lower end of the paired-bootstrap CI of the difference."""
+    """Lower end of the CI of the difference (the test's own interval, see `interval`)."""
     ci_high: float
-    """Upper end of the paired-bootstrap CI of the difference."""
-    test: Literal["mcnemar_exact", "approximate_randomization", "paired_bootstrap"]
-    """The paired significance test used for `p_value`."""
+    """Upper end of the CI of the difference."""
+    test: Literal["mcnemar_exact", "mcnemar_score", "approximate_randomization", "paired_bootstrap"]
+    """The paired significance test used for `p_value` (sign flips of `unit` for
+    ``approximate_randomization``)."""
     p_value: float
     """Two-sided p-value of the paired test (null: no difference)."""
     p_adjusted: float
@@ -150,6 +151,19 @@ class Comparison(Record):
     """Items whose outcome changed."""
     alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
     """Significance level the comparison was made at (`significant` uses it)."""
+    interval: str = "percentile"
+    """How the CI of the difference was made: ``tango_score`` (inverts McNemar's score test),
+    ``inverted_sign_flip`` (inverts the randomisation test) or ``expanded_percentile``
+    (bootstrap; the p-value inverts it). Each agrees with `p_value` at 1 − confidence."""
+    unit: Literal["item", "cluster"] = "item"
+    """What the test and interval resampled: items, or whole clusters of items."""
+    units: int | None = None
+    """Independent units (items, or clusters) behind the test."""
+    cluster_field: str | None = None
+    """The field the clusters come from, when known."""
+    mde: float | None = None
+    """Minimum detectable effect: the smallest true difference this comparison would find
+    significant 80% of the time at its n, observed variance and clustering (unadjusted α)."""
 
     @property
     def significant(self) -> bool:

@@ -25,8 +25,9 @@ def test_end_to_end_exact_numbers(tmp_path, mocks):
     assert em.base.value == pytest.approx(3 / 8)
     assert em.finetuned.value == pytest.approx(7 / 8)
     assert em.difference == pytest.approx(0.5)
-    assert em.test == "mcnemar_exact"
-    assert em.p_value == pytest.approx(0.125)  # 4 fixed, 0 broken: 2 * 0.5**4
+    assert em.test == "mcnemar_score"
+    assert em.p_value == pytest.approx(0.0455, abs=1e-4)  # 4 fixed, 0 broken: z = 4/√4 = 2
+    assert em.ci_low > 0 and em.mde is not None  # Tango's interval agrees with the test
     assert sorted(em.flipped.fixed) == ["q2", "q3", "q5", "q6"] and em.flipped.broken == []
     by_cat = {c.category: c for c in res.per_category}
     qa_em = next(c for c in by_cat["qa"].metrics.comparisons if c.name == "exact_match")

@@ -15,7 +15,8 @@ from tuneval.cli.options import ConfidenceOpt, JsonOpt, ResamplesOpt, SeedOpt
 from tuneval.errors import UsageError
 
 if TYPE_CHECKING:
-    from tuneval.human.results import Estimate, HumanResults
+    from tuneval.human.ppi import RateInterval
+    from tuneval.human.results import Estimate, HumanResults, JudgeAgreement
 
 human_app = typer.Typer(
     help="Human evaluation: blind A/B studies, an annotation web app, agreement, unblinding.",
@@ -188,7 +189,7 @@ def results(
     _render(report, top)
 
 
-def _ci(e: Estimate, digits: int = 3) -> str:
+def _ci(e: Estimate | RateInterval, digits: int = 3) -> str:
     return f"{e.value:.{digits}f} [{e.ci_low:.{digits}f}, {e.ci_high:.{digits}f}]"
 
 
@@ -252,3 +253,20 @@ def _render(r: HumanResults, top: int) -> None:
             f"Cohen's kappa {_num(j.kappa)}; {b} win rate judge {_num(j.judge_win_rate_b)} "
             f"vs humans {_num(j.human_win_rate_b)}"
         )
+        _print_ppi(r.judge, b)
+
+
+def _print_ppi(j: JudgeAgreement, model: str) -> None:
+    """Judge-only, human-only and prediction-powered human win rates of ``model``."""
+    p = j.ppi
+    if p is None:
+        console.print(
+            "PPI human win rate: not computed (needs 2+ items with both human votes and a judge "
+            "verdict, and ppi-python: pip install 'tuneval[human]')"
+        )
+        return
+    console.print(
+        f"{model} win rate: judge only {_ci(p.judge_only)} on {p.judge_only.n} items; humans "
+        f"only {_ci(p.human_only)} on {p.labelled} items; PPI estimate of the human win rate "
+        f"{_ci(p.ppi)} on {p.labelled} labelled + {p.unlabelled} judge-only items"
+    )

@@ -190,7 +190,7 @@ def run_cmd(
     for v in result.results.verdicts:
         p = "" if v.p_value is None else f"  p={v.p_value:.4f}"
         console.print(
-            f"{v.measure:28} {v.difference:+.3f} [{v.ci_low:.3f}, {v.ci_high:.3f}]{p}  {v.outcome}",
+            f"{v.measure:28} {v.difference:+.3f} [{v.ci_low:.3f}, {v.ci_high:.3f}]{p}  {v.text}",
             markup=False,
         )
     console.print(f"report: {result.run_dir}/report.html")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,7 @@ from rich.console import Console
 from tuneval.cli.app import app
 from tuneval.cli.inputs import Fields, load_aligned
 from tuneval.cli.options import (
+    ClusterFieldOpt,
     ConfidenceOpt,
     IdFieldOpt,
     JsonOpt,
@@ -24,6 +25,9 @@ from tuneval.cli.options import (
     SeedOpt,
 )
 from tuneval.errors import UsageError
+
+if TYPE_CHECKING:
+    from tuneval.records import Example
 
 # Piped output (CI logs, files) gets a fixed width wide enough for the comparison table
 # instead of rich's 80-column default; a terminal uses its own width.
@@ -43,6 +47,7 @@ def score_cmd(
     resamples: ResamplesOpt = 1000,
     seed: SeedOpt = 12345,
     confidence: ConfidenceOpt = 0.95,
+    cluster_field: ClusterFieldOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Score one model's predictions: every metric with a bootstrap CI and a signature."""
@@ -58,6 +63,8 @@ def score_cmd(
         ids=data.ids,
         model=predictions,
         bootstrap=BootstrapConfig(resamples=resamples, seed=seed, confidence=confidence),
+        clusters=_clusters(data.examples, cluster_field, references or predictions),
+        cluster_field=cluster_field,
     )
     if as_json:
         print(json.dumps([r.model_dump(mode="json") for r in report.results], indent=2))
@@ -108,6 +115,7 @@ def compare_cmd(
     show_flipped: Annotated[
         int, typer.Option("--show-flipped", min=0, help="Ids of flipped items to print per score.")
     ] = 10,
+    cluster_field: ClusterFieldOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Compare a fine-tuned model with its base on the same items: paired tests, Holm-corrected.
@@ -140,15 +148,38 @@ def compare_cmd(
         test=tests[test],  # type: ignore[arg-type]
         trials=trials,
         alpha=alpha,
+        clusters=_clusters(data.examples, cluster_field, references or base),
+        cluster_field=cluster_field,
     )
+    if cluster_field is None:
+        from tuneval.evaluation.paired_stats import duplicate_warning
+
+        warning = duplicate_warning([e.prompt for e in data.examples])
+        if warning:
+            Console(stderr=True).print(f"Warning: {warning}", highlight=False, soft_wrap=True)
     if as_json:
         print(report.model_dump_json(indent=2))
         return
-    from tuneval.cli.render import comparison_table, print_flipped, print_signatures
+    from tuneval.cli.render import (
+        comparison_table,
+        print_flipped,
+        print_power,
+        print_signatures,
+    )
 
     console.print(comparison_table(report))
+    print_power(console, report)
     print_flipped(console, report, show_flipped)
     print_signatures(console, [c.base.signature for c in report.comparisons])
+
+
+def _clusters(examples: list[Example], cluster_field: str | None, source: str) -> list[str] | None:
+    """Cluster labels from the eval set's ``cluster_field`` (None without the flag)."""
+    if cluster_field is None:
+        return None
+    from tuneval.evaluation.paired_stats import example_clusters
+
+    return example_clusters(examples, cluster_field, source)
 
 
 def _is_score_run(path: str) -> bool:

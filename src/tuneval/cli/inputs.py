@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tuneval.records import Example
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,8 @@ class Aligned:
     ids: list[str]
     references: list[list[str]]
     predictions: list[list[str]]
+    examples: list[Example] = field(default_factory=list)
+    """The eval set's examples (for cluster labels and prompts)."""
 
 
 def load_aligned(prediction_files: list[str], references: str | None, fields: Fields) -> Aligned:
@@ -61,4 +67,5 @@ def load_aligned(prediction_files: list[str], references: str | None, fields: Fi
         ids=[e.id for e in examples],
         references=references_from(examples),
         predictions=outputs,
+        examples=list(examples),
     )

@@ -45,3 +45,11 @@ ConfidenceOpt = Annotated[
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")
 ]
+ClusterFieldOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster-field",
+        help="Eval-set field that groups related items (same prompt, category or source); "
+        "whole groups are resampled so correlated items do not narrow CIs or shrink p-values.",
+    ),
+]

@@ -48,8 +48,16 @@ def _verdict(diff: float, p_adjusted: float, alpha: float) -> str:
     return "[green]better[/green]" if diff > 0 else "[red]worse[/red]"
 
 
+def _unit(report: ComparisonReport) -> str:
+    if report.unit == "cluster":
+        field = f" of {report.cluster_field}" if report.cluster_field else ""
+        return f"resampled unit: {report.units} clusters{field}"
+    return f"resampled unit: item ({report.n})"
+
+
 _TEST_NAMES = {
     "mcnemar_exact": "McNemar",
+    "mcnemar_score": "McNemar",
     "approximate_randomization": "AR",
     "paired_bootstrap": "bootstrap",
 }
@@ -61,13 +69,14 @@ def comparison_table(report: ComparisonReport) -> Table:
         title=f"{report.finetuned_model} vs {report.base_model} ({report.n} paired items)",
         title_justify="left",
         caption=f"p (Holm): Holm-adjusted over all {len(report.comparisons)} scores; "
-        f"alpha {report.alpha:g}",
+        f"alpha {report.alpha:g}; {_unit(report)}; MDE: smallest difference found 80% of "
+        "the time at this n",
         caption_justify="left",
     )
     table.add_column("score", no_wrap=True)
     for column in (report.base_model, report.finetuned_model, "diff [CI]"):
         table.add_column(column)
-    for column in ("test", "p (Holm)", "verdict"):
+    for column in ("test", "p (Holm)", "MDE", "verdict"):
         table.add_column(column, no_wrap=True)
     for c in report.comparisons:
         diff = f"{c.difference:+.4f}" if abs(c.difference) <= 1 else f"{c.difference:+.2f}"
@@ -78,6 +87,7 @@ def comparison_table(report: ComparisonReport) -> Table:
             f"{diff} [{fmt(c.ci_low)}, {fmt(c.ci_high)}]",
             _TEST_NAMES[c.test],
             fmt_p(c.p_adjusted),
+            "—" if c.mde is None else fmt(c.mde),
             _verdict(c.difference, c.p_adjusted, report.alpha),
         )
     return table
@@ -92,6 +102,26 @@ def print_flipped(console: Console, report: ComparisonReport, limit: int) -> Non
                 f"{c.name}: fixed by the fine-tune {len(f.fixed)} "
                 f"(e.g. {', '.join(f.fixed[:limit]) or '-'}); "
                 f"broken {len(f.broken)} (e.g. {', '.join(f.broken[:limit]) or '-'})",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
+def verdict_text(difference: float, significant: bool, mde: float | None) -> str:
+    """The verdict in words, with what the comparison could not have seen."""
+    if significant and difference != 0:
+        return "better" if difference > 0 else "worse"
+    if mde is None:
+        return "no significant difference"
+    return f"no significant difference; effects below {fmt(mde)} could not be detected (80% power)"
+
+
+def print_power(console: Console, report: ComparisonReport) -> None:
+    """One line per score without a significant difference: the effect it could have missed."""
+    for c in report.comparisons:
+        if c.p_adjusted >= report.alpha:
+            console.print(
+                f"{c.name}: {verdict_text(c.difference, False, c.mde)}",
                 highlight=False,
                 soft_wrap=True,
             )

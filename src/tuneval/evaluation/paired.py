@@ -1,14 +1,15 @@
 """Paired comparison of a fine-tuned model against its base model on the same items.
 
-For every score: the difference with a paired-bootstrap CI (the same resample weights applied
-to both systems), a p-value from a paired test (exact McNemar for right/wrong scores,
-approximate randomisation or the paired bootstrap otherwise), Holm's correction across all
-scores compared together, and the items that flipped.
+For every score: the difference with an interval and a p-value from one paired test, so the
+two always agree (see `tuneval.evaluation.paired_stats` for which test each kind of score
+gets), the minimum detectable effect at 80% power, Holm's correction across all scores
+compared together, and the items that flipped. With cluster labels (items sharing a prompt, a
+category or a source), whole clusters are the resampled unit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -22,16 +23,17 @@ from tuneval.evaluation.inputs import (
     as_texts,
     check_lengths,
 )
+from tuneval.evaluation.paired_stats import (
+    PairedOutcome,
+    Units,
+    check_units,
+    paired_outcome,
+    resample,
+)
 from tuneval.evaluation.single import BootstrapConfig, resolve_metrics, summarize
 from tuneval.metrics.base import FloatArray, Metric
 from tuneval.records import Comparison, FlippedItems, MetricResult, Record
-from tuneval.stats.resample import percentile_interval, resample_counts
-from tuneval.stats.tests import (
-    approximate_randomization,
-    holm,
-    mcnemar_exact,
-    paired_bootstrap_pvalue,
-)
+from tuneval.stats.tests import holm
 
 ContinuousTest = Literal["approximate_randomization", "paired_bootstrap"]
 
@@ -49,14 +51,20 @@ class ComparisonReport(Record):
     """One entry per score of every metric."""
     alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
     """Significance level used for the verdicts."""
+    unit: Literal["item", "cluster"] = "item"
+    """What was resampled: items, or whole clusters of items."""
+    units: int | None = None
+    """Independent units behind every interval and test (items, or clusters)."""
+    cluster_field: str | None = None
+    """The field the clusters come from, when known."""
 
 
 def _paired_differences(
-    metric: Metric, base: FloatArray, tuned: FloatArray, boot: BootstrapConfig
+    metric: Metric, base: FloatArray, tuned: FloatArray, boot: BootstrapConfig, units: Units
 ) -> dict[str, FloatArray]:
     """Bootstrap distribution of (tuned - base) for each score, with shared resamples."""
     parts: dict[str, list[FloatArray]] = {name: [] for name in metric.score_names}
-    for counts in resample_counts(base.shape[0], boot.resamples, boot.seed):
+    for counts in resample(base.shape[0], units, boot.resamples, boot.seed):
         a = metric.aggregate(counts @ base)
         b = metric.aggregate(counts @ tuned)
         for name in parts:
@@ -80,37 +88,6 @@ def _flipped(
     return FlippedItems(improved=improved, regressed=regressed)
 
 
-def _p_values(
-    metric: Metric,
-    base: FloatArray,
-    tuned: FloatArray,
-    diffs: dict[str, FloatArray],
-    observed: dict[str, float],
-    test: ContinuousTest,
-    trials: int,
-    seed: int,
-) -> dict[str, tuple[str, float, int]]:
-    """(test name, p-value, trials) for every score of the metric."""
-    out: dict[str, tuple[str, float, int]] = {}
-    continuous = [n for n in metric.score_names if n not in metric.binary_scores]
-    if continuous and test == "approximate_randomization":
-        ar = approximate_randomization(base, tuned, metric.aggregate, trials=trials, seed=seed)
-        out.update({n: (test, ar[n], trials) for n in continuous})
-    elif continuous:
-        out.update(
-            {
-                n: (test, paired_bootstrap_pvalue(diffs[n], observed[n]), len(diffs[n]))
-                for n in continuous
-            }
-        )
-    if metric.binary_scores:
-        per_a, per_b = metric.per_example(base), metric.per_example(tuned)
-        for name in metric.binary_scores:
-            p = mcnemar_exact(per_a[name] >= 0.5, per_b[name] >= 0.5)
-            out[name] = ("mcnemar_exact", p, 0)
-    return out
-
-
 def compare(
     base: Iterable[str],
     finetuned: Iterable[str],
@@ -125,6 +102,8 @@ def compare(
     trials: int = 10_000,
     alpha: float = 0.05,
     top_flipped: int = 10,
+    clusters: Sequence[Hashable] | None = None,
+    cluster_field: str | None = None,
 ) -> ComparisonReport:
     """Compare two systems' predictions on the same examples.
 
@@ -138,49 +117,63 @@ def compare(
         base_model: Name of the base model in the report.
         finetuned_model: Name of the fine-tuned model in the report.
         bootstrap: CI settings; the paired bootstrap of the difference uses them too.
-        test: Test for continuous scores (binary scores always use exact McNemar).
-        trials: Shuffles for approximate randomisation.
+        test: Test for continuous mean scores: sign-flip randomisation (``approximate_
+            randomization``) or ``paired_bootstrap``. Right/wrong scores use McNemar (sign
+            flips of clusters when clustered); corpus scores use the paired bootstrap.
+        trials: Random sign flips of the randomisation test.
         alpha: Significance level for the verdicts.
         top_flipped: How many largest per-example gains and losses to list for continuous scores.
+        clusters: One label per example (e.g. the prompt, category or source it came from).
+            Examples with the same label are resampled together, so correlated items do not
+            count as independent evidence.
+        cluster_field: Name of the field the labels come from, recorded in the report.
 
     Returns:
         A `ComparisonReport` with Holm-adjusted p-values across every score compared.
 
     Raises:
         UsageError: For inputs that are empty, of different lengths, or not text (the message
-            names the argument and the example index), and for an empty metric list.
+            names the argument and the example index), for an empty metric list, and for
+            cluster labels that do not match the examples.
     """
     if not 0.0 < alpha < 1.0:
         raise UsageError(f"alpha must be between 0 and 1 (e.g. 0.05), got {alpha}")
     outputs_a, outputs_b = as_texts(base, "base"), as_texts(finetuned, "finetuned")
     refs = as_references(references)
     n = check_lengths(base=outputs_a, finetuned=outputs_b, references=refs)
+    units = check_units(n, clusters, cluster_field)
     resolved = resolve_metrics(as_metrics(metrics))
     boot = bootstrap or BootstrapConfig()
     example_ids = as_ids(ids, n)
     rows: list[dict[str, object]] = []
     for metric in resolved:
         metric.fit([outputs_a, outputs_b], refs)
-        stats_a = metric.statistics(outputs_a, refs)
-        stats_b = metric.statistics(outputs_b, refs)
-        res_a = {r.name: r for r in summarize(metric, stats_a, boot, model=base_model)}
-        res_b = {r.name: r for r in summarize(metric, stats_b, boot, model=finetuned_model)}
-        observed = {k: res_b[k].value - res_a[k].value for k in res_a}
-        diffs = _paired_differences(metric, stats_a, stats_b, boot)
-        pvals = _p_values(metric, stats_a, stats_b, diffs, observed, test, trials, boot.seed)
-        per_a, per_b = metric.per_example(stats_a), metric.per_example(stats_b)
+        stats = (metric.statistics(outputs_a, refs), metric.statistics(outputs_b, refs))
+        res_a = {
+            r.name: r for r in summarize(metric, stats[0], boot, model=base_model, units=units)
+        }
+        res_b = {
+            r.name: r for r in summarize(metric, stats[1], boot, model=finetuned_model, units=units)
+        }
+        diffs = _paired_differences(metric, stats[0], stats[1], boot, units)
+        per_a, per_b = metric.per_example(stats[0]), metric.per_example(stats[1])
         for name in metric.score_names:
+            outcome = paired_outcome(
+                metric,
+                name,
+                stats,
+                diffs[name],
+                units,
+                test=test,
+                trials=trials,
+                seed=boot.seed,
+                confidence=boot.confidence,
+            )
+            flipped = _flipped(
+                example_ids, per_a[name], per_b[name], name in metric.binary_scores, top_flipped
+            )
             rows.append(
-                _row(metric, name, res_a[name], res_b[name], diffs[name], pvals[name], boot)
-                | {
-                    "flipped": _flipped(
-                        example_ids,
-                        per_a[name],
-                        per_b[name],
-                        name in metric.binary_scores,
-                        top_flipped,
-                    )
-                }
+                _row(metric, name, res_a[name], res_b[name], outcome, units) | {"flipped": flipped}
             )
     adjusted = holm([float(r["p_value"]) for r in rows])  # type: ignore[arg-type]
     comparisons = [
@@ -193,6 +186,9 @@ def compare(
         n=n,
         comparisons=comparisons,
         alpha=alpha,
+        unit=units.kind,  # type: ignore[arg-type]
+        units=units.count,
+        cluster_field=units.field,
     )
 
 
@@ -201,22 +197,25 @@ def _row(
     name: str,
     a: MetricResult,
     b: MetricResult,
-    diffs: FloatArray,
-    pval: tuple[str, float, int],
-    boot: BootstrapConfig,
+    outcome: PairedOutcome,
+    units: Units,
 ) -> dict[str, object]:
-    low, high = percentile_interval(diffs, boot.confidence)
-    test, p, trials = pval
+    r = outcome.result
     return {
         "metric": metric.name,
         "name": name,
         "base": a,
         "finetuned": b,
-        "difference": b.value - a.value,
-        "ci_low": low,
-        "ci_high": high,
-        "test": test,
-        "p_value": p,
+        "difference": r.difference,
+        "ci_low": r.ci_low,
+        "ci_high": r.ci_high,
+        "test": outcome.test,
+        "p_value": r.p_value,
         "n": a.n,
-        "trials": trials,
+        "trials": outcome.trials,
+        "interval": outcome.interval,
+        "unit": units.kind,
+        "units": units.count,
+        "cluster_field": units.field,
+        "mde": outcome.mde,
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 
 import numpy as np
 from pydantic import Field
@@ -16,9 +16,16 @@ from tuneval.evaluation.inputs import (
     as_texts,
     check_lengths,
 )
+from tuneval.evaluation.paired_stats import (
+    Units,
+    binary_interval,
+    check_units,
+    make_units,
+    resample,
+)
 from tuneval.metrics.base import FloatArray, Metric, create_metric
 from tuneval.records import MetricResult, Record, Score
-from tuneval.stats.resample import percentile_interval, resample_counts
+from tuneval.stats.intervals import expanded_percentile_interval
 
 
 class BootstrapConfig(Record):
@@ -63,13 +70,17 @@ def full_signature(metric: Metric, n: int, boot: BootstrapConfig) -> str:
 
 
 def bootstrap_scores(
-    metric: Metric, stats: FloatArray, boot: BootstrapConfig
+    metric: Metric, stats: FloatArray, boot: BootstrapConfig, units: Units | None = None
 ) -> dict[str, FloatArray]:
-    """The bootstrap distribution of every score of ``metric``: ``{name: (resamples,)}``."""
+    """The bootstrap distribution of every score of ``metric``: ``{name: (resamples,)}``.
+
+    With cluster ``units``, whole clusters are resampled.
+    """
     parts: dict[str, list[FloatArray]] = {name: [] for name in metric.score_names}
-    if stats.shape[0] == 0:
+    n = stats.shape[0]
+    if n == 0:
         return {name: np.full(boot.resamples, np.nan) for name in parts}
-    for counts in resample_counts(stats.shape[0], boot.resamples, boot.seed):
+    for counts in resample(n, units or make_units(n, None), boot.resamples, boot.seed):
         for name, values in metric.aggregate(counts @ stats).items():
             parts[name].append(values)
     return {name: np.concatenate(chunks) for name, chunks in parts.items()}
@@ -81,16 +92,34 @@ def summarize(
     boot: BootstrapConfig,
     *,
     model: str | None = None,
+    units: Units | None = None,
 ) -> list[MetricResult]:
-    """Point estimates from the full statistics, with percentile CIs from the bootstrap."""
+    """Point estimates from the full statistics, with CIs that stay honest at small n.
+
+    Right/wrong scores get Wilson intervals (on the effective sample size under clusters):
+    a bootstrap of 30 out of 30 correct would give the empty-looking [1, 1]. Other scores get
+    Hesterberg's expanded percentile bootstrap (cluster bootstrap under clusters), as wide as
+    the t interval for a mean.
+    """
     n = stats.shape[0]
+    units = units or make_units(n, None)
     point = metric.aggregate(stats.sum(0, keepdims=True))
-    distribution = bootstrap_scores(metric, stats, boot)
+    distribution = bootstrap_scores(metric, stats, boot, units)
     signature = full_signature(metric, n, boot)
+    if units.codes is not None:
+        signature += f"|clusters:{units.count}"
     details = metric.details(stats) if n else None
+    per_example = metric.per_example(stats) if n and metric.binary_scores else {}
     results = []
     for i, name in enumerate(metric.score_names):
-        low, high = percentile_interval(distribution[name], boot.confidence)
+        if name in per_example:
+            low, high = binary_interval(
+                (per_example[name] >= 0.5).astype(np.float64), units, boot.confidence
+            )
+        else:
+            low, high = expanded_percentile_interval(
+                distribution[name], boot.confidence, units.count
+            )
         results.append(
             MetricResult(
                 metric=metric.name,
@@ -134,6 +163,8 @@ def score(
     ids: Sequence[str] | None = None,
     model: str = "model",
     bootstrap: BootstrapConfig | None = None,
+    clusters: Sequence[Hashable] | None = None,
+    cluster_field: str | None = None,
 ) -> ScoreReport:
     """Score one system's predictions against references.
 
@@ -147,6 +178,9 @@ def score(
         ids: Example ids (default: ``"1"``, ``"2"``, ...).
         model: Name recorded with the results.
         bootstrap: CI settings (default: 1,000 resamples, seed 12345, 95%).
+        clusters: One label per example; examples sharing a label are resampled together
+            (cluster bootstrap), so correlated items do not narrow the CIs.
+        cluster_field: Name of the field the labels come from (for messages).
 
     Returns:
         Aggregates with CIs and per-example scores.
@@ -158,6 +192,7 @@ def score(
     preds = as_texts(predictions, "predictions")
     refs = as_references(references)
     n = check_lengths(predictions=preds, references=refs)
+    units = check_units(n, clusters, cluster_field)
     resolved = resolve_metrics(as_metrics(metrics))
     boot = bootstrap or BootstrapConfig()
     example_ids = as_ids(ids, n)
@@ -166,6 +201,6 @@ def score(
     for metric in resolved:
         metric.fit([preds], refs)
         stats = metric.statistics(preds, refs)
-        results.extend(summarize(metric, stats, boot, model=model))
+        results.extend(summarize(metric, stats, boot, model=model, units=units))
         scores.extend(per_example_scores(metric, stats, example_ids, model))
     return ScoreReport(results=results, scores=scores)

@@ -17,6 +17,7 @@ from pydantic import Field
 from tuneval.errors import DataError
 from tuneval.human.agreement import AgreementReport, Disagreement, agreement_report, disagreements
 from tuneval.human.judge_file import load_judge_verdicts
+from tuneval.human.ppi import PPIWinRate, ppi_win_rate
 from tuneval.human.records import CRITERIA, StudyInfo
 from tuneval.human.store import StudyStore
 from tuneval.human.unblind import Outcome, UnblindedVote, by_item, unblind
@@ -84,6 +85,10 @@ class JudgeAgreement(Record):
     """model_b's win rate by the judge on the same items (ties count half)."""
     human_win_rate_b: float | None
     """model_b's win rate by the human majority on the same items."""
+    ppi: PPIWinRate | None = None
+    """model_b's win rate judge-only (all judged items), human-only (labelled items) and the
+    prediction-powered estimate of the human win rate over all judged items; None when
+    ``ppi-python`` is missing or fewer than 2 items have both."""
 
 
 class HumanResults(Record):
@@ -166,7 +171,7 @@ def study_results(
     judge = None
     if judge_file is not None:
         verdicts = load_judge_verdicts(judge_file, info.model_a, info.model_b)
-        judge = _judge_agreement(str(judge_file), verdicts, grouped)
+        judge = _judge_agreement(str(judge_file), verdicts, grouped, confidence)
     return HumanResults(
         study=info,
         items_voted=len(grouped),
@@ -225,7 +230,10 @@ def human_majority(group: list[UnblindedVote]) -> Outcome:
 
 
 def _judge_agreement(
-    source: str, verdicts: dict[str, Outcome], grouped: dict[str, list[UnblindedVote]]
+    source: str,
+    verdicts: dict[str, Outcome],
+    grouped: dict[str, list[UnblindedVote]],
+    confidence: float = 0.95,
 ) -> JudgeAgreement:
     human = {g[0].example_id: human_majority(g) for g in grouped.values()}
     common = [k for k in human if k in verdicts]
@@ -241,6 +249,7 @@ def _judge_agreement(
     x = [human[k] for k in common]
     y = [verdicts[k] for k in common]
     kappa = cohen_kappa(x, y)
+    unlabelled = [_PREF[o] for k, o in verdicts.items() if k not in human]
     return JudgeAgreement(
         source=source,
         n=len(common),
@@ -248,7 +257,22 @@ def _judge_agreement(
         kappa=None if np.isnan(kappa) else kappa,
         judge_win_rate_b=float(np.mean([_PREF[o] for o in y])),
         human_win_rate_b=float(np.mean([_PREF[o] for o in x])),
+        ppi=_ppi([_PREF[o] for o in x], [_PREF[o] for o in y], unlabelled, confidence),
     )
+
+
+def _ppi(
+    human: list[float], judged: list[float], unlabelled: list[float], confidence: float
+) -> PPIWinRate | None:
+    """The PPI win rates, or None without ppi-python or with under 2 labelled items."""
+    from tuneval.errors import MissingDependencyError
+
+    if len(human) < 2:
+        return None
+    try:
+        return ppi_win_rate(human, judged, unlabelled, confidence)
+    except MissingDependencyError:
+        return None
 
 
 def unblinded_rows(store: StudyStore) -> list[dict[str, object]]:

@@ -84,11 +84,14 @@ def _verdicts(results: Results) -> str:
             _td(f"{v.difference:+.3f}", v.difference),
             _td(f"[{v.ci_low:.3f}, {v.ci_high:.3f}]", v.ci_low),
             _td("—" if v.p_value is None else f"{v.p_value:.4f}", v.p_value),
-            f'<td class="{v.outcome.split()[0]}">{escape(v.outcome)}</td>',
+            _td("—" if v.mde is None else f"{v.mde:.3g}", v.mde),
+            _td(v.unit if v.units is None else f"{v.unit} ({v.units})"),
+            f'<td class="{v.outcome.split()[0]}">{escape(v.text)}</td>',
         ]
         for v in results.verdicts
     ]
-    return _table(["measure", "fine-tuned − base", "CI", "p (Holm)", "verdict"], rows, "verdicts")
+    header = ["measure", "fine-tuned − base", "CI", "p (Holm)", "MDE (80% power)", "unit"]
+    return _table([*header, "verdict"], rows, "verdicts")
 
 
 def _metric_charts(results: Results) -> str:

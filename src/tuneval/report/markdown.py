@@ -24,14 +24,16 @@ def interval(iv: Interval | None, spec: str = ".3f") -> str:
 
 def _verdict_table(results: Results) -> list[str]:
     lines = [
-        "| measure | fine-tuned − base | 95% CI | p (Holm) | verdict |",
-        "|---|---:|---|---:|---|",
+        "| measure | fine-tuned − base | 95% CI | p (Holm) | MDE (80% power) | unit | verdict |",
+        "|---|---:|---|---:|---:|---|---|",
     ]
     for v in results.verdicts:
         p = "—" if v.p_value is None else f"{v.p_value:.4f}"
+        mde = "—" if v.mde is None else f"{v.mde:.3g}"
+        units = v.unit if v.units is None else f"{v.unit} ({v.units})"
         lines.append(
             f"| {v.measure} | {v.difference:+.3f} | [{_pct(v.ci_low)}, {_pct(v.ci_high)}] "
-            f"| {p} | **{v.outcome}** |"
+            f"| {p} | {mde} | {units} | **{v.text}** |"
         )
     return lines
 

@@ -47,9 +47,14 @@ class JudgeScores(Record):
     n_paired: int
     """Items scored for both models."""
     difference: Interval | None
-    """Mean fine-tuned minus base score over paired items, with a paired bootstrap CI."""
+    """Mean fine-tuned minus base score over paired items, with the interval that inverts
+    the sign-flip test (so it excludes 0 exactly when p < 1 − confidence)."""
     p_value: float | None
-    """Approximate-randomisation p-value of the difference."""
+    """Sign-flip (approximate-randomisation) p-value of the difference."""
+    mde: float | None = None
+    """Minimum detectable difference at 80% power at this n, variance and clustering."""
+    unit: str = "item"
+    """What the test flipped: ``item`` or ``cluster``."""
 
 
 class Pairwise(Record):
@@ -122,6 +127,23 @@ class Verdict(Record):
     """Holm-adjusted p-value where a test exists."""
     outcome: Literal["better", "worse", "no significant difference"]
     """The call at the configured significance level."""
+    mde: float | None = None
+    """Minimum detectable effect at 80% power at this n, variance and clustering (None when
+    the data show no variation to base it on)."""
+    unit: str = "item"
+    """What was resampled: ``item``, or ``cluster:FIELD`` (``cluster`` when unnamed)."""
+    units: int | None = None
+    """Independent units behind the test (items, or clusters)."""
+
+    @property
+    def text(self) -> str:
+        """The verdict in words, saying what a non-significant result could have missed."""
+        if self.outcome != "no significant difference" or self.mde is None:
+            return self.outcome
+        return (
+            f"no significant difference; effects below {self.mde:.3g} could not be detected"
+            " (80% power)"
+        )
 
 
 class BenchmarkMeasure(Record):

@@ -8,7 +8,7 @@ is the same counts applied to both systems' statistics.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -60,3 +60,40 @@ def percentile_interval(samples: FloatArray, confidence: float) -> tuple[float, 
     alpha = (1.0 - confidence) / 2.0
     low, high = np.quantile(finite, [alpha, 1.0 - alpha])
     return float(low), float(high)
+
+
+def cluster_codes(labels: Sequence[Hashable]) -> tuple[NDArray[np.int64], int]:
+    """Integer code of each item's cluster (in order of first appearance) and the count."""
+    index: dict[Hashable, int] = {}
+    codes = np.fromiter((index.setdefault(x, len(index)) for x in labels), dtype=np.int64)
+    return codes, len(index)
+
+
+def cluster_resample_counts(
+    codes: NDArray[np.int64], resamples: int, seed: int
+) -> Iterator[FloatArray]:
+    """Cluster-bootstrap count matrices over items: whole clusters are drawn with replacement.
+
+    Each item counts as often as its cluster was drawn, so ``counts @ stats`` sums the
+    statistics of a cluster resample exactly as `resample_counts` does for items; the paired
+    version applies the same counts to both systems.
+
+    Args:
+        codes: Cluster code of each item (0 .. clusters - 1), see `cluster_codes`.
+        resamples: Total number of bootstrap resamples.
+        seed: Seed of numpy's PCG64 generator.
+
+    Yields:
+        Arrays of shape ``(chunk, n)``, ``resamples`` rows in all.
+    """
+    clusters = int(codes.max()) + 1 if codes.size else 0
+    rng = np.random.default_rng(seed)
+    # The chunk bounds the item-level matrix, which is what gets materialised.
+    chunk = max(1, min(resamples, _MAX_CELLS // max(codes.size, 1)))
+    done = 0
+    while done < resamples:
+        b = min(chunk, resamples - done)
+        draws = rng.integers(0, clusters, size=(b, clusters)) + np.arange(b)[:, None] * clusters
+        counts = np.bincount(draws.ravel(), minlength=b * clusters).reshape(b, clusters)
+        yield counts[:, codes].astype(np.float64)
+        done += b

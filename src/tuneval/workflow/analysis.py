@@ -14,7 +14,7 @@ from tuneval.judge.records import Interval, Judgment, PairJudgment, PairwiseSumm
 from tuneval.judge.summary import Bootstrap, combine, pairwise_summary, score_summary
 from tuneval.records import Example, Generation
 from tuneval.report.schema import JudgeScores
-from tuneval.stats import approximate_randomization, percentile_interval, resample_counts
+from tuneval.stats.paired import PairedTest
 from tuneval.workflow.config import ComparisonConfig
 
 BASE, FINETUNED = "base", "finetuned"
@@ -34,6 +34,20 @@ def judge_bootstrap(cfg: ComparisonConfig) -> Bootstrap:
 def outputs(gens: Sequence[Generation]) -> dict[str, str]:
     """Output text per example id; a failed call counts as an empty answer."""
     return {g.example_id: g.output or "" for g in gens}
+
+
+def clusters_of(examples: Sequence[Example], cfg: ComparisonConfig) -> list[str] | None:
+    """Cluster labels of ``examples`` from ``comparison.cluster_field``.
+
+    None without a cluster field, and when the examples all share one cluster (a category's
+    own comparison clustered by category): within one cluster the items are the units.
+    """
+    if cfg.cluster_field is None:
+        return None
+    from tuneval.evaluation.paired_stats import example_clusters
+
+    labels = example_clusters(examples, cfg.cluster_field)
+    return labels if len(set(labels)) > 1 else None
 
 
 def metric_comparison(
@@ -59,31 +73,79 @@ def metric_comparison(
         test=cfg.test,
         trials=cfg.trials,
         alpha=cfg.alpha,
+        clusters=clusters_of(items, cfg),
+        cluster_field=cfg.cluster_field,
     )
 
 
-def _paired_difference(
-    base: Mapping[str, float], tuned: Mapping[str, float], cfg: ComparisonConfig
-) -> tuple[int, Interval | None, float | None]:
+def paired_test(
+    base: Mapping[str, float],
+    tuned: Mapping[str, float],
+    cfg: ComparisonConfig,
+    clusters: Mapping[str, str] | None = None,
+    span: tuple[float, ...] = (),
+) -> tuple[int, PairedTest | None, float | None]:
+    """Mean paired difference with the sign-flip test, its inverted interval and the MDE.
+
+    With ``clusters`` (id -> label), whole clusters are flipped; that is also how several
+    judgings or samples of one item are kept from counting as independent evidence.
+
+    ``span`` is the width of the score scale when known (e.g. 9 for 1–10 judge scores): the
+    interval never extends past it, even when too few units can reject any difference.
+
+    Returns:
+        ``(paired items, test result or None under 2 items, minimum detectable effect)``.
+    """
+    from tuneval.evaluation.paired_stats import POWER, make_units, unit_sums
+    from tuneval.stats.paired import detectable_effect, sign_flip
+
     ids = [i for i in base if i in tuned]
     n = len(ids)
     if n < 2:
         return n, None, None
-    a = np.array([[base[i]] for i in ids], dtype=np.float64)
-    b = np.array([[tuned[i]] for i in ids], dtype=np.float64)
-    diffs = (b - a)[:, 0]
-    means = np.concatenate([c @ diffs / n for c in resample_counts(n, cfg.resamples, cfg.seed)])
-    low, high = percentile_interval(means, cfg.confidence)
-    p = approximate_randomization(
-        a, b, lambda s: {"mean": s[:, 0] / n}, trials=cfg.trials, seed=cfg.seed
-    )["mean"]
-    return n, Interval(value=float(diffs.mean()), ci_low=low, ci_high=high), float(p)
+    diffs = np.array([tuned[i] - base[i] for i in ids], dtype=np.float64)
+    labels = [clusters.get(i, i) for i in ids] if clusters is not None else None
+    units = make_units(n, labels if labels and len(set(labels)) > 1 else None)
+    sums, sizes = unit_sums(diffs, units)
+    values = [*base.values(), *tuned.values()]
+    spread = max(1.0, max(values) - min(values), *(abs(x) for x in span))
+    r = sign_flip(
+        sums,
+        sizes,
+        trials=cfg.trials,
+        seed=cfg.seed,
+        confidence=cfg.confidence,
+        bounds=(-spread, spread),
+    )
+    mde = detectable_effect(r.se, units.count, alpha=cfg.alpha, power=POWER)
+    return n, r, mde
+
+
+def _paired_difference(
+    base: Mapping[str, float],
+    tuned: Mapping[str, float],
+    cfg: ComparisonConfig,
+    clusters: Mapping[str, str] | None = None,
+) -> tuple[int, Interval | None, float | None]:
+    """`paired_test` as ``(n, difference with its interval, p-value)``."""
+    n, r, _ = paired_test(base, tuned, cfg, clusters)
+    if r is None:
+        return n, None, None
+    return n, Interval(value=r.difference, ci_low=r.ci_low, ci_high=r.ci_high), r.p_value
 
 
 def judge_scores(
-    records: Sequence[Judgment], ids: set[str], cfg: ComparisonConfig, signature: str
+    records: Sequence[Judgment],
+    ids: set[str],
+    cfg: ComparisonConfig,
+    signature: str,
+    clusters: Mapping[str, str] | None = None,
 ) -> JudgeScores | None:
-    """Both models' judge scores on ``ids`` and their paired difference."""
+    """Both models' judge scores on ``ids`` and their paired difference.
+
+    Several judgings of one item (``judge.repeats``) are averaged per item first, so the
+    item stays the unit; ``clusters`` (id -> label) makes whole clusters the unit.
+    """
     by_model: dict[str, list[Judgment]] = {BASE: [], FINETUNED: []}
     for r in records:
         if r.example_id in ids and r.model in by_model:
@@ -91,18 +153,30 @@ def judge_scores(
     if not by_model[BASE] or not by_model[FINETUNED]:
         return None
     boot = judge_bootstrap(cfg)
-    scored = {
-        m: {r.example_id: r.score for r in rs if r.score is not None} for m, rs in by_model.items()
-    }
-    n, diff, p = _paired_difference(scored[BASE], scored[FINETUNED], cfg)
+    scored = {m: _item_means(rs) for m, rs in by_model.items()}
+    low, high = by_model[BASE][0].scale
+    n, test, mde = paired_test(scored[BASE], scored[FINETUNED], cfg, clusters, (high - low,))
     return JudgeScores(
         signature=signature,
         base=score_summary(by_model[BASE], boot),
         finetuned=score_summary(by_model[FINETUNED], boot),
         n_paired=n,
-        difference=diff,
-        p_value=p,
+        difference=None
+        if test is None
+        else Interval(value=test.difference, ci_low=test.ci_low, ci_high=test.ci_high),
+        p_value=None if test is None else test.p_value,
+        mde=mde,
+        unit="item" if clusters is None else "cluster",
     )
+
+
+def _item_means(records: Sequence[Judgment]) -> dict[str, float]:
+    """Each item's mean score over its scored judgings."""
+    sums: dict[str, list[float]] = {}
+    for r in records:
+        if r.score is not None:
+            sums.setdefault(r.example_id, []).append(float(r.score))
+    return {k: float(np.mean(v)) for k, v in sums.items()}
 
 
 def pairwise(

@@ -145,14 +145,15 @@ def compare_runs(base: RunDir, finetuned: RunDir, cfg: ComparisonConfig) -> list
 
     A measure is a per-item value of the scores (MMLU ``correct``, code ``pass@1``, MT-Bench
     ``score``, AlpacaEval ``win``), compared on the items both runs have: the means, the
-    difference (fine-tuned minus base) with a paired-bootstrap CI, and an
-    approximate-randomisation p-value (not yet adjusted for multiple comparisons).
+    difference (fine-tuned minus base) with the sign-flip test's own interval and p-value
+    (not yet adjusted for multiple comparisons); the turns of an MT-Bench question
+    (``QUESTION/TURN`` ids) are flipped together, as one cluster.
     """
     values = [_values(r.record_file("scores")) for r in (base, finetuned)]
     measures = []
     for name in [m for m in values[0] if m in values[1]]:
         a, b = values[0][name], values[1][name]
-        n, diff, p = _paired_difference(a, b, cfg)
+        n, diff, p = _paired_difference(a, b, cfg, _turn_clusters(a))
         common = [i for i in a if i in b]
         measures.append(
             BenchmarkMeasure(
@@ -165,6 +166,13 @@ def compare_runs(base: RunDir, finetuned: RunDir, cfg: ComparisonConfig) -> list
             )
         )
     return measures
+
+
+def _turn_clusters(values: dict[str, float]) -> dict[str, str] | None:
+    """MT-Bench-style ids ``QUESTION/TURN``: the turns of one question form a cluster."""
+    if not values or not all("/" in i for i in values):
+        return None
+    return {i: i.rsplit("/", 1)[0] for i in values}
 
 
 def compare_benchmarks(

@@ -142,6 +142,9 @@ class ComparisonConfig(_Strict):
     """Shuffles of approximate randomisation."""
     alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
     """Significance level of the verdicts."""
+    cluster_field: str | None = None
+    """Eval-set field that groups related items (same prompt, category, source): whole
+    groups are resampled for every CI and test. Without it, items are independent units."""
 
 
 class ContaminationConfig(_Strict):

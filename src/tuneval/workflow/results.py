@@ -24,6 +24,7 @@ from tuneval.rundir import RunDir, read_jsonl
 from tuneval.workflow.analysis import (
     BASE,
     FINETUNED,
+    clusters_of,
     judge_scores,
     pair_outcomes,
     pairwise,
@@ -77,11 +78,15 @@ def _verdicts(results_metrics: MetricComparisons, res: Results, alpha: float) ->
                     ci_high=c.ci_high,
                     p_value=c.p_adjusted,
                     outcome=outcome(c.difference, c.p_adjusted < alpha),
+                    mde=c.mde,
+                    unit=_unit(c.unit, c.cluster_field),
+                    units=c.units,
                 )
             )
     js = res.judge_scores
     if js is not None and js.difference is not None and js.p_value is not None:
-        out.append(_tested_verdict("judge_score", js.difference, js.p_value, alpha))
+        v = _tested_verdict("judge_score", js.difference, js.p_value, alpha)
+        out.append(v.model_copy(update={"mde": js.mde, "unit": js.unit, "units": js.n_paired}))
     if res.pairwise is not None and res.pairwise.summary.win_rate is not None:
         w = res.pairwise.summary.win_rate
         excludes_half = w.ci_low > 0.5 or w.ci_high < 0.5
@@ -96,6 +101,11 @@ def _verdicts(results_metrics: MetricComparisons, res: Results, alpha: float) ->
             )
         )
     return out
+
+
+def _unit(unit: str, field: str | None) -> str:
+    """``item``, or ``cluster:FIELD`` naming what was resampled."""
+    return unit if unit == "item" or field is None else f"{unit}:{field}"
 
 
 def _bench_verdicts(results: list[BenchmarkResult], cmp: ComparisonConfig) -> list[Verdict]:
@@ -183,6 +193,8 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
         str(state.get("judge_pairwise").get("judge_key")),
     )
     all_ids = {e.id for e in examples}
+    labels = clusters_of(examples, cmp)
+    clusters = None if labels is None else dict(zip([e.id for e in examples], labels, strict=True))
     overall_pairwise = pairwise(pairs, all_ids, cmp)
     categories = list(dict.fromkeys(e.category or NO_CATEGORY for e in examples))
     per_category = []
@@ -193,7 +205,7 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
                 category=cat,
                 n=len(ids),
                 metrics=metrics.per_category.get(cat),
-                judge_scores=judge_scores(singles, ids, cmp, single_sig),
+                judge_scores=judge_scores(singles, ids, cmp, single_sig, clusters),
                 pairwise=pairwise(pairs, ids, cmp),
             )
         )
@@ -210,7 +222,7 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
             ),
         ],
         metrics=metrics.overall,
-        judge_scores=judge_scores(singles, all_ids, cmp, single_sig),
+        judge_scores=judge_scores(singles, all_ids, cmp, single_sig, clusters),
         pairwise=Pairwise(signature=pair_sig, summary=overall_pairwise)
         if overall_pairwise
         else None,
@@ -218,7 +230,7 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
         items=_items(examples, gens, singles, pairs, metrics),
         notes=_notes(state, gens),
     )
-    notes = res.notes + _judge_warnings(res)
+    notes = res.notes + _judge_warnings(res) + _clustering_notes(examples, cmp)
     verdicts = _verdicts(metrics, res, cmp.alpha)
     update: dict[str, object] = {"verdicts": verdicts, "notes": notes}
     contamination = _contamination(run)
@@ -300,6 +312,20 @@ def _contamination(run: RunDir) -> tuple[dict[str, object], dict[str, float]] | 
         if e.flagged
     ]
     return summary, {e.id: e.overlap for e in report.examples if e.flagged}
+
+
+def _clustering_notes(examples: Sequence[Example], cmp: ComparisonConfig) -> list[str]:
+    """What the tests resampled, and a warning when repeated prompts are treated as independent."""
+    if cmp.cluster_field is not None:
+        labels = clusters_of(examples, cmp) or []
+        return [
+            f"CIs and tests resample whole clusters of {cmp.cluster_field!r} "
+            f"({len(set(labels))} clusters of {len(examples)} items), not single items"
+        ]
+    from tuneval.evaluation.paired_stats import duplicate_warning
+
+    warning = duplicate_warning([e.prompt for e in examples])
+    return [warning] if warning else []
 
 
 def _judge_warnings(res: Results) -> list[str]:

@@ -1,0 +1,212 @@
+"""Decision-grade verdicts as users reach them: clusters, honest intervals, power, PPI.
+
+CLI runs go through ``tuneval.cli.main`` in-process (exit codes and stdout/stderr as a shell
+sees them); the Python paths through ``import tuneval``.
+"""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+import tuneval
+from tuneval.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return exc.value.code or 0, out, err
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _duplicated_eval(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """20 prompts x 3 copies; the fine-tune fixes 4 prompts (12 items) and breaks none."""
+    evalset = [
+        {"id": f"p{p}c{c}", "prompt": f"Prompt {p}", "reference": f"ans{p}", "group": f"g{p}"}
+        for p in range(20)
+        for c in range(3)
+    ]
+    base = [
+        {"id": e["id"], "prediction": "wrong" if int(e["group"][1:]) < 4 else e["reference"]}
+        for e in evalset
+    ]
+    tuned = [{"id": e["id"], "prediction": e["reference"]} for e in evalset]
+    return (
+        _write(tmp_path / "eval.jsonl", evalset),
+        _write(tmp_path / "base.jsonl", base),
+        _write(tmp_path / "tuned.jsonl", tuned),
+    )
+
+
+def test_compare_cluster_field_resamples_prompts_and_warns_without_it(tmp_path, capsys):
+    evalset, base, tuned = _duplicated_eval(tmp_path)
+    args = ["compare", base, tuned, "-r", evalset, "-m", "exact_match", "--trials", "2000"]
+    code, out, err = cli([*args, "--json"], capsys)
+    assert code == 0
+    plain = json.loads(out)["comparisons"][0]
+    assert "60 items share 20 repeated prompts" in " ".join(err.split())
+    assert plain["unit"] == "item" and plain["p_value"] < 0.01  # 12 "independent" fixes
+    code, out, err = cli([*args, "--cluster-field", "group", "--json"], capsys)
+    assert code == 0 and "repeated prompts" not in err
+    clustered = json.loads(out)["comparisons"][0]
+    assert (clustered["unit"], clustered["units"], clustered["cluster_field"]) == (
+        "cluster",
+        20,
+        "group",
+    )
+    # 4 of 20 prompts fixed, 16 unchanged: only 2 of the 16 sign patterns of the 4 changed
+    # prompts are as extreme, so p = 2/16; 12 copies are not 12 pieces of evidence.
+    assert clustered["p_value"] == pytest.approx(0.125, abs=0.02)
+    assert clustered["ci_low"] <= 0.0 <= clustered["ci_high"]
+    code, out, _ = cli([*args, "--cluster-field", "group"], capsys)
+    assert "resampled unit: 20 clusters of group" in out
+    assert "no significant difference; effects below" in out
+
+
+def test_compare_cluster_field_missing_is_one_clear_error(tmp_path, capsys):
+    evalset, base, tuned = _duplicated_eval(tmp_path)
+    code, _, err = cli(
+        ["compare", base, tuned, "-r", evalset, "-m", "exact_match", "--cluster-field", "topic"],
+        capsys,
+    )
+    assert code == 1
+    assert "eval.jsonl: cluster field 'topic' is missing on example 'p0c0'" in " ".join(err.split())
+    assert "Traceback" not in err and len(err.strip().splitlines()) <= 3
+
+
+def test_score_cluster_field_and_wilson_interval(tmp_path, capsys):
+    evalset, _, tuned = _duplicated_eval(tmp_path)
+    code, out, _ = cli(["score", tuned, "-r", evalset, "-m", "exact_match", "--json"], capsys)
+    assert code == 0
+    r = json.loads(out)[0]
+    assert r["value"] == 1.0 and r["ci_high"] == 1.0 and r["ci_low"] < 0.95  # 60/60, not [1, 1]
+    code, out, _ = cli(
+        ["score", tuned, "-r", evalset, "-m", "exact_match", "--cluster-field", "group", "--json"],
+        capsys,
+    )
+    clustered = json.loads(out)[0]
+    assert clustered["ci_low"] < r["ci_low"]  # 20 prompts carry less evidence than 60 items
+    assert "clusters:20" in clustered["signature"]
+
+
+def test_issue_example_ci_and_test_agree():
+    # 5 fixed, 0 broken of 30: CI (.033, .300) with McNemar p = .0625 before; now they agree.
+    refs = [f"a{i}" for i in range(30)]
+    base = ["x"] * 5 + refs[5:]
+    c = tuneval.compare(base, refs, refs, "exact_match").comparisons[0]
+    assert c.test == "mcnemar_score" and c.interval == "tango_score"
+    assert c.p_value < 0.05 and c.ci_low > 0.0
+    assert c.mde is not None and 0.1 < c.mde < 0.3
+
+
+def test_calibration_fixed_seed():
+    """A small version of bench/calibration.py: clusters bring the false-positive rate back."""
+    spec = importlib.util.spec_from_file_location("calibration", ROOT / "bench" / "calibration.py")
+    cal = importlib.util.module_from_spec(spec)
+    sys.modules["calibration"] = cal
+    spec.loader.exec_module(cal)
+    copies = cal.CLUSTERED["40 prompts x 5 copies"]
+    interaction = cal.CLUSTERED["20x20 interaction SD 1.0"]
+    assert cal.false_positive_rate("binary", copies, False, 100, 1) > 0.25
+    assert cal.false_positive_rate("binary", copies, True, 100, 1) <= 0.08
+    assert cal.false_positive_rate("continuous", interaction, False, 100, 2) > 0.2
+    assert cal.false_positive_rate("continuous", interaction, True, 100, 2) <= 0.1
+    assert 0.0 < cal.false_positive_rate("binary", cal.Design(30), False, 200, 3) <= 0.1
+    assert cal.paired_coverage("binary", cal.Design(30), 0.5, 100, 4) >= 0.88
+
+
+def _study_with_votes(tmp_path: Path):
+    from tuneval.human import StudyStore, VoteInput, create_study
+    from tuneval.human.study import Pair, PairSet
+
+    pairs = PairSet(
+        [Pair(f"ex{i}", f"q{i}", f"base {i}", f"tuned {i}") for i in range(60)], [], "t"
+    )
+    store: StudyStore = create_study(
+        tmp_path / "study",
+        pairs,
+        model_a="base",
+        model_b="tuned",
+        annotators=["ann1"],
+        per_item=1,
+        seed=3,
+    )
+    scores = {c: 3 for c in ("accuracy", "relevance", "format", "fluency")}
+    for item in store.items()[:20]:  # humans label a third of the items: tuned wins 3 of 4
+        tuned_wins = int(item.example_id[2:]) % 4 != 0
+        tuned_at_a = store.placements()[item.item_id].model_at_a == "tuned"
+        pref = "A" if tuned_wins == tuned_at_a else "B"
+        store.put_vote(
+            "ann1",
+            item.item_id,
+            VoteInput.model_validate({"a": scores, "b": scores, "preference": pref}),
+        )
+    judge = _write(
+        tmp_path / "judge.jsonl",
+        [{"example_id": f"ex{i}", "winner": "tuned" if i % 4 else "base"} for i in range(60)],
+    )
+    return store, judge
+
+
+def test_human_results_judge_gives_the_ppi_human_win_rate(tmp_path, capsys):
+    pytest.importorskip("ppi_py")
+    store, judge = _study_with_votes(tmp_path)
+    code, out, err = cli(["human", "results", store.path, "--judge", judge, "--json"], capsys)
+    assert code == 0, err
+    ppi = json.loads(out)["judge"]["ppi"]
+    assert ppi["labelled"] == 20 and ppi["unlabelled"] == 40
+    assert ppi["judge_only"]["n"] == 60 and ppi["human_only"]["n"] == 20
+    assert ppi["human_only"]["value"] == pytest.approx(0.75)
+    # The judge agrees with humans on every labelled item, so PPI is the judge's 45/60 with a
+    # narrower interval than the 20 human labels alone give.
+    assert ppi["ppi"]["value"] == pytest.approx(0.75, abs=1e-9)
+    width = lambda e: e["ci_high"] - e["ci_low"]  # noqa: E731
+    assert width(ppi["ppi"]) < width(ppi["human_only"])
+    code, out, _ = cli(["human", "results", store.path, "--judge", judge], capsys)
+    assert "PPI estimate of the human win rate" in " ".join(out.split())
+
+
+def test_workflow_cluster_field_reaches_results_and_reports(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TUNEVAL_CACHE_DIR", str(tmp_path / "cache"))
+    rows = []
+    for p in range(20):
+        # echo answers "answer p", upper answers "ANSWER P": 4 prompts only the fine-tune gets.
+        prompt, ref = f"answer {p}", (f"ANSWER {p}".upper() if p < 4 else f"{p}{p}")
+        if p >= 4:
+            prompt = ref  # digits: echo and upper both answer right
+        rows += [
+            {"id": f"p{p}c{c}", "prompt": prompt, "reference": ref, "group": f"g{p}"}
+            for c in range(3)
+        ]
+    _write(tmp_path / "eval.jsonl", rows)
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "name: clustered\neval_set: eval.jsonl\n"
+        f"output_dir: {tmp_path / 'runs'}\n"
+        "models:\n  base: {spec: 'mock:echo'}\n  finetuned: {spec: 'mock:upper'}\n"
+        "metrics: {default: [exact_match]}\n"
+        "comparison: {resamples: 200, trials: 2000, cluster_field: group}\n",
+        encoding="utf-8",
+    )
+    code, out, err = cli(["run", config, "--set", "judge.spec=null"], capsys)
+    assert code == 0, err
+    run = tmp_path / "runs" / "clustered"
+    results = json.loads((run / "results.json").read_text())
+    v = next(v for v in results["verdicts"] if v["measure"] == "exact_match.exact_match")
+    assert (v["unit"], v["units"]) == ("cluster:group", 20)
+    assert v["outcome"] == "no significant difference" and v["mde"] > 0.1
+    assert any("resample whole clusters of 'group' (20 clusters" in n for n in results["notes"])
+    text = "no significant difference; effects below"
+    assert text in (run / "report.md").read_text()
+    assert text in (run / "report.html").read_text()
+    assert text in " ".join(out.split())
