@@ -59,6 +59,10 @@ def test_cli_strict_bad_line(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     ev = write_jsonl(tmp_path / "e.jsonl", [{"prompt": SECRET}])
     base = ["contamination", "--train", str(train), "--eval", str(ev)]
     result = _invoke(capsys, base)
+    assert result.exit_code == 1 and f"{train}:2: unreadable record" in result.output
+    assert "--skip-bad" in result.output
+    result = _invoke(capsys, [*base, "--skip-bad"])
     assert result.exit_code == 0 and f"{train}:2: unreadable record" in result.output
+    assert "1 unreadable training records skipped (--skip-bad)" in result.output
     result = _invoke(capsys, [*base, "--strict"])
     assert result.exit_code == 1 and f"{train}:2: unreadable record" in result.output

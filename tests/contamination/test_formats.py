@@ -99,7 +99,9 @@ def test_hf_streaming_local_file(tmp_path: Path, ev: Path) -> None:
 def test_bad_json_line_is_counted_or_stops(tmp_path: Path, ev: Path) -> None:
     path = tmp_path / "train.jsonl"
     path.write_text(json.dumps(ROWS[0]) + "\n{broken\n" + json.dumps(ROWS[1]) + "\n[1, 2]\n")
-    report = check([str(path)], str(ev), n=8)
+    with pytest.raises(DataError, match=r"2 training record\(s\) could not be read.*--skip-bad"):
+        check([str(path)], str(ev), n=8)
+    report = check([str(path)], str(ev), n=8, skip_bad=True)
     assert report.examples[0].flagged and report.bad_records == 2
     assert report.problems[0].startswith(f"{path}:2: unreadable record")
     assert report.problems[1].startswith(f"{path}:4: unreadable record: expected a JSON object")
@@ -114,12 +116,25 @@ def test_corrupt_gzip(tmp_path: Path, ev: Path) -> None:
     bad = tmp_path / "train.jsonl.gz"
     bad.write_bytes(bytes(data))
     good = write_jsonl(tmp_path / "more.jsonl", [ROWS[1]])
-    report = check([str(bad), str(good)], str(ev), n=8)
-    assert report.bad_records == 1 and report.problems[0].startswith(f"{bad}:")
-    assert "cannot read gzip data" in report.problems[0]
+    report = check([str(bad), str(good)], str(ev), n=8, skip_bad=True)
+    # What deflate decoded up to the damage is read (the damaged part decodes to garbage
+    # lines, each unreadable), then the CRC check fails: the rest of the file is lost.
+    assert report.bad_records >= 1 and report.problems[0].startswith(f"{bad}:")
+    assert report.records_scanned > 1
     assert f"{good}:1" in report.examples[0].found_in  # the scan went on to the next file
-    with pytest.raises(DataError, match="cannot read gzip data"):
+    with pytest.raises(DataError, match=r"train\.jsonl\.gz:\d+: (cannot read gzip|unreadable)"):
         check([str(bad), str(good)], str(ev), n=8, strict=True)
+
+
+def test_truncated_gzip_keeps_the_lines_before_the_cut(tmp_path: Path, ev: Path) -> None:
+    lines = "".join(json.dumps(r) + "\n" for r in ROWS * 2000).encode()
+    cut = tmp_path / "train.jsonl.gz"
+    cut.write_bytes(gzip.compress(lines)[:-20])
+    with pytest.raises(DataError, match=r"1 training record\(s\) could not be read"):
+        check([str(cut)], str(ev), n=8)
+    report = check([str(cut)], str(ev), n=8, skip_bad=True)
+    assert 5900 < report.records_scanned < 6000 and report.examples[0].flagged
+    assert "cannot read gzip data (EOFError" in report.problems[0]
 
 
 def test_missing_and_unknown_sources(tmp_path: Path, ev: Path) -> None:
@@ -147,11 +162,11 @@ def test_fast_and_slow_jsonl_lines_agree(tmp_path: Path) -> None:
         tmp_path / "e.jsonl",
         [{"id": "ascii", "prompt": "alpha beta gamma delta epsilon"}, {"id": "u", "prompt": "é"}],
     )
-    report = check([str(train)], str(ev), n=5, fields=["text"])
+    report = check([str(train)], str(ev), n=5, fields=["text"], skip_bad=True)
     assert report.examples[0].found_in == [f"{train}:1", f"{train}:2"]
     assert report.records_scanned == 3 and report.bad_records == 2
     assert report.problems[0].startswith(f"{train}:4:")
     assert report.problems[1].startswith(f"{train}:5: unreadable record: none of the fields")
     ev2 = write_jsonl(tmp_path / "e2.jsonl", [{"prompt": "alpha beta gamma delta épsilon"}])
-    report = check([str(train)], str(ev2), n=5, fields=["text"])
+    report = check([str(train)], str(ev2), n=5, fields=["text"], skip_bad=True)
     assert report.examples[0].found_in == [f"{train}:3"]

@@ -55,7 +55,8 @@ def test_planted(tmp_path: Path, rng: random.Random) -> None:
     assert by["case_punct"].overlap == 1.0 and by["case_punct"].found_in == [f"{train}:21"]
     assert by["case_punct"].spans == [" ".join(tokens(evals["case_punct"]))]
     assert by["clean"].matched == 0 and not by["clean"].flagged and not by["clean"].spans
-    assert by["short"].ngrams == 0 and not by["short"].flagged
+    assert by["short"].ngrams == 1 and by["short"].whole and not by["short"].flagged
+    assert report.checked_whole == 1
     assert report.contaminated == 3 and report.total == 6
     assert report.by_category["partial"] == [1, 2]
 

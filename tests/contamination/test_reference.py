@@ -23,13 +23,19 @@ def _text(rng: random.Random, k: int, words: list[str]) -> str:
 
 
 def _reference(train: list[str], evals: list[str], n: int) -> list[tuple[int, int, list[str]]]:
+    """A Python set of training n-grams; an example shorter than n is searched for whole."""
     seen: set[tuple[str, ...]] = set()
-    for text in train:
-        toks = tokens(text)
+    train_toks = [tokens(text) for text in train]
+    for toks in train_toks:
         seen.update(tuple(toks[i : i + n]) for i in range(len(toks) - n + 1))
     out = []
     for text in evals:
         toks = tokens(text)
+        if 0 < len(toks) < n:
+            size = len(toks)
+            found = any(t[i : i + size] == toks for t in train_toks for i in range(len(t)))
+            out.append((int(found), 1, [" ".join(toks)] if found else []))
+            continue
         hits = [i for i in range(len(toks) - n + 1) if tuple(toks[i : i + n]) in seen]
         out.append((len(hits), max(0, len(toks) - n + 1), spans(toks, hits, n)))
     return out
@@ -81,9 +87,7 @@ def test_escaped_letters_are_verified_like_plain_ones(tmp_path: Path) -> None:
     train = tmp_path / "t.jsonl"
     # Line 1: "abc d e" with escaped letters and an escaped space; line 2: a near miss whose
     # escaped letter differs ("abX"), so only its hash could ever match by accident.
-    train.write_bytes(
-        b'{"text": "zz \\u0041b\\u0063\\u0020D e"}\n{"text": "ab\\u0058 d e"}\n'
-    )
+    train.write_bytes(b'{"text": "zz \\u0041b\\u0063\\u0020D e"}\n{"text": "ab\\u0058 d e"}\n')
     report = check([str(train)], str(eval_path), n=3)
     by_id = {e.id: e for e in report.examples}
     assert by_id["e"].flagged and by_id["e"].overlap == 1.0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -59,12 +61,27 @@ def contamination_cmd(
     strict: Annotated[
         bool, typer.Option("--strict", help="Stop at the first unreadable record.")
     ] = False,
+    skip_bad: Annotated[
+        bool,
+        typer.Option(
+            "--skip-bad",
+            help="Scan the rest when some training records are unreadable (they are counted "
+            "and listed); without it they are an error.",
+        ),
+    ] = False,
 ) -> None:
-    """Exact n-gram overlap (lowercased, punctuation stripped) of each eval example."""
+    """Exact n-gram overlap (lowercased, punctuation stripped) of each eval example.
+
+    An example shorter than n tokens is checked whole: flagged when all its tokens occur
+    contiguously in one training record.
+    """
     from tuneval import contamination
 
     if within == bool(train):
         raise UsageError("give --train PATH (repeatable) or --within, not both or neither")
+    for option, path in (("--out", out), ("--write-clean", write_clean)):
+        if path:
+            _check_writable(option, path)
     if within:
         report = contamination.duplicates(
             eval_path, n=n, eval_fields=_fields(eval_fields), threshold=threshold
@@ -74,7 +91,7 @@ def contamination_cmd(
             report = contamination.check(
                 train or [], eval_path, n=n, fields=_fields(fields),
                 eval_fields=_fields(eval_fields), threshold=threshold, workers=workers,
-                strict=strict, progress=progress,
+                strict=strict, skip_bad=skip_bad, progress=progress,
             )  # fmt: skip
     if write_clean:
         report = contamination.write_clean(report, eval_path, write_clean, _fields(eval_fields))
@@ -82,6 +99,18 @@ def contamination_cmd(
         with open(out, "w", encoding="utf-8") as handle:
             handle.write(report.model_dump_json(indent=2) + "\n")
     _render(report, write_clean, out)
+
+
+def _check_writable(option: str, path: str) -> None:
+    """Fail before the scan when `path` cannot be written (no need to wait for the error)."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{option} {path} is a directory; give a file path inside it")
+    parent = target.parent
+    if not parent.is_dir():
+        raise UsageError(f"{option} {path}: the folder {parent} does not exist; create it first")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"{option} {path}: the folder {parent} is not writable")
 
 
 def _progress() -> _Bar:
@@ -103,6 +132,7 @@ class _Bar:
         self.bar = Progress(
             TextColumn("scanning"), BarColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
             console=err_console, transient=True,
+            disable=not err_console.is_terminal,  # a log gets no bar (nor its blank line)
         )  # fmt: skip
         self.bar.start()
         self.task = self.bar.add_task("scan", total=None)
@@ -119,9 +149,11 @@ class _Bar:
 
 
 def _lines(report: ContaminationReport) -> Iterator[str]:
+    empty = f", {report.no_text} without text" if report.no_text else ""
     yield (
         f"{report.contaminated}/{report.total} eval examples flagged "
         f"({report.n}-grams, overlap > {report.threshold:g}); "
+        f"{report.checked_whole} shorter than {report.n} tokens checked whole{empty}; "
         f"{report.records_scanned} training records, {report.bytes_scanned / 1e6:.1f} MB"
     )
     for cat, (flagged, total) in sorted(report.by_category.items()):
@@ -131,7 +163,7 @@ def _lines(report: ContaminationReport) -> Iterator[str]:
             where = ", ".join(ex.found_in[:2])
             yield f"  {ex.id}: {ex.matched}/{ex.ngrams} n-grams ({ex.overlap:.0%}) in {where}"
     if report.bad_records:
-        yield f"{report.bad_records} unreadable records skipped, e.g.:"
+        yield f"{report.bad_records} unreadable training records skipped (--skip-bad), first:"
         yield from (f"  {p}" for p in report.problems[:5])
 
 

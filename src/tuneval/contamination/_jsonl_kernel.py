@@ -9,6 +9,8 @@ characters allowed) and whose keys are distinct. For such a line the text that
 `tuneval.contamination.sources.record_text` would build is tokenised straight from the raw
 bytes; every other line (nested values, non-ASCII text, malformed JSON) is returned as *slow*
 and goes through ``json.loads`` in Python, so results never depend on which path a line took.
+The line parser is `tuneval.contamination._jsonl_parse`. Windows as long as the short eval
+examples (checked whole) are probed as in `tuneval.contamination._kernels.scan`.
 """
 
 # Numba infers the kernels' types from their arguments.
@@ -19,16 +21,16 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from tuneval.contamination._jsonl_parse import MAX_KEYS, hex_value, parse, same, ws
 from tuneval.contamination._kernels import (
     _FNV_OFFSET,
     _FNV_PRIME,
     _ROLL,
     _finish,
     _roll_power,
-    home,
+    lookup,
+    short_powers,
 )
-
-_MAX_KEYS = 64
 
 # 1 for ASCII bytes that belong to tokens ([0-9A-Za-z]), else 0.
 TOKEN_BYTE = np.zeros(256, np.uint8)
@@ -41,187 +43,6 @@ TOKEN_LOWER = np.zeros(256, np.int64)
 for _c in range(256):
     if TOKEN_BYTE[_c]:
         TOKEN_LOWER[_c] = _c + 32 if 65 <= _c <= 90 else _c
-
-
-@numba.njit(cache=True, inline="always")
-def _ws(c):
-    return c == 32 or c == 9 or c == 13 or c == 10
-
-
-@numba.njit(cache=True)
-def _hex(c):
-    if 48 <= c <= 57:
-        return c - 48
-    if 97 <= c <= 102:
-        return c - 87
-    if 65 <= c <= 70:
-        return c - 55
-    return -1
-
-
-@numba.njit(cache=True)
-def _string_end(buf, k, end):
-    """Index of the closing quote of the string whose first byte is at `k`, or -1.
-
-    -1 also when the string holds anything but ASCII and escapes of ASCII characters.
-    """
-    while k < end:
-        c = buf[k]
-        if c == 34:
-            return k
-        if c >= 128 or c < 32:
-            return -1
-        if c == 92:
-            if k + 1 >= end:
-                return -1
-            e = buf[k + 1]
-            if e == 117:
-                if k + 5 >= end:
-                    return -1
-                cp = 0
-                for j in range(k + 2, k + 6):
-                    h = _hex(buf[j])
-                    if h < 0:
-                        return -1
-                    cp = cp * 16 + h
-                if cp >= 128:
-                    return -1
-                k += 6
-                continue
-            if e not in (34, 92, 47, 98, 102, 110, 114, 116):
-                return -1
-            k += 2
-            continue
-        k += 1
-    return -1
-
-
-@numba.njit(cache=True)
-def _literal(buf, s, e):
-    """True for ``true``, ``false``, ``null`` and JSON numbers (RFC 8259 grammar)."""
-    w = e - s
-    if w == 4 and buf[s] == 116 and buf[s + 1] == 114 and buf[s + 2] == 117 and buf[s + 3] == 101:
-        return True
-    if w == 4 and buf[s] == 110 and buf[s + 1] == 117 and buf[s + 2] == 108 and buf[s + 3] == 108:
-        return True
-    if w == 5 and buf[s] == 102 and buf[s + 1] == 97 and buf[s + 2] == 108:
-        return buf[s + 3] == 115 and buf[s + 4] == 101
-    k = s
-    if k < e and buf[k] == 45:
-        k += 1
-    if k >= e or not (48 <= buf[k] <= 57):
-        return False
-    if buf[k] == 48:
-        k += 1
-    else:
-        while k < e and 48 <= buf[k] <= 57:
-            k += 1
-    if k < e and buf[k] == 46:
-        k += 1
-        if k >= e or not (48 <= buf[k] <= 57):
-            return False
-        while k < e and 48 <= buf[k] <= 57:
-            k += 1
-    if k < e and (buf[k] == 101 or buf[k] == 69):
-        k += 1
-        if k < e and (buf[k] == 43 or buf[k] == 45):
-            k += 1
-        if k >= e or not (48 <= buf[k] <= 57):
-            return False
-        while k < e and 48 <= buf[k] <= 57:
-            k += 1
-    return k == e
-
-
-@numba.njit(cache=True)
-def _same(buf, a, b, names, s, e):
-    if b - a != e - s:
-        return False
-    for j in range(b - a):  # noqa: SIM110 - an explicit loop compiles to a tight scan
-        if buf[a + j] != names[s + j]:
-            return False
-    return True
-
-
-@numba.njit(cache=True)
-def _parse(buf, k, end, ks, ke, vs, ve):
-    """Parse one flat object at `k`; fill key/value spans (value span -1 if not a string).
-
-    Returns the number of keys, or -1 if the line needs the slow path.
-    """
-    while k < end and _ws(buf[k]):
-        k += 1
-    if k >= end or buf[k] != 123:
-        return -1
-    k += 1
-    count = 0
-    while True:
-        while k < end and _ws(buf[k]):
-            k += 1
-        if k >= end:
-            return -1
-        if buf[k] == 125 and count == 0:
-            k += 1
-            break
-        if buf[k] != 34 or count >= _MAX_KEYS:
-            return -1
-        q = _string_end(buf, k + 1, end)
-        if q < 0:
-            return -1
-        for j in range(k + 1, q):
-            if buf[j] == 92:
-                return -1  # escaped keys are rare: let json decide
-        ks[count] = k + 1
-        ke[count] = q
-        k = q + 1
-        while k < end and _ws(buf[k]):
-            k += 1
-        if k >= end or buf[k] != 58:
-            return -1
-        k += 1
-        while k < end and _ws(buf[k]):
-            k += 1
-        if k >= end:
-            return -1
-        c = buf[k]
-        if c == 34:
-            q = _string_end(buf, k + 1, end)
-            if q < 0:
-                return -1
-            vs[count] = k + 1
-            ve[count] = q
-            k = q + 1
-        elif c == 91 or c == 123:
-            return -1
-        else:
-            s = k
-            while k < end and buf[k] != 44 and buf[k] != 125 and not _ws(buf[k]):
-                k += 1
-            if not _literal(buf, s, k):
-                return -1
-            vs[count] = -1
-            ve[count] = -1
-        count += 1
-        while k < end and _ws(buf[k]):
-            k += 1
-        if k >= end:
-            return -1
-        if buf[k] == 44:
-            k += 1
-            continue
-        if buf[k] == 125:
-            k += 1
-            break
-        return -1
-    while k < end:
-        if not _ws(buf[k]):
-            return -1
-        k += 1
-    for a in range(count):
-        for b in range(a):
-            if _same(buf, ks[a], ke[a], buf, ks[b], ke[b]):
-                return -1
-    return count
 
 
 @numba.njit(cache=True)
@@ -237,7 +58,7 @@ def _token_equals(buf, s, e, ev_bytes, a, b):
         if c == 92:  # inside a token only \uXXXX of a letter or digit can occur
             c = 0
             for j in range(k + 2, k + 6):
-                c = c * 16 + _hex(buf[j])
+                c = c * 16 + hex_value(buf[j])
             k += 6
         else:
             k += 1
@@ -248,14 +69,27 @@ def _token_equals(buf, s, e, ev_bytes, a, b):
 
 
 @numba.njit(cache=True)
-def _verify_hit(buf, n, ring_s, ring_e, oldest, uid, offsets, post_ex, post_pos, ev_bytes,
+def _verify_hit(buf, n, ring_s, ring_e, nxt, ntok, uid, offsets, post_ex, post_pos, ev_bytes,
                 ev_off, ev_first, line, out_line, out_post, out_uid, nhits):  # fmt: skip
-    """Compare the n-gram in the ring with every eval posting of `uid`; emit the equal ones."""
+    """Compare the window ending at the newest token with every eval posting of `uid`.
+
+    A posting is as long as its example up to n tokens (a short example is one whole
+    posting), so it is compared with that many of the newest tokens in the ring (`nxt` is
+    the ring slot the next token goes to; `ntok` tokens of this record are in it so far).
+    The equal postings are emitted.
+    """
     found = 0
     for p in range(offsets[uid], offsets[uid + 1]):
-        t = ev_first[post_ex[p]] + post_pos[p]
+        ex = post_ex[p]
+        t = ev_first[ex] + post_pos[p]
+        length = min(n, ev_first[ex + 1] - ev_first[ex])
+        if length > ntok:
+            continue  # the ring does not hold that many tokens of this record
+        oldest = nxt - length
+        if oldest < 0:
+            oldest += n
         equal = True
-        for i in range(n):
+        for i in range(length):
             r = oldest + i
             if r >= n:
                 r -= n
@@ -271,17 +105,36 @@ def _verify_hit(buf, n, ring_s, ring_e, oldest, uid, offsets, post_ex, post_pos,
     return found
 
 
+@numba.njit(cache=True, inline="always")
+def _probe(g, buf, n, ring_s, ring_e, nxt, ntok, keys, stamp, chunk_id, offsets, post_ex,
+           post_pos, ev_bytes, ev_off, ev_first, line, out_line, out_post, out_uid,
+           nhits):  # fmt: skip
+    """Probe hash `g`; verify and emit a slot not yet settled in this block. Returns nhits."""
+    j = lookup(keys, g)
+    if j >= 0 and stamp[j] != chunk_id and stamp[j] != -1:
+        found = _verify_hit(
+            buf, n, ring_s, ring_e, nxt, ntok, j, offsets, post_ex, post_pos, ev_bytes,
+            ev_off, ev_first, line, out_line, out_post, out_uid, nhits,
+        )  # fmt: skip
+        if found:
+            stamp[j] = chunk_id
+            nhits += found
+    return nhits
+
+
 @numba.njit(cache=True)
 def scan_jsonl(
-    buf, n, names, name_starts, select, keys, stamp, chunk_id,
+    buf, n, short, names, name_starts, select, keys, stamp, chunk_id,
     offsets, post_ex, post_pos, ev_bytes, ev_off, ev_first,
-    out_line, out_post, out_uid, slow,
+    out_line, out_post, out_uid, slow, seen,
 ):  # fmt: skip
     """Scan a block of complete JSONL lines.
 
     Args:
         buf: The block (uint8), whole lines.
         n: N-gram length.
+        short: Lengths (ascending, below n) of the eval examples checked whole; windows of
+            these lengths are probed too (see `tuneval.contamination._kernels.scan`).
         names: Concatenated key names; with ``select`` they are the fields to read, in order;
             without, the keys to skip (all other keys are read in file order).
         name_starts: Offsets of the names in `names`.
@@ -300,22 +153,26 @@ def scan_jsonl(
         out_post: Receives the eval posting of each verified match.
         out_uid: Receives the slot of each verified match.
         slow: Receives the indices of lines for the slow path.
+        seen: With ``select``, ``seen[f]`` is set to 1 once a record has field ``f``.
 
     Returns:
         (matches, slow lines, records, lines): matches are in `out_*`, each verified on the
         tokens themselves (a hash match alone is never reported); slow line indices in `slow`.
     """
-    slots = keys.size
     top = _roll_power(n)
+    spow = short_powers(short)
+    nshort = short.size
+    pre = np.zeros(n, np.int64)  # prefix hash after t tokens of the record, at t % n
     ring = np.zeros(n, np.int64)
     ring_s = np.zeros(n, np.int64)  # raw byte span of each token in the ring
     ring_e = np.zeros(n, np.int64)
     nnames = name_starts.size - 1
-    ks = np.empty(_MAX_KEYS, np.int64)
-    ke = np.empty(_MAX_KEYS, np.int64)
-    vs = np.empty(_MAX_KEYS, np.int64)
-    ve = np.empty(_MAX_KEYS, np.int64)
-    order = np.empty(_MAX_KEYS, np.int64)
+    ks = np.empty(MAX_KEYS, np.int64)
+    ke = np.empty(MAX_KEYS, np.int64)
+    vs = np.empty(MAX_KEYS, np.int64)
+    ve = np.empty(MAX_KEYS, np.int64)
+    # Each field name picks at most one key (keys are distinct), and names may repeat.
+    order = np.empty(MAX_KEYS + nnames, np.int64)
     nhits = 0
     nslow = 0
     records = 0
@@ -326,12 +183,12 @@ def scan_jsonl(
         end = start
         while end < size and buf[end] != 10:
             end += 1
-        count = _parse(buf, start, end, ks, ke, vs, ve)
+        count = parse(buf, start, end, ks, ke, vs, ve)
         blank = False
         if count < 0:
             blank = True
             for j in range(start, end):
-                if not _ws(buf[j]):
+                if not ws(buf[j]):
                     blank = False
                     break
         if not blank:
@@ -341,8 +198,9 @@ def scan_jsonl(
                     present = False
                     for f in range(nnames):
                         for a in range(count):
-                            if _same(buf, ks[a], ke[a], names, name_starts[f], name_starts[f + 1]):
+                            if same(buf, ks[a], ke[a], names, name_starts[f], name_starts[f + 1]):
                                 present = True
+                                seen[f] = 1
                                 if vs[a] >= 0:
                                     order[chosen] = a
                                     chosen += 1
@@ -352,7 +210,7 @@ def scan_jsonl(
                     for a in range(count):
                         skip = False
                         for f in range(nnames):
-                            if _same(buf, ks[a], ke[a], names, name_starts[f], name_starts[f + 1]):
+                            if same(buf, ks[a], ke[a], names, name_starts[f], name_starts[f + 1]):
                                 skip = True
                         if not skip and vs[a] >= 0:
                             order[chosen] = a
@@ -365,6 +223,8 @@ def scan_jsonl(
                 ntok = 0
                 slot = 0
                 roll = 0
+                pfx = 0
+                pre[0] = 0
                 for o in range(chosen):
                     a = order[o]
                     k = vs[a]
@@ -385,7 +245,7 @@ def scan_jsonl(
                                 if e == 117:
                                     c = 0
                                     for j in range(k + 1, k + 5):
-                                        c = c * 16 + _hex(buf[j])
+                                        c = c * 16 + hex_value(buf[j])
                                     k += 5
                                 else:
                                     c = 32
@@ -401,6 +261,7 @@ def scan_jsonl(
                                 roll = (roll - ring[slot] * top) * _ROLL + h
                             else:
                                 roll = roll * _ROLL + h
+                            pfx = pfx * _ROLL + h
                             ring[slot] = h
                             ring_s[slot] = tstart
                             ring_e[slot] = kc
@@ -411,23 +272,24 @@ def scan_jsonl(
                             h = _FNV_OFFSET
                             intoken = False
                             if ntok >= n:
-                                g = _finish(roll)
-                                j = home(g, slots)
-                                while keys[j] != 0:
-                                    if keys[j] == g:
-                                        if stamp[j] != chunk_id and stamp[j] != -1:
-                                            found = _verify_hit(
-                                                buf, n, ring_s, ring_e, slot, j, offsets,
-                                                post_ex, post_pos, ev_bytes, ev_off, ev_first,
-                                                line, out_line, out_post, out_uid, nhits,
-                                            )  # fmt: skip
-                                            if found:
-                                                stamp[j] = chunk_id
-                                                nhits += found
+                                nhits = _probe(
+                                    _finish(roll), buf, n, ring_s, ring_e, slot, ntok, keys,
+                                    stamp, chunk_id, offsets, post_ex, post_pos, ev_bytes,
+                                    ev_off, ev_first, line, out_line, out_post, out_uid, nhits,
+                                )  # fmt: skip
+                            if nshort:
+                                for i in range(nshort):
+                                    length = short[i]
+                                    if length > ntok:
                                         break
-                                    j += 1
-                                    if j == slots:
-                                        j = 0
+                                    g = _finish(pfx - pre[(ntok - length) % n] * spow[i])
+                                    nhits = _probe(
+                                        g, buf, n, ring_s, ring_e, slot, ntok, keys, stamp,
+                                        chunk_id, offsets, post_ex, post_pos, ev_bytes,
+                                        ev_off, ev_first, line, out_line, out_post, out_uid,
+                                        nhits,
+                                    )  # fmt: skip
+                                pre[ntok % n] = pfx
         line += 1
         start = end + 1
     return nhits, nslow, records, line

@@ -5,6 +5,11 @@ token hashes, so each token costs O(1) whatever n is. Records are given as byte 
 one buffer, and n-grams never span two records. The separator rule mirrors
 `tuneval.contamination.normalize.tokens` byte for byte (the input is already lowercased).
 
+An eval example with fewer than n tokens (but at least one) is checked *whole*: its hash is
+the rolling hash of all its tokens, and the scanner also probes, at every training token, the
+windows ending there whose lengths are those of the short eval examples (``short``, from
+prefix hashes kept in a ring of n entries, so each costs one multiply and one probe).
+
 Hashes only find candidates: every hit is verified on the tokens by the caller.
 """
 
@@ -61,15 +66,22 @@ def _roll_power(n):
 
 @numba.njit(cache=True)
 def ngram_hashes(buf, starts, n):
-    """All n-gram hashes of every record: arrays (record, token position, hash)."""
-    cap = buf.size // 2 + 1
+    """All n-gram hashes of every record: arrays (record, token position, hash).
+
+    A record with fewer than n tokens (at least one) gives one hash of all its tokens, at
+    position 0. Every token takes at least one byte and is followed by a separator byte or
+    the record's end, so a record of ``b`` bytes has at most ``(b + 1) // 2`` tokens, and
+    no record gives more hashes than tokens: the buffers hold ``(bytes + records) // 2 + 1``.
+    """
+    nrec = starts.size - 1
+    cap = (buf.size + nrec) // 2 + 1
     out_rec = np.empty(cap, np.int32)
     out_pos = np.empty(cap, np.int32)
     out_hash = np.empty(cap, np.int64)
     ring = np.zeros(n, np.int64)
     top = _roll_power(n)
     count = 0
-    for r in range(starts.size - 1):
+    for r in range(nrec):
         end = starts[r + 1]
         k = starts[r]
         ntok = 0
@@ -95,7 +107,35 @@ def ngram_hashes(buf, starts, n):
                 out_pos[count] = ntok - n
                 out_hash[count] = _finish(roll)
                 count += 1
+        if 0 < ntok < n:  # a short record: the hash of all its tokens
+            out_rec[count] = r
+            out_pos[count] = 0
+            out_hash[count] = _finish(roll)
+            count += 1
     return out_rec[:count], out_pos[:count], out_hash[:count]
+
+
+@numba.njit(cache=True)
+def short_powers(short):
+    """``_ROLL ** L`` for every short length ``L``: removes a prefix from a prefix hash."""
+    out = np.empty(short.size, np.int64)
+    for i in range(short.size):
+        out[i] = _roll_power(short[i] + 1)
+    return out
+
+
+@numba.njit(cache=True, inline="always")
+def lookup(keys, g):
+    """The slot holding hash `g` in the table `keys`, or -1."""
+    size = keys.size
+    j = home(g, size)
+    while keys[j] != 0:
+        if keys[j] == g:
+            return j
+        j += 1
+        if j == size:
+            j = 0
+    return -1
 
 
 @numba.njit(cache=True, inline="always")
@@ -125,18 +165,22 @@ def build_table(hashes, size):
 
 
 @numba.njit(cache=True)
-def scan(buf, starts, n, keys, stamp, chunk_id, out_rec, out_pos, out_uid):
-    """Probe every n-gram of every record in the table.
+def scan(buf, starts, n, short, keys, stamp, chunk_id, out_rec, out_end, out_uid):
+    """Probe every n-gram of every record in the table, and every window of a short length.
 
+    `short` holds the lengths (ascending, each below n) of the eval examples checked whole.
     The uid of an n-gram is its slot. Reports the first hit of each distinct eval n-gram per
     chunk (``stamp[uid] == chunk_id`` marks it seen; ``stamp[uid] == -1`` marks an n-gram that
     needs no more hits), so the output never exceeds the number of distinct eval n-grams.
 
     Returns:
-        The number of hits written to `out_rec`, `out_pos` (token position) and `out_uid`.
+        The number of hits written to `out_rec`, `out_end` (the token index just after the
+        matched window) and `out_uid`.
     """
-    size = keys.size
     ring = np.zeros(n, np.int64)
+    pre = np.zeros(n, np.int64)  # prefix hash after t tokens, at t % n
+    spow = short_powers(short)
+    nshort = short.size
     top = _roll_power(n)
     count = 0
     for r in range(starts.size - 1):
@@ -144,6 +188,8 @@ def scan(buf, starts, n, keys, stamp, chunk_id, out_rec, out_pos, out_uid):
         k = starts[r]
         ntok = 0
         roll = 0
+        pfx = 0
+        pre[0] = 0
         while k < end:
             s = _separator_len(buf, k, end)
             if s > 0:
@@ -161,19 +207,29 @@ def scan(buf, starts, n, keys, stamp, chunk_id, out_rec, out_pos, out_uid):
             ring[slot] = h
             ntok += 1
             if ntok >= n:
-                g = _finish(roll)
-                j = home(g, size)
-                while keys[j] != 0:
-                    if keys[j] == g:
-                        uid = j
-                        if stamp[uid] != chunk_id and stamp[uid] != -1:
-                            stamp[uid] = chunk_id
-                            out_rec[count] = r
-                            out_pos[count] = ntok - n
-                            out_uid[count] = uid
-                            count += 1
+                count = _hit(keys, _finish(roll), stamp, chunk_id, r, ntok,
+                             out_rec, out_end, out_uid, count)  # fmt: skip
+            if nshort:
+                pfx = pfx * _ROLL + h
+                for i in range(nshort):
+                    length = short[i]
+                    if length > ntok:
                         break
-                    j += 1
-                    if j == size:
-                        j = 0
+                    g = _finish(pfx - pre[(ntok - length) % n] * spow[i])
+                    count = _hit(keys, g, stamp, chunk_id, r, ntok,
+                                 out_rec, out_end, out_uid, count)  # fmt: skip
+                pre[ntok % n] = pfx
+    return count
+
+
+@numba.njit(cache=True, inline="always")
+def _hit(keys, g, stamp, chunk_id, r, ntok, out_rec, out_end, out_uid, count):
+    """Probe `g`; note the first hit of its slot in this chunk. Returns the new count."""
+    uid = lookup(keys, g)
+    if uid >= 0 and stamp[uid] != chunk_id and stamp[uid] != -1:
+        stamp[uid] = chunk_id
+        out_rec[count] = r
+        out_end[count] = ntok
+        out_uid[count] = uid
+        count += 1
     return count

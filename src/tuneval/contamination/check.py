@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from tuneval.contamination.formats import sample_keys
 from tuneval.contamination.index import EvalIndex
 from tuneval.contamination.report import ContaminationReport, build_report
-from tuneval.contamination.scan import MAX_LOCATIONS, ShardResult, scan_all
+from tuneval.contamination.scan import ShardResult, scan_all, scan_within
 from tuneval.contamination.sources import SHARD_BYTES, Shard, plan, record_text
 from tuneval.errors import DataError
 
@@ -57,9 +56,17 @@ def check(
     threshold: float = 0.0,
     workers: int = 1,
     strict: bool = False,
+    skip_bad: bool = False,
     progress: Callable[[list[Shard], ShardResult | None], None] | None = None,
 ) -> ContaminationReport:
     """Find the n-grams of an eval set that occur in training data.
+
+    An example with fewer than n tokens is checked whole: it is flagged when all its tokens
+    occur contiguously in one training record (`ContaminationReport.checked_whole` counts them).
+
+    Unreadable training data never passes as clean: reading no record at all, or a field of
+    `fields` that no record has, is an error; so is any unreadable record unless `skip_bad`,
+    and then the report counts them and lists the first (``problems``).
 
     Args:
         train: Training files, directories, globs or ``hf:`` datasets.
@@ -70,24 +77,72 @@ def check(
         threshold: Flag examples whose overlap fraction is above this.
         workers: Processes scanning shards in parallel.
         strict: Stop at the first unreadable record instead of counting it.
+        skip_bad: Scan the rest when some records are unreadable (they are listed in the
+            report) instead of raising `DataError` after the scan.
         progress: Called with the plan once, then with each finished shard.
 
     Returns:
         The report, one entry per eval example.
+
+    Raises:
+        DataError: No training file or record, a field no record has, or (without
+            `skip_bad`) unreadable records.
     """
     evalset = load_eval(eval_path, eval_fields)
     index = EvalIndex.build(evalset.texts, n)
     shards = plan_for_workers(train, workers)
+    if not shards:
+        raise DataError(
+            "no training file found (an empty directory?); give the files that hold the "
+            "training records",
+            path=", ".join(train),
+        )
     if progress:
         progress(shards, None)
     results = scan_all(
         index, shards, fields, workers=workers, strict=strict,
         progress=(lambda r: progress(shards, r)) if progress else None,
     )  # fmt: skip
-    return build_report(
+    report = build_report(
         index, evalset.ids, evalset.categories, results,
         threshold=threshold, train=train, eval_path=eval_path,
     )  # fmt: skip
+    _require_readable(report, results, shards, fields, skip_bad)
+    return report
+
+
+def _require_readable(
+    report: ContaminationReport,
+    results: list[ShardResult],
+    shards: list[Shard],
+    fields: list[str] | None,
+    skip_bad: bool,
+) -> None:
+    """Raise when the training data could not be read well enough to call anything clean."""
+    where = ", ".join(report.train)
+    seen = set().union(*(r.fields_seen for r in results))
+    missing = [f for f in fields or () if f not in seen]
+    if missing:
+        found = ", ".join(sample_keys(shards)) or "none that could be read"
+        raise DataError(
+            f"no training record has the field {', '.join(missing)}; the records have: "
+            f"{found}; fix --fields (contamination.fields in a config)",
+            path=where,
+            field=missing[0],
+        )
+    first = "; ".join(report.problems[:3])
+    if report.records_scanned == 0:
+        why = f" ({report.bad_records} unreadable, first: {first})" if first else " (empty)"
+        raise DataError(
+            f"no training record could be read{why}; give files that hold training records",
+            path=where,
+        )
+    if report.bad_records and not skip_bad:
+        raise DataError(
+            f"{report.bad_records} training record(s) could not be read, first: {first}; "
+            "fix them, or pass --skip-bad (contamination.skip_bad in a config) to scan the "
+            "rest and list them in the report"
+        )
 
 
 def plan_for_workers(train: list[str], workers: int) -> list[Shard]:
@@ -111,32 +166,14 @@ def duplicates(
     eval_fields: list[str] | None = None,
     threshold: float = 0.0,
 ) -> ContaminationReport:
-    """Overlap of each example with the *other* examples of the same set (near-duplicates)."""
+    """Overlap of each example with the *other* examples of the same set (near-duplicates).
+
+    Short examples are checked whole here too: one is flagged when all its tokens occur
+    contiguously in another example.
+    """
     evalset = load_eval(eval_path, eval_fields)
     index = EvalIndex.build(evalset.texts, n)
-    matched: list[int] = []
-    locations: dict[int, list[int]] = {}
-    for u in range(index.keys.size):
-        a, b = int(index.offsets[u]), int(index.offsets[u + 1])
-        if len(set(index.post_ex[a:b].tolist())) < 2:
-            continue
-        groups: dict[tuple[str, ...], list[int]] = {}
-        for p in range(a, b):
-            ex, pos = int(index.post_ex[p]), int(index.post_pos[p])
-            groups.setdefault(tuple(index.tokens[ex][pos : pos + n]), []).append(p)
-        for posts in groups.values():
-            exs = {int(index.post_ex[p]) for p in posts}
-            if len(exs) < 2:
-                continue
-            matched.extend(posts)
-            for p in posts:
-                ex = int(index.post_ex[p])
-                where = locations.setdefault(ex, [])
-                for other in sorted(exs - {ex}):
-                    if len(where) < MAX_LOCATIONS and evalset.lines[other] not in where:
-                        where.append(evalset.lines[other])
-    res = ShardResult(Shard(eval_path, "jsonl"), np.array(sorted(set(matched)), np.int64))
-    res.locations = locations
+    res = scan_within(index, evalset.texts, evalset.lines, eval_path)
     return build_report(
         index, evalset.ids, evalset.categories, [res],
         threshold=threshold, train=[eval_path], eval_path=eval_path,

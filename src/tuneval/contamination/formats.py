@@ -19,11 +19,13 @@ from tuneval.errors import DataError, require
 
 
 class Sink:
-    """Collects problems and raises at the first one when strict."""
+    """Collects problems (raising at the first one when strict) and the fields records have."""
 
-    def __init__(self, problems: list[Problem], strict: bool) -> None:
+    def __init__(self, problems: list[Problem], strict: bool, seen: set[str] | None = None) -> None:
         self.problems = problems
         self.strict = strict
+        self.seen = set() if seen is None else seen
+        """Which of the requested fields some record had (to tell a typo from sparse data)."""
 
     def bad(self, path: str, line: int, message: str) -> None:
         """Record (or, when strict, raise) an unreadable record."""
@@ -37,12 +39,18 @@ class Sink:
             p = self.problems[-1]
             raise DataError(p.message, path=p.path, line=p.line)
 
+    def text(self, record: Any, fields: list[str] | None) -> str:
+        """`record_text`, noting which of `fields` the record has (a plain string has all)."""
+        if fields:
+            if isinstance(record, dict):
+                self.seen.update(f for f in fields if f in record)
+            elif isinstance(record, str):
+                self.seen.update(fields)
+        return record_text(record, fields)
 
-def batches(
-    shard: Shard, fields: list[str] | None, problems: list[Problem], strict: bool = False
-) -> Iterator[Batch]:
+
+def batches(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
     """Yield the record texts of `shard` in batches of about `BLOCK` bytes."""
-    sink = Sink(problems, strict)
     reader = {"jsonl": _jsonl, "text": _text, "json": _json, "csv": _csv, "tsv": _csv}
     reader |= {"parquet": _parquet, "hf": _hf}
     yield from reader[shard.fmt](shard, fields, sink)
@@ -68,13 +76,14 @@ def parse_lines(
 ) -> Batch:
     """Parse the JSONL lines `which` (indices into `lines`; line ``i`` is file line first + i)."""
     loads = json.loads
+    text_of = sink.text
     batch = Batch()
     for i in which:
         raw = lines[i]
         if not raw.strip():
             continue
         try:
-            text = record_text(loads(raw), fields)
+            text = text_of(loads(raw), fields)
         except (ValueError, UnicodeDecodeError) as exc:
             sink.bad(path, first + i, f"unreadable record: {exc}")
             continue
@@ -84,7 +93,8 @@ def parse_lines(
 
 
 def _text(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
-    """Plain text: each paragraph (lines up to a blank line) is one record."""
+    """Plain text: each paragraph (lines up to a blank line) is one record (all its text)."""
+    sink.seen.update(fields or ())
     para: list[str] = []
     start = 0
     for first, lines in _blocks(shard, sink.problems):
@@ -92,7 +102,7 @@ def _text(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]
         batch = Batch()
         for i, raw in enumerate(lines):
             batch.nbytes += len(raw) + 1
-            line = raw.decode("utf-8", errors="replace")
+            line = _decode_line(raw, shard.path, first + i, sink)
             if line.strip():
                 if not para:
                     start = first + i
@@ -108,6 +118,25 @@ def _text(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]
         yield Batch(["\n".join(para)], [start], 0)
 
 
+def _decode_line(raw: bytes, path: str, line: int, sink: Sink) -> str:
+    """Decode one line; bytes that are not UTF-8 are a problem (and become U+FFFD)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        sink.bad(path, line, f"not UTF-8 (byte {raw[exc.start]:#04x}); save the file as UTF-8")
+        return raw.decode("utf-8", errors="replace")
+
+
+def _decode(raw: bytes, path: str, sink: Sink) -> str:
+    """Decode a whole file; each line with bytes that are not UTF-8 is a problem."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        for i, line in enumerate(raw.split(b"\n"), start=1):
+            _decode_line(line, path, i, sink)
+        return raw.decode("utf-8", errors="replace")
+
+
 def _whole(shard: Shard, sink: Sink) -> bytes:
     chunks = []
     for _, lines in _blocks(shard, sink.problems):
@@ -118,19 +147,21 @@ def _whole(shard: Shard, sink: Sink) -> bytes:
 
 def _json(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
     """A JSON array of records, or an object with one list value (read whole: not streamed)."""
+    yield from _records(shard, iter(_json_rows(shard, sink)), fields, sink)
+
+
+def _json_rows(shard: Shard, sink: Sink) -> list[Any]:
     raw = _whole(shard, sink)
     try:
         data = json.loads(raw)
     except ValueError as exc:
         line = getattr(exc, "lineno", 1)
         sink.bad(shard.path, line, f"invalid JSON: {exc}")
-        return
+        return []
     if isinstance(data, dict):
         lists = [v for v in data.values() if isinstance(v, list)]
         data = lists[0] if len(lists) == 1 else [data]
-    if not isinstance(data, list):
-        data = [data]
-    yield from _records(shard, iter(data), fields, sink)
+    return data if isinstance(data, list) else [data]
 
 
 def _records(
@@ -140,7 +171,7 @@ def _records(
     batch = Batch()
     for index, row in enumerate(rows, start=1):
         try:
-            text = record_text(row, fields)
+            text = sink.text(row, fields)
         except ValueError as exc:
             sink.bad(shard.path, index, f"unreadable record: {exc}")
             continue
@@ -155,7 +186,7 @@ def _records(
 
 def _csv(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
     """CSV/TSV with a header row; `line` is the physical line where the row starts."""
-    text = _whole(shard, sink).decode("utf-8", errors="replace")
+    text = _decode(_whole(shard, sink), shard.path, sink)
     reader = csv.reader(io.StringIO(text), delimiter="\t" if shard.fmt == "tsv" else ",")
     try:
         header = next(reader)
@@ -169,7 +200,7 @@ def _csv(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
                 if len(row) != len(header):
                     sink.bad(shard.path, start, f"{len(row)} columns, the header has {len(header)}")
                 else:
-                    batch.texts.append(record_text(dict(zip(header, row, strict=False)), fields))
+                    batch.texts.append(sink.text(dict(zip(header, row, strict=False)), fields))
                     batch.lines.append(start)
             start = reader.line_num + 1
     except (csv.Error, ValueError) as exc:
@@ -200,3 +231,43 @@ def _hf(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
         yield from _records(shard, iter(rows), fields, sink)
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot stream the dataset: {exc}", path=shard.path) from exc
+
+
+def sample_keys(shards: list[Shard], limit: int = 1000) -> list[str]:
+    """The field names of the first `limit` records (to say which fields a source has)."""
+    keys: dict[str, None] = {}
+    count = 0
+    for shard in shards:
+        for row in _rows(shard):
+            if isinstance(row, dict):
+                keys.update(dict.fromkeys(str(k) for k in row))
+            count += 1
+            if count >= limit:
+                return list(keys)
+    return list(keys)
+
+
+def _rows(shard: Shard) -> Iterator[Any]:
+    """Parsed records of a shard, skipping what cannot be read (the scan reports that)."""
+    sink = Sink([], strict=False)
+    if shard.fmt == "jsonl":
+        for _, lines in _blocks(shard, sink.problems):
+            for raw in lines:
+                try:
+                    yield json.loads(raw)
+                except ValueError:
+                    continue
+    elif shard.fmt in ("csv", "tsv"):
+        for _, lines in _blocks(shard, sink.problems):
+            first = lines[0].decode("utf-8", errors="replace") if lines else ""
+            header = next(csv.reader([first], delimiter="\t" if shard.fmt == "tsv" else ","), [])
+            yield dict.fromkeys(header)
+            return
+    elif shard.fmt == "json":
+        yield from _json_rows(shard, sink)
+    elif shard.fmt == "parquet":
+        pq: Any = require("pyarrow.parquet", package="pyarrow", extra="parquet", purpose="Parquet")
+        try:
+            yield dict.fromkeys(pq.ParquetFile(shard.path).schema_arrow.names)
+        except (OSError, ValueError):
+            return

@@ -5,6 +5,13 @@ an n-gram's id is its slot. Per slot: an 8-byte hash, a 4-byte posting offset an
 4-byte stamp, so 16 x 1.6 = 25.6 bytes per distinct eval n-gram; plus 8 bytes per occurrence
 (example, position), and the eval tokens used to verify hits: as Python lists (reports, the
 generic path) and packed as UTF-8 bytes with 8-byte offsets (the compiled JSONL path).
+
+An example with fewer than n tokens (but at least one) is checked *whole*: it has one posting,
+the hash of all its tokens at position 0, and it matches where all its tokens occur
+contiguously in one training record. Without this rule such an example has no n-gram and could
+never be flagged, whatever the training data holds. (GPT-3, appendix C, avoided the problem by
+choosing n per benchmark from the length of its short examples; lm-evaluation-harness's
+decontamination makes no n-gram from a shorter document and so never flags it.)
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ class EvalIndex:
             the compiled scanner).
         tok_off: Byte offset of each token in `tok_bytes`, then the end.
         ex_first: Index of each example's first token in `tok_off`.
+        short: Token counts (ascending, each below n) of the examples checked whole.
     """
 
     n: int
@@ -55,6 +63,7 @@ class EvalIndex:
     tok_bytes: np.ndarray
     tok_off: np.ndarray
     ex_first: np.ndarray
+    short: np.ndarray
 
     @classmethod
     def build(cls, texts: list[str], n: int) -> EvalIndex:
@@ -79,6 +88,7 @@ class EvalIndex:
         np.cumsum(lengths, out=tok_off[1:])
         ex_first = np.zeros(len(toks) + 1, np.int64)
         np.cumsum([len(ex) for ex in toks], out=ex_first[1:])
+        short = sorted({len(ex) for ex in toks if 0 < len(ex) < n})
         return cls(
             n=n,
             tokens=toks,
@@ -90,6 +100,7 @@ class EvalIndex:
             tok_bytes=np.frombuffer(joined.encode("utf-8") or b"\0", np.uint8),
             tok_off=tok_off,
             ex_first=ex_first,
+            short=np.array(short, np.int64),
         )
 
     @property
@@ -98,19 +109,28 @@ class EvalIndex:
         return int(self.post_ex.size)
 
     def ngram_count(self, example: int) -> int:
-        """Number of n-grams of one example (0 if it has fewer than n tokens)."""
-        return max(0, len(self.tokens[example]) - self.n + 1)
+        """Number of n-grams of one example (1 if it is checked whole, 0 if it has no token)."""
+        return max(min(1, len(self.tokens[example])), len(self.tokens[example]) - self.n + 1)
+
+    def whole(self, example: int) -> bool:
+        """True when the example has fewer than n tokens and is checked as a whole."""
+        return 0 < len(self.tokens[example]) < self.n
 
     def nbytes(self) -> int:
         """Bytes of the numeric arrays, including the scan's stamps (4 bytes per slot)."""
         arrays = (self.keys, self.offsets, self.post_ex, self.post_pos)
         return sum(a.nbytes for a in arrays) + 4 * self.keys.size
 
-    def verify(self, uid: int, gram: list[str]) -> list[int]:
-        """Postings of `uid` whose tokens equal `gram` exactly (a hash match alone never counts)."""
+    def verify(self, uid: int, toks: list[str], end: int) -> list[int]:
+        """Postings of `uid` equal to the tokens of `toks` that end at `end` (exactly).
+
+        A posting is compared with as many tokens as it has (n, or the whole of a short
+        example); a hash match alone never counts.
+        """
         found = []
         for p in range(int(self.offsets[uid]), int(self.offsets[uid + 1])):
             ex, pos = int(self.post_ex[p]), int(self.post_pos[p])
-            if self.tokens[ex][pos : pos + self.n] == gram:
+            size = min(self.n, len(self.tokens[ex]))
+            if size <= end and self.tokens[ex][pos : pos + size] == toks[end - size : end]:
                 found.append(p)
         return found

@@ -20,13 +20,16 @@ class ExampleOverlap(Record):
     category: str | None = None
     """Its category, if the eval set has them."""
     ngrams: int
-    """Number of n-grams of the example (0 if it has fewer than n tokens)."""
+    """Number of n-grams of the example (1 if it is checked whole, 0 if it has no token)."""
     matched: int
     """How many of them occur in the training data (verified on the tokens)."""
     overlap: float
     """``matched / ngrams`` (0 when the example has no n-gram)."""
     flagged: bool
     """True when ``overlap > threshold`` (with threshold 0: any match)."""
+    whole: bool = False
+    """True when the example has fewer than n tokens and was checked as a whole: it matches
+    where all its tokens occur contiguously in one training record."""
     spans: list[str] = Field(default_factory=list)
     """Maximal runs of matched n-grams, as normalised text."""
     found_in: list[str] = Field(default_factory=list)
@@ -48,6 +51,10 @@ class ContaminationReport(Record):
     """Number of eval examples."""
     contaminated: int
     """Number of flagged examples."""
+    checked_whole: int = 0
+    """Examples with fewer than n tokens, checked as a whole (see `ExampleOverlap.whole`)."""
+    no_text: int = 0
+    """Examples without a single token (nothing to check; never flagged)."""
     by_category: dict[str, list[int]] = Field(default_factory=dict)
     """Category -> [flagged, total], when the eval set has categories."""
     records_scanned: int = 0
@@ -55,7 +62,7 @@ class ContaminationReport(Record):
     bytes_scanned: int = 0
     """Training bytes read (uncompressed)."""
     bad_records: int = 0
-    """Records or files that could not be read (skipped)."""
+    """Records or files that could not be read (skipped, which only ``skip_bad`` allows)."""
     problems: list[str] = Field(default_factory=list)
     """The first unreadable records, as ``file:line: reason``."""
     examples: list[ExampleOverlap] = Field(default_factory=list)
@@ -130,6 +137,7 @@ def build_report(
                 matched=len(pos),
                 overlap=overlap,
                 flagged=bool(pos) and overlap > threshold,
+                whole=index.whole(i),
                 spans=spans(index.tokens[i], pos, index.n),
                 found_in=where.get(i, []),
             )
@@ -148,6 +156,8 @@ def build_report(
         eval=eval_path,
         total=len(examples),
         contaminated=sum(e.flagged for e in examples),
+        checked_whole=sum(e.whole for e in examples),
+        no_text=sum(not t for t in index.tokens),
         by_category=by_cat,
         records_scanned=sum(r.records for r in results),
         bytes_scanned=sum(r.nbytes for r in results),

@@ -36,6 +36,7 @@ class ShardResult:
         nbytes: Bytes of input consumed.
         lines: Lines in the shard (to turn shard-local lines into file lines).
         problems: Unreadable records and files.
+        fields_seen: Which of the requested fields some record of the shard has.
     """
 
     shard: Shard
@@ -45,6 +46,7 @@ class ShardResult:
     nbytes: int = 0
     lines: int = 0
     problems: list[Problem] = field(default_factory=list)
+    fields_seen: set[str] = field(default_factory=set)
 
 
 class _State:
@@ -74,10 +76,11 @@ def scan_shard(
     matched: set[int] = set()
     locations: dict[int, list[int]] = {}
     result = ShardResult(shard, np.zeros(0, np.int64), locations, problems=problems)
+    sink = Sink(problems, strict, result.fields_seen)
     if shard.fmt == "jsonl":
-        _scan_jsonl(state, shard, fields, Sink(problems, strict), result, matched)
+        _scan_jsonl(state, shard, fields, sink, result, matched)
     else:
-        for batch in batches(shard, fields, problems, strict):
+        for batch in batches(shard, fields, sink):
             result.nbytes += batch.nbytes
             result.lines = max(result.lines, batch.end_line)
             _scan_batch(state, batch, result, matched)
@@ -93,13 +96,13 @@ def _scan_batch(state: _State, batch: Batch, result: ShardResult, matched: set[i
     index = state.index
     state.chunk = state.chunk % 2_000_000_000 + 1
     buf, starts = pack(batch.texts)
-    out_rec, out_pos, out_uid = state.out
+    out_rec, out_end, out_uid = state.out
     hits = _kernels.scan(
-        buf, starts, index.n, index.keys,
-        state.stamp, state.chunk, out_rec, out_pos, out_uid,
+        buf, starts, index.n, index.short, index.keys,
+        state.stamp, state.chunk, out_rec, out_end, out_uid,
     )  # fmt: skip
     if hits:
-        _verify(index, state, batch.texts, batch.lines, out_rec[:hits], out_pos[:hits],
+        _verify(index, state, batch.texts, batch.lines, out_rec[:hits], out_end[:hits],
                 out_uid[:hits], matched, result.locations)  # fmt: skip
 
 
@@ -123,6 +126,7 @@ def _scan_jsonl(
 
     index = state.index
     names, name_starts = _names(fields)
+    seen = np.zeros(max(1, len(fields or ())), np.uint8)
     out_line, out_post, out_uid = state.out
     for first, data, newlines in raw_blocks(shard, sink.problems):
         sink.check_io(0)
@@ -131,11 +135,11 @@ def _scan_jsonl(
         state.chunk = state.chunk % 2_000_000_000 + 1
         slow = np.empty(newlines + 1, np.int64)
         hits, nslow, records, _ = scan_jsonl(
-            np.frombuffer(data, np.uint8), index.n, names, name_starts, bool(fields),
-            index.keys, state.stamp, state.chunk,
+            np.frombuffer(data, np.uint8), index.n, index.short, names, name_starts,
+            bool(fields), index.keys, state.stamp, state.chunk,
             index.offsets, index.post_ex, index.post_pos,
             index.tok_bytes, index.tok_off, index.ex_first,
-            out_line, out_post, out_uid, slow,
+            out_line, out_post, out_uid, slow, seen,
         )  # fmt: skip
         result.records += records
         if hits:  # already verified on the tokens by the kernel
@@ -146,6 +150,8 @@ def _scan_jsonl(
             batch = parse_lines(shard.path, first, lines, slow[:nslow].tolist(), fields, sink)
             _scan_batch(state, batch, result, matched)
     sink.check_io(0)
+    hits = seen.tolist()  # one flag per requested field
+    result.fields_seen.update(f for i, f in enumerate(fields or ()) if hits[i])
 
 
 def _record(
@@ -178,25 +184,55 @@ def _verify(
     texts: list[str],
     lines: list[int],
     recs: np.ndarray,
-    poss: np.ndarray,
+    ends: np.ndarray,
     uids: np.ndarray,
     matched: set[int],
     locations: dict[int, list[int]],
+    own: int = -1,
 ) -> None:
-    """Check hash hits of the generic kernel on the tokens, then `_record` the real ones."""
+    """Check hash hits of the generic kernel on the tokens, then `_record` the real ones.
+
+    Postings of example `own` are left out (an eval example does not overlap itself).
+    """
     cache: dict[int, list[str]] = {}
     found_lines: list[int] = []
     found_posts: list[int] = []
     found_uids: list[int] = []
-    for r, p, u in zip(recs.tolist(), poss.tolist(), uids.tolist(), strict=False):
+    for r, end, u in zip(recs.tolist(), ends.tolist(), uids.tolist(), strict=False):
         toks = cache.get(r)
         if toks is None:
             toks = cache[r] = tokens(texts[r])
-        for post in index.verify(u, toks[p : p + index.n]):
-            found_lines.append(lines[r])
-            found_posts.append(post)
-            found_uids.append(u)
+        for post in index.verify(u, toks, end):
+            if own < 0 or int(index.post_ex[post]) != own:
+                found_lines.append(lines[r])
+                found_posts.append(post)
+                found_uids.append(u)
     _record(index, state, found_lines, found_posts, found_uids, matched, locations)
+
+
+def scan_within(index: EvalIndex, texts: list[str], lines: list[int], path: str) -> ShardResult:
+    """Scan the eval texts themselves, each against the postings of the *other* examples.
+
+    Each text is its own chunk, so an n-gram found in it first (its own occurrence) does not
+    hide the same n-gram from the next text. `lines` are the examples' lines in `path` (the
+    locations reported); no training record is counted.
+    """
+    state = _State(index)
+    matched: set[int] = set()
+    result = ShardResult(Shard(path, "jsonl"), np.zeros(0, np.int64))
+    buf, starts = pack(texts)
+    out_rec, out_end, out_uid = state.out
+    for r in range(len(texts)):
+        state.chunk += 1
+        hits = _kernels.scan(
+            buf, starts[r : r + 2], index.n, index.short, index.keys,
+            state.stamp, state.chunk, out_rec, out_end, out_uid,
+        )  # fmt: skip
+        if hits:
+            _verify(index, state, texts[r : r + 1], lines[r : r + 1], out_rec[:hits],
+                    out_end[:hits], out_uid[:hits], matched, result.locations, own=r)  # fmt: skip
+    result.matched = np.fromiter(sorted(matched), np.int64, len(matched))
+    return result
 
 
 def _init(index: EvalIndex, fields: list[str] | None, strict: bool) -> None:

@@ -187,22 +187,19 @@ def raw_blocks(shard: Shard, problems: list[Problem]) -> Iterator[tuple[int, byt
 
     The newline count spares callers a second pass over the block.
 
-    A read error (corrupt gzip/zstd) ends the shard with one `Problem` at the next line.
+    A read error (corrupt or truncated gzip/zstd) ends the shard with one `Problem` at the
+    next line; the lines decompressed before it are still yielded.
     """
     line = 1
-    todo = shard.end - shard.start if shard.end >= 0 else -1
     tail = b""
     with _open(shard) as handle:
+        chunks = _chunks(handle, shard)
         while True:
-            want = BLOCK if todo < 0 else min(BLOCK, todo)
             try:
-                data = handle.read(want) if want else b""
+                data = next(chunks, b"")
             except _read_errors() as exc:
                 problems.append(Problem(shard.path, line + tail.count(b"\n"), _why(exc, shard)))
                 data = tail = b""  # a partial last line is lost with the rest
-                todo = 0
-            if todo > 0:
-                todo -= len(data)
             if not data:
                 if tail:
                     yield line, tail, tail.count(b"\n")
@@ -217,6 +214,38 @@ def raw_blocks(shard: Shard, problems: list[Problem]) -> Iterator[tuple[int, byt
             newlines = block.count(b"\n")
             yield line, block, newlines
             line += newlines
+
+
+def _chunks(handle: io.BufferedIOBase, shard: Shard) -> Iterator[bytes]:
+    """The shard's bytes in pieces of about `BLOCK`; a read error comes after the data before it.
+
+    Compressed input is read with ``read1``, so a truncated stream keeps everything that was
+    decompressed up to the damage (``read`` would drop the whole piece with the error).
+    """
+    todo = shard.end - shard.start if shard.end >= 0 else -1
+    read = handle.read1 if shard.compression else handle.read
+    while todo != 0:
+        want = BLOCK if todo < 0 else min(BLOCK, todo)
+        parts: list[bytes] = []
+        got = 0
+        try:
+            while got < want:
+                piece = read(want - got)
+                if not piece:
+                    break
+                parts.append(piece)
+                got += len(piece)
+        except _read_errors():
+            if parts:
+                yield b"".join(parts)
+            raise
+        if not parts:
+            return
+        if todo > 0:
+            todo -= got
+        yield b"".join(parts)
+        if got < want:
+            return
 
 
 def _why(exc: BaseException, shard: Shard) -> str:

@@ -10,7 +10,7 @@ from collections import Counter
 from html import escape
 
 from tuneval.report import svg
-from tuneval.report.markdown import fmt, interval
+from tuneval.report.markdown import contamination_skipped, fmt, interval
 from tuneval.report.schema import ItemView, Results
 
 _CSS = """
@@ -273,6 +273,10 @@ def _contamination(results: Results) -> str:
         f"{escape(str(summary.get('n')))}-grams with the training data "
         f"({escape(', '.join(map(str, summary.get('train', []))))}).</p>"
     )
+    skipped = contamination_skipped(summary)
+    if skipped:
+        items = "".join(f"<li>{escape(line[2:])}</li>" for line in skipped[1:])
+        head += f"<p><strong>{escape(skipped[0])}</strong></p><ul>{items}</ul>"
     rows = [
         [
             _td(f["id"]),

@@ -71,6 +71,19 @@ def _benchmark_table(results: Results) -> list[str]:
     return lines
 
 
+def contamination_skipped(summary: dict[str, object]) -> list[str]:
+    """Say how many training records the contamination check could not read, and where."""
+    bad = summary.get("bad_records") or 0
+    if not bad:
+        return []
+    first = summary.get("problems")
+    return [
+        f"{bad} unreadable training records were skipped (skip_bad), so the check did not "
+        "see them; first:",
+        *([f"- {p}" for p in first] if isinstance(first, list) else []),
+    ]
+
+
 def _judge_lines(results: Results) -> list[str]:
     lines: list[str] = []
     js = results.judge_scores
@@ -129,6 +142,7 @@ def render_markdown(results: Results) -> str:
             f"{c.get('contaminated')} of {c.get('total')} items share {c.get('n')}-grams with "
             "the training data.",
             *(f"- `{f['id']}`: overlap {f['overlap']:.2f}" for f in c.get("flagged", [])),
+            *contamination_skipped(c),
             "",
         ]
     if results.notes:

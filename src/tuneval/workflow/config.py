@@ -158,6 +158,9 @@ class ContaminationConfig(_Strict):
     """Flag items whose share of matched n-grams is above this (0: any match)."""
     fields: list[str] | None = None
     """Training fields that form the text (default: every string field)."""
+    skip_bad: bool = False
+    """Scan the rest when some training records are unreadable (counted and listed in the
+    report); without it they fail the step."""
 
 
 class HumanConfig(_Strict):

@@ -41,12 +41,19 @@ def run_contamination(run: RunDir, config: WorkflowConfig) -> tuple[Status, str]
         n=cont.ngram,
         fields=cont.fields,
         threshold=cont.threshold,
+        skip_bad=cont.skip_bad,
     )
     path = run.path / CONTAMINATION_FILE
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(report.model_dump_json(indent=1), encoding="utf-8")
     tmp.replace(path)
-    return "ran", f"{report.contaminated} of {report.total} items overlap the training data"
+    detail = f"{report.contaminated} of {report.total} items overlap the training data"
+    if report.bad_records:
+        detail += (
+            f"; {report.bad_records} unreadable training records skipped (skip_bad), first: "
+            + "; ".join(report.problems[:3])
+        )
+    return "ran", detail
 
 
 HUMAN_STUDY_DIR = "human-study"

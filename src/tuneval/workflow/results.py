@@ -245,6 +245,11 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
                 f"{summary['contaminated']} of {summary['total']} items share "
                 f"{summary['n']}-grams with the training data; see the contamination section"
             )
+        if summary["bad_records"]:
+            notes.append(
+                f"{summary['bad_records']} unreadable training records were skipped by the "
+                "contamination check; see the contamination section"
+            )
     if config.benchmarks:
         from tuneval.workflow.benchmarks_step import compare_benchmarks
 
@@ -306,6 +311,7 @@ def _contamination(run: RunDir) -> tuple[dict[str, object], dict[str, float]] | 
 
     report = ContaminationReport.model_validate_json(path.read_text(encoding="utf-8"))
     summary: dict[str, object] = report.model_dump(exclude={"examples", "removed", "problems"})
+    summary["problems"] = report.problems[:5]  # the first unreadable training records
     summary["flagged"] = [
         {"id": e.id, "overlap": e.overlap, "spans": e.spans[:3], "found_in": e.found_in[:3]}
         for e in report.examples
