@@ -105,3 +105,12 @@ def test_bad_inputs_are_usage_errors(call, message):
 def test_pandas_missing_value_names_the_index():
     with pytest.raises(tuneval.UsageError, match=r"predictions\[2\] must be a string, got float"):
         tuneval.score(pd.Series(["a", "b", np.nan]), ["a"] * 3, "bleu")
+
+
+def test_dataframe_rows_are_references_and_unordered_inputs_are_refused():
+    refs = pd.DataFrame({"r1": ["Paris", "Bern"], "r2": ["paris", "Berne"]})
+    assert _value(tuneval.score(["paris", "Berne"], refs, "exact_match"), "exact_match") == 1.0
+    with pytest.raises(tuneval.UsageError, match="predictions must be a list"):
+        tuneval.score({"Paris", "Rome"}, ["Paris", "Rome"], "exact_match")
+    with pytest.raises(tuneval.UsageError, match="references must be a list"):
+        tuneval.score(["Paris"], {"q1": "Paris"}, "exact_match")

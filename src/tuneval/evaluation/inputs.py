@@ -27,11 +27,15 @@ def _items(value: Any, what: str) -> list[Any]:
         raise UsageError(
             f"{what} is a single string ({_shown(value)}); pass a list with one entry per example"
         )
-    if value is None or isinstance(value, Mapping) or not isinstance(value, Iterable):
+    # A mapping iterates over its keys and a set has no order: neither lines up with examples.
+    unordered = isinstance(value, (Mapping, set, frozenset))
+    if value is None or unordered or not isinstance(value, Iterable):
         raise UsageError(
             f"{what} must be a list (or tuple, NumPy array, pandas Series) with one entry per "
             f"example, got {type(value).__name__}"
         )
+    if hasattr(value, "to_numpy") and not hasattr(value, "tolist"):
+        value = value.to_numpy()  # a pandas DataFrame iterates over its column names
     # NumPy arrays and pandas Series give plain Python values through tolist(); a 0-d array
     # gives a scalar, which is caught below as "not a list".
     items = value.tolist() if hasattr(value, "tolist") else list(value)
