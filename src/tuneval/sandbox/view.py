@@ -69,18 +69,25 @@ def _unreadable_in(tree: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         kept = []
         for name in subdirs:
             path = os.path.join(top, name)
-            mode = os.lstat(path).st_mode
-            if stat.S_ISDIR(mode) and (mode & 0o005) != 0o005:
+            if (_mode(path) & 0o005) != 0o005:
                 dirs.append(path)  # masked whole; nothing below it needs a look
             else:
                 kept.append(name)
         subdirs[:] = kept
-        for name in names:
-            path = os.path.join(top, name)
-            mode = os.lstat(path).st_mode
-            if stat.S_ISREG(mode) and not mode & stat.S_IROTH:
-                files.append(path)
+        files += [
+            os.path.join(top, n)
+            for n in names
+            if stat.S_ISREG(mode := _mode(os.path.join(top, n))) and not mode & stat.S_IROTH
+        ]
     return tuple(files), tuple(dirs)
+
+
+def _mode(path: str) -> int:
+    """The mode of ``path`` itself (links not followed); world-readable if it just vanished."""
+    try:
+        return os.lstat(path).st_mode
+    except FileNotFoundError:
+        return 0o755
 
 
 @functools.cache
