@@ -117,3 +117,16 @@ def test_validate_subprocess_exit_code_and_one_line_per_error(tmp_path):
     errors = [line for line in proc.stdout.splitlines() if line.startswith("error: ")]
     assert [e.split(":")[2].split()[0] for e in errors] == ["1", "3"]
     assert "Traceback" not in proc.stderr
+
+
+def test_validate_csv_with_undecodable_rows_and_header(tmp_path, capsys):
+    path = tmp_path / "eval.csv"
+    path.write_bytes(b"id,prompt\nq1,caf\xe9\nq2,ok\nq3,na\xefve\n")
+    code, out, _ = run(["dataset", "validate", str(path)], capsys)
+    listed = [line for line in out.splitlines() if line.startswith("error: ")]
+    assert code == 1 and [line.split(":")[2] for line in listed] == ["2", "4"]
+    assert all("invalid UTF-8 byte" in line for line in listed)
+    path.write_bytes(b"id,pr\xe9mpt\nq1,p\n")
+    code, out, _ = run(["dataset", "validate", str(path)], capsys)
+    listed = [line for line in out.splitlines() if line.startswith("error: ")]
+    assert code == 1 and len(listed) == 1 and f"{path}:1: invalid UTF-8" in listed[0]

@@ -325,7 +325,11 @@ def _read_delimited(
     try:
         for row in reader:
             line, start = start, reader.line_num + 1
-            if not row or undecodable.intersection(range(line, start)):
+            if undecodable.intersection(range(line, start)):
+                if header is None:
+                    return  # no header, so no row can be read: the reported error says why
+                continue
+            if not row:
                 continue
             if header is None:
                 header = _check_header(row, name, line)
