@@ -8,7 +8,6 @@ of the same shape and, where the ``alpaca_eval`` package is installed, compare w
 from __future__ import annotations
 
 import csv
-import importlib.util
 import random
 from pathlib import Path
 
@@ -95,12 +94,11 @@ def test_missing_column_names_the_field(tmp_path: Path) -> None:
     assert err.value.field == "std_delta_len" and str(bad) in str(err.value)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("alpaca_eval") is None, reason="alpaca-eval not installed"
-)
 def test_equals_alpaca_eval_glm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import pandas as pd
-    from alpaca_eval.metrics import glm_winrate
+
+    # alpaca_eval 0.6.6 imports pkg_resources, gone from setuptools >= 81: skip if unusable.
+    glm_winrate = pytest.importorskip("alpaca_eval.metrics.glm_winrate")
 
     gamed = _gamed(tmp_path / "df_gamed.csv")
     monkeypatch.setattr(glm_winrate, "hf_hub_download", lambda **kwargs: str(gamed))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 from pathlib import Path
 
@@ -56,11 +55,9 @@ def test_published_alpaca_7b_numbers() -> None:
     )
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("alpaca_eval") is None, reason="alpaca-eval not installed"
-)
 def test_equals_alpaca_eval_package() -> None:
-    from alpaca_eval.metrics import get_winrate as reference
+    # alpaca_eval 0.6.6 imports pkg_resources, gone from setuptools >= 81: skip if unusable.
+    reference = pytest.importorskip("alpaca_eval.metrics").get_winrate
 
     prefs = [2, 1, 1.5, 1.7, 1.2, 2.0, 1.5000001, 1.49, 0]
     ours = get_winrate(prefs).model_dump()

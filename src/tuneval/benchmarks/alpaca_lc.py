@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import math
 import statistics
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,10 @@ def _fit(x: np.ndarray, pref: np.ndarray, weight: np.ndarray) -> Any:
     true_prob = np.concatenate([pref, 1 - pref])
     true_weight = np.concatenate([weight, weight])
     groups = np.concatenate([np.arange(n), np.arange(n)])
-    with sklearn.config_context(enable_metadata_routing=True):
+    # alpaca_eval's settings, verbatim; scikit-learn >= 1.8 warns that ``penalty`` will give
+    # way to ``l1_ratios``, which would not change this fit.
+    with warnings.catch_warnings(), sklearn.config_context(enable_metadata_routing=True):
+        warnings.simplefilter("ignore", FutureWarning)
         scorer = make_scorer(
             _logloss_continuous, response_method="predict_proba", greater_is_better=False
         ).set_score_request(true_sample_weight=True, true_prob=True)
