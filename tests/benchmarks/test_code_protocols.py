@@ -157,3 +157,23 @@ def test_mbpp_completion_mode_three_shot(tmp_path: Path) -> None:
     assert prompt.count("[DONE]") == 3 and prompt.endswith("[BEGIN]\n")
     assert backend.calls[0].decoding.stop == ("[DONE]",)
     assert summary["mode"] == "completion" and "prompt:mbpp-3shot" in summary["signature"]
+
+
+@pytest.mark.skipif(not (SHARED / "mbpp").exists(), reason="shared benchmark data absent")
+def test_mbpp_three_shot_prompt_equals_lm_eval() -> None:
+    # lm-evaluation-harness's mbpp task: doc_to_text, target "{code}\n[DONE]" with an empty
+    # target delimiter, shots (tasks 2-4) joined by "\n\n", then the task.
+    rows = {r["task_id"]: r for r in map(json.loads, (SHARED / "mbpp" / "mbpp.jsonl").open())}
+
+    def doc_to_text(doc: dict) -> str:
+        tests = doc["test_list"]
+        return (
+            f"You are an expert Python programmer, and here is your task: {doc['text']} Your "
+            f"code should pass these tests:\n\n{tests[0]}\n{tests[1]}\n{tests[2]}\n[BEGIN]\n"
+        )
+
+    shots = [doc_to_text(rows[i]) + rows[i]["code"] + "\n[DONE]" for i in (2, 3, 4)]
+    expected = "\n\n".join([*shots, doc_to_text(rows[11])])
+    problems = mbpp.load_mbpp(SHARED / "mbpp", limit=1)
+    prompt = mbpp.fewshot_prompt(problems[0], mbpp.load_mbpp(SHARED / "mbpp", split="prompt"))
+    assert prompt == expected
