@@ -1,25 +1,23 @@
 """Run by Python inside the ``unshare`` namespaces: build the view, pivot into it, run the program.
 
-Usage (by `tuneval.sandbox.unshare` only): ``python -I -S -B _nsinit.py SPEC_JSON``. The script
+Usage (by `tuneval.sandbox.unshare` only): ``python -I -S -B _nsinit.py ROOT WORK PROGRAM PYTHON
+SHM_MB [KIND PATH SOURCE SIZE_MB]...`` (plain arguments: no json to import). The script
 is root of a fresh user namespace (the caller mapped to root) with its own mount and PID
-namespaces. It mounts a tmpfs root on ``SPEC.root``, builds there the view's steps with
+namespaces. It mounts a tmpfs root on ROOT, builds there the view's steps with
 mount(2) (one system call each, so no process per mount), mounts its own ``/proc``, switches
 root with pivot_root(2), detaches the host tree, makes the root read-only, drops every
 capability from the bounding set, sets ``no_new_privs`` and execs Python on the program. The
 program is then root of its namespace without any capability: it cannot remount or unmount.
 
-Standard library only (it runs with ``-S``, before and outside tuneval's environment).
+Standard library only, and few modules (it runs with ``-S`` on every sandboxed program, so each
+import costs every run).
 """
 
 from __future__ import annotations
 
 import ctypes
-import json
 import os
-import platform
-import subprocess
 import sys
-from typing import Any
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_NOATIME, MS_NODIRATIME = 32, 4096, 1024, 2048
@@ -104,10 +102,12 @@ def _dev(root: str, shm_mb: int) -> None:
 
 def _pivot(root: str) -> None:
     os.chdir(root)
-    number = _PIVOT_ROOT.get(platform.machine())
+    number = _PIVOT_ROOT.get(os.uname().machine)
     if number is not None:
         _check(libc.syscall(number, b".", b"."), "pivot_root")
     else:  # no known system call number here: util-linux's pivot_root does the same
+        import subprocess
+
         subprocess.run(["pivot_root", ".", "."], check=True)
     # The old root now sits on top of the new one at "/": detach it.
     _check(libc.umount2(b".", MNT_DETACH), "umount old root")
@@ -123,32 +123,32 @@ def _drop_privileges() -> None:
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
 
 
-def main(spec: dict[str, Any]) -> None:
-    """Build the view described by ``spec`` and exec the program (never returns)."""
-    root, work = spec["root"], spec["work"]
+def main(args: list[str]) -> None:
+    """Build the view the arguments describe and exec the program (never returns)."""
+    root, work, program, python, shm_mb, *flat = args
     tmpfs(root, "mode=755,size=1m")
     later: list[str] = []
-    for kind, path, source, size_mb in spec["steps"]:
-        _step(root, kind, path, source, size_mb, later)
+    for i in range(0, len(flat), 4):
+        kind, path, source, size_mb = flat[i : i + 4]
+        _step(root, kind, path, source, int(size_mb), later)
     for path in reversed(later):
         remount_ro(path)
     os.makedirs(root + work, exist_ok=True)
-    with open(spec["program"], "rb") as src, open(f"{root}{work}/program.py", "wb") as dst:
+    with open(program, "rb") as src, open(f"{root}{work}/program.py", "wb") as dst:
         dst.write(src.read())
-    _dev(root, spec["shm_mb"])
+    _dev(root, int(shm_mb))
     os.makedirs(root + "/proc", exist_ok=True)
     mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _pivot(root)
     os.chdir(work)
     _drop_privileges()
-    python = spec["python"]
     env = {"PATH": "/usr/bin:/bin", "HOME": work, "TMPDIR": work}
     os.execve(python, [python, "-I", "-B", "program.py"], env)
 
 
 if __name__ == "__main__":
     try:
-        main(json.loads(sys.argv[1]))
+        main(sys.argv[1:])
     except OSError as exc:
         sys.stderr.write(f"tuneval sandbox (unshare): {exc}\n")
         sys.exit(125)

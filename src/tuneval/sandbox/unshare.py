@@ -7,14 +7,14 @@ into it, drops every capability and execs Python on the program.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 
-from tuneval.sandbox import _nsinit
 from tuneval.sandbox.view import SHM_MB, build_view
 
 PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
+# Run as a script, not imported: the host process has no use for its libc handle.
+INIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_nsinit.py")
 
 
 def executable() -> str | None:
@@ -36,18 +36,12 @@ def unshare_command(root: str, work: str, program: str, python: str, disk_mb: in
     Returns:
         The argv for `subprocess.Popen`.
     """
-    spec = {
-        "root": root,
-        "work": work,
-        "program": program,
-        "python": python,
-        "shm_mb": SHM_MB,
-        "steps": [[s.kind, s.path, s.source, s.size_mb] for s in build_view(work, disk_mb)],
-    }
-    init = os.path.abspath(_nsinit.__file__)
+    steps = [
+        str(x) for s in build_view(work, disk_mb) for x in (s.kind, s.path, s.source, s.size_mb)
+    ]
     return [
         executable() or "unshare",
         "--user", "--map-root-user", "--mount", "--net", "--pid", "--fork", "--kill-child",
         # -S: the set-up needs only the standard library, and skips site's imports.
-        python, "-I", "-S", "-B", init, json.dumps(spec),
+        python, "-I", "-S", "-B", INIT, root, work, program, python, str(SHM_MB), *steps,
     ]  # fmt: skip
