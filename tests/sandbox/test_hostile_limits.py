@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -117,3 +118,26 @@ def test_python_prefix_and_site_packages_work(isolation: Isolation) -> None:
     r = run_python(code, Limits(timeout_s=10), isolation)
     assert r.status == "passed", r.stderr
     assert r.stdout.splitlines()[0] == sys.prefix
+
+
+def test_interpreter_in_a_venv_under_tmp_works(isolation: Isolation, tmp_path: Path) -> None:
+    # CI may clone (and make its venv) under /tmp, which the sandbox replaces by its own tmpfs:
+    # the venv must be bound back, read-only, with the interpreter it was made from.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    here = Path(__file__).resolve().parents[2] / "src"
+    paths = os.pathsep.join([str(here), *sys.path])  # tuneval and its dependencies, from here
+    caller = (
+        "from tuneval.sandbox import Limits, run_python\n"
+        f"r = run_python('import sys; print(sys.prefix)', Limits(timeout_s=10), {isolation!r})\n"
+        "print(r.status, r.stdout.strip(), r.stderr[-300:])\n"
+    )
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", caller],
+        env={**os.environ, "PYTHONPATH": paths},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.split()[:2] == ["passed", str(venv)], done.stdout + done.stderr
