@@ -3,6 +3,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from tuneval.human import StudyStore, VoteInput, create_study, pairs_from_run
 from tuneval.records import Example, Generation
 from tuneval.rundir import RunDir
@@ -100,3 +102,32 @@ def vote(pref: str = "A", a: int = 4, b: int = 3, comment: str = "") -> VoteInpu
 
 def vote_json(pref: str = "A", a: int = 4, b: int = 3, comment: str = "") -> dict:
     return vote(pref, a, b, comment).model_dump()
+
+
+def run(argv, capsys):
+    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
+    from tuneval.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def create_cli(tmp_path, capsys, *extra):
+    """`tuneval human create` on a 6-example run: 3 annotators, 2 per item (12 rows)."""
+    run_dir = write_run(tmp_path / "run", 6, payload_every=2)
+    argv = ["human", "create", "--run", str(run_dir.path), "--a", BASE, "--b", TUNED]
+    argv += ["--annotators", "ann1,ann2,ann3", "--per-item", "2", "--seed", "7", *extra]
+    code, out, err = run(argv, capsys)
+    assert code in (0, None), err
+    return run_dir.path / "human-study", out
+
+
+def fill(row, i):
+    """What an annotator types into the spreadsheet."""
+    for side, base in (("a", 2), ("b", 4)):
+        for c in ("accuracy", "relevance", "format", "fluency"):
+            row[f"{side}_{c}"] = str(base + i % 2)
+    row["preference"] = ("A", "B", "tie")[i % 3]
+    row["comment"] = '=HYPERLINK("x")' if i == 0 else ""

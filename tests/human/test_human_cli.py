@@ -9,53 +9,11 @@ import time
 
 import httpx
 import pytest
-from human_helpers import BASE, TUNED, free_port, write_run
+from human_helpers import BASE, TUNED, fill, free_port, run
+from human_helpers import create_cli as create
 
-from tuneval.cli import main
 from tuneval.errors import DataError
 from tuneval.human import StudyStore, import_votes
-
-
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
-
-
-def create(tmp_path, capsys, *extra):
-    run_dir = write_run(tmp_path / "run", 6, payload_every=2)
-    code, out, err = run(
-        [
-            "human",
-            "create",
-            "--run",
-            str(run_dir.path),
-            "--a",
-            BASE,
-            "--b",
-            TUNED,
-            "--annotators",
-            "ann1,ann2,ann3",
-            "--per-item",
-            "2",
-            "--seed",
-            "7",
-            *extra,
-        ],
-        capsys,
-    )
-    assert code in (0, None), err
-    return run_dir.path / "human-study", out
-
-
-def fill(row, i):
-    """What an annotator types into the spreadsheet."""
-    for side, base in (("a", 2), ("b", 4)):
-        for c in ("accuracy", "relevance", "format", "fluency"):
-            row[f"{side}_{c}"] = str(base + i % 2)
-    row["preference"] = ("A", "B", "tie")[i % 3]
-    row["comment"] = '=HYPERLINK("x")' if i == 0 else ""
 
 
 def test_spreadsheet_round_trip_and_results(tmp_path, capsys):

@@ -9,12 +9,14 @@ comments on import.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
@@ -33,6 +35,7 @@ FIELDS = [
     "preference",
     "comment",
 ]
+_REQUIRED = ("annotator", "item_id", *SCORE_FIELDS, "preference")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -97,35 +100,83 @@ def _cell(value: Any) -> Any:
 def import_votes(study: str | Path, path: str | Path) -> ImportSummary:
     """Read a filled JSONL or CSV export and store its votes (replacing earlier ones).
 
-    Rows with no score, preference or comment are skipped as not rated yet; a partly filled row
-    is an error. Every row is checked before any vote is stored.
+    Rows with no score or preference are skipped as not rated yet. The import is all or
+    nothing: every row is checked first, and when any row has a problem (a partly filled row,
+    a repeated annotator and item, a row with missing or extra cells, an unknown annotator or
+    an item not assigned to them) no vote is stored and the error names each row.
 
     Raises:
-        DataError: For a row with a missing or invalid field, an unknown annotator or an item
-            not assigned to them (naming the file, line and field).
+        DataError: For an empty file, a file that is not UTF-8, or rows with problems (naming
+            the file, line and field).
     """
     store = StudyStore(study)
     file = Path(path)
     assigned = {(a, i) for a, ids in store.assignments().items() for i in ids}
+    problems = _Problems(file)
     pending = []
-    blank = 0
-    for line, row in _read(file):
-        values = {k: row.get(k) for k in [*SCORE_FIELDS, "preference"]}
-        if all(_blank(v) for v in values.values()):
-            blank += 1
-            continue
-        annotator, item_id = str(row.get("annotator") or ""), str(row.get("item_id") or "")
-        if (annotator, item_id) not in assigned:
-            raise DataError(
-                f"item_id: item '{item_id}' is not assigned to annotator '{annotator}'",
-                path=file,
-                line=line,
-                field="item_id",
+    blank = rows = 0
+    seen: dict[tuple[str, str], int] = {}
+    for line, row in _read(file, problems):
+        if all(_blank(v) for v in row.values()):
+            continue  # a row of empty cells, as spreadsheets leave below the data
+        rows += 1
+        key = (str(row.get("annotator") or ""), str(row.get("item_id") or ""))
+        first = seen.setdefault(key, line)
+        if first != line:
+            problems.add(
+                line,
+                f"repeats the row of annotator '{key[0]}' and item '{key[1]}' at line {first} "
+                "(keep one row per annotator and item)",
+                "item_id",
             )
-        pending.append((annotator, item_id, _vote(row, file, line)))
-    for annotator, item_id, vote in pending:
-        store.put_vote(annotator, item_id, vote)
+        elif all(_blank(row.get(k)) for k in [*SCORE_FIELDS, "preference"]):
+            blank += 1
+        elif key not in assigned:
+            message = f"item_id: item '{key[1]}' is not assigned to annotator '{key[0]}'"
+            problems.add(line, message, "item_id")
+        else:
+            try:
+                pending.append((*key, _vote(row, file, line)))
+            except DataError as exc:
+                problems.add(line, str(exc).removeprefix(f"{file}:{line}: "), exc.field)
+    problems.raise_if_any()
+    if rows == 0:
+        raise DataError(
+            "the file has no rows; fill in the file written by 'tuneval human export'", path=file
+        )
+    store.put_votes(pending)  # one transaction: all of them or none
     return ImportSummary(imported=len(pending), blank=blank)
+
+
+@dataclass
+class _Problems:
+    """Every bad row of an import, so that one error names them all (up to `SHOWN`)."""
+
+    file: Path
+    found: list[tuple[int, str, str | None]] = field(default_factory=list)
+
+    SHOWN: ClassVar[int] = 5
+
+    def add(self, line: int, message: str, name: str | None = None) -> None:
+        """Note a problem of the row at ``line`` (``name``: the field at fault, if one is)."""
+        self.found.append((line, message, name))
+
+    def raise_if_any(self) -> None:
+        """Raise one `DataError` for the problems found, if any."""
+        if len(self.found) == 1:
+            line, message, name = self.found[0]
+            raise DataError(
+                f"{message}; nothing was imported", path=self.file, line=line, field=name
+            )
+        if self.found:
+            shown = "; ".join(f"{self.file}:{n}: {m}" for n, m, _ in self.found[: self.SHOWN])
+            more = len(self.found) - self.SHOWN
+            rest = f"; and {more} more" if more > 0 else ""
+            raise DataError(
+                f"{len(self.found)} rows have problems, nothing was imported: {shown}{rest}",
+                line=self.found[0][0],
+                field=self.found[0][2],
+            )
 
 
 def _blank(value: Any) -> bool:
@@ -173,30 +224,81 @@ def _score(value: Any, file: Path, line: int, field: str) -> int:
     return int(number)
 
 
-def _read(file: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _read(file: Path, problems: _Problems) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line, row)`` for each well-formed row; note malformed ones in ``problems``."""
+    text = _text(file)
+    if file.suffix.lower() == ".csv":
+        yield from _read_csv(file, text, problems)
+        return
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"not JSON: {exc.msg}", path=file, line=number) from None
+        if not isinstance(record, dict):
+            raise DataError("each line must be a JSON object", path=file, line=number)
+        missing = [f for f in _REQUIRED if f not in record]
+        unknown = [str(k) for k in record if k not in FIELDS]
+        if missing or unknown:
+            problems.add(number, _shape(missing, unknown, "fields"))
+            continue
+        yield number, record
+
+
+def _read_csv(file: Path, text: str, problems: _Problems) -> Iterator[tuple[int, dict[str, Any]]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    if not header:
+        return  # no header and no rows: the caller reports an empty file
+    missing = [f for f in _REQUIRED if f not in header]
+    unknown = [f for f in header if f not in FIELDS]
+    if missing or unknown:
+        raise DataError(_shape(missing, unknown, "columns"), path=file, line=1)
+    for row in reader:
+        # DictReader files surplus cells under the key None and fills absent ones with None.
+        extra, absent = row.pop(None, None), [k for k, v in row.items() if v is None]
+        if extra:
+            cells = len(header) + len(extra)
+            problems.add(
+                reader.line_num,
+                f"has {cells} cells but the header has {len(header)} (a comma too many?)",
+            )
+        elif absent:
+            cells = len(header) - len(absent)
+            problems.add(
+                reader.line_num,
+                f"has {cells} cells but the header has {len(header)} (a truncated row?), "
+                f"missing {', '.join(absent)}",
+            )
+        else:
+            yield reader.line_num, dict(row)
+
+
+def _shape(missing: list[str], unknown: list[str], what: str) -> str:
+    parts = [f"missing {what}: {', '.join(missing)}"] if missing else []
+    if unknown:
+        parts.append(
+            f"unknown {what}: {', '.join(unknown)} (the export's {what} are {', '.join(FIELDS)})"
+        )
+    return " and ".join(parts)
+
+
+def _text(file: Path) -> str:
+    """The file's text, or a `DataError` naming the first byte that is not UTF-8."""
     if not file.is_file():
         raise DataError("file does not exist", path=file)
-    if file.suffix.lower() == ".csv":
-        with file.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = [
-                f
-                for f in ("annotator", "item_id", *SCORE_FIELDS, "preference")
-                if f not in (reader.fieldnames or [])
-            ]
-            if missing:
-                raise DataError(f"missing columns: {', '.join(missing)}", path=file, line=1)
-            for row in reader:
-                yield reader.line_num, dict(row)
-        return
-    with file.open(encoding="utf-8") as handle:
-        for number, text in enumerate(handle, start=1):
-            if not text.strip():
-                continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"not JSON: {exc.msg}", path=file, line=number) from None
-            if not isinstance(record, dict):
-                raise DataError("each line must be a JSON object", path=file, line=number)
-            yield number, record
+    data = file.read_bytes()
+    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0  # Excel's "CSV UTF-8"
+    try:
+        return data[skip:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = skip + exc.start
+        line = data.count(b"\n", 0, offset) + 1
+        raise DataError(
+            f"the file is not UTF-8 (byte 0x{data[offset]:02x} at byte offset {offset}); "
+            "save it as UTF-8 (in a spreadsheet: 'CSV UTF-8') and import it again",
+            path=file,
+            line=line,
+        ) from None

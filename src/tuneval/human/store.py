@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -216,35 +216,26 @@ class StudyStore:
         Raises:
             NotAssignedError: When the item is not assigned to the annotator.
         """
+        return self.put_votes([(annotator, item_id, vote)])[0]
+
+    def put_votes(self, votes: Sequence[tuple[str, str, VoteInput]]) -> list[Vote]:
+        """Store (or replace) several ``(annotator, item_id, vote)`` in one transaction.
+
+        Either every vote is stored or, when one fails, none is (an import is all or nothing).
+
+        Raises:
+            NotAssignedError: When an item is not assigned to its annotator.
+        """
         now = utc_now()
-        scores = [vote.a.value(c) for c in CRITERIA] + [vote.b.value(c) for c in CRITERIA]
         with self.connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                assigned = conn.execute(
-                    "SELECT 1 FROM assignments WHERE annotator = ? AND item_id = ?",
-                    (annotator, item_id),
-                ).fetchone()
-                if assigned is None:
-                    raise NotAssignedError(f"item '{item_id}' is not assigned to {annotator}")
-                conn.execute(
-                    f"INSERT INTO votes (annotator, item_id, {', '.join(_SCORE_COLUMNS)}, "
-                    "preference, comment, revision, updated_at) "
-                    f"VALUES (?, ?, {', '.join('?' * len(_SCORE_COLUMNS))}, ?, ?, 1, ?) "
-                    "ON CONFLICT (annotator, item_id) DO UPDATE SET "
-                    + ", ".join(f"{col} = excluded.{col}" for col in _SCORE_COLUMNS)
-                    + ", preference = excluded.preference, comment = excluded.comment, "
-                    "revision = votes.revision + 1, updated_at = excluded.updated_at",
-                    (annotator, item_id, *scores, vote.preference, vote.comment, now),
-                )
-                row = conn.execute(
-                    f"{_VOTE_SELECT} WHERE annotator = ? AND item_id = ?", (annotator, item_id)
-                ).fetchone()
+                stored = [_upsert(conn, a, item, vote, now) for a, item, vote in votes]
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        return _vote(row)
+        return stored
 
     def votes(self, annotator: str | None = None) -> list[Vote]:
         """Stored votes (of one annotator, or all), ordered by annotator and item."""
@@ -278,6 +269,32 @@ _VOTE_SELECT = (
     f"SELECT annotator, item_id, {', '.join(_SCORE_COLUMNS)}, preference, comment, revision, "
     "updated_at FROM votes"
 )
+
+
+def _upsert(
+    conn: sqlite3.Connection, annotator: str, item_id: str, vote: VoteInput, now: str
+) -> Vote:
+    """Insert or replace one vote inside the caller's transaction; returns the stored vote."""
+    assigned = conn.execute(
+        "SELECT 1 FROM assignments WHERE annotator = ? AND item_id = ?", (annotator, item_id)
+    ).fetchone()
+    if assigned is None:
+        raise NotAssignedError(f"item '{item_id}' is not assigned to {annotator}")
+    scores = [vote.a.value(c) for c in CRITERIA] + [vote.b.value(c) for c in CRITERIA]
+    conn.execute(
+        f"INSERT INTO votes (annotator, item_id, {', '.join(_SCORE_COLUMNS)}, "
+        "preference, comment, revision, updated_at) "
+        f"VALUES (?, ?, {', '.join('?' * len(_SCORE_COLUMNS))}, ?, ?, 1, ?) "
+        "ON CONFLICT (annotator, item_id) DO UPDATE SET "
+        + ", ".join(f"{col} = excluded.{col}" for col in _SCORE_COLUMNS)
+        + ", preference = excluded.preference, comment = excluded.comment, "
+        "revision = votes.revision + 1, updated_at = excluded.updated_at",
+        (annotator, item_id, *scores, vote.preference, vote.comment, now),
+    )
+    row = conn.execute(
+        f"{_VOTE_SELECT} WHERE annotator = ? AND item_id = ?", (annotator, item_id)
+    ).fetchone()
+    return _vote(row)
 
 
 def _item(row: tuple[str, ...]) -> StudyItem:
