@@ -212,3 +212,24 @@ def test_concurrent_annotators_lose_no_vote(tmp_path):
         assert v.comment == f"{v.annotator}/{v.item_id}"
         assert v.item_id in assignments[v.annotator]
     assert study.progress() == {a: (100, 100) for a in annotators}
+
+
+def test_body_cap_is_64_kb_with_or_without_content_length(server):
+    name, token = next(iter(server.study.tokens().items()))
+    url = f"{server.url}/api/votes/{server.study.assignments()[name][0]}"
+    headers = {**auth(token), "Content-Type": "application/json"}
+    under = b'{"pad": "' + b"x" * (64 * 1024 - 11) + b'"}'
+    assert len(under) == 64 * 1024
+    r = httpx.put(url, content=under, headers=headers)
+    assert r.status_code == 422 and "invalid vote" in r.json()["detail"]  # read and parsed
+    over = under + b" "
+    r = httpx.put(url, content=over, headers=headers)
+    assert r.status_code == 413 and "at most 64 KB" in r.json()["detail"]
+    assert r.headers["X-Content-Type-Options"] == "nosniff"  # refusals carry the headers too
+    r = httpx.put(url, content=iter([over[:40000], over[40000:]]), headers=headers)  # chunked
+    assert r.status_code == 413
+    r = httpx.put(url, content=iter([b'{"a": ', b"1}"]), headers=headers)
+    assert r.status_code == 422 and "invalid vote" in r.json()["detail"]
+    assert server.study.votes() == []
+    r = httpx.put(url, json=vote_json(), headers=auth(token))
+    assert r.status_code == 200

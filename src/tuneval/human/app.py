@@ -26,6 +26,7 @@ from fastapi.responses import FileResponse, JSONResponse  # noqa: E402
 from fastapi.staticfiles import StaticFiles  # noqa: E402
 
 from tuneval.human.agreement import agreement_report  # noqa: E402
+from tuneval.human.guard import MISSING_TOKEN, UNKNOWN_TOKEN, RequestGuard, bearer_token  # noqa: E402
 from tuneval.human.records import (  # noqa: E402
     CRITERIA,
     CRITERION_HELP,
@@ -54,6 +55,8 @@ def create_app(study: str | Path) -> FastAPI:
     info = store.info()
     app = FastAPI(title="tuneval annotation", docs_url=None, redoc_url=None, openapi_url=None)
 
+    # The last added runs first: SecurityHeaders also covers RequestGuard's refusals.
+    app.add_middleware(RequestGuard, known_token=lambda t: _known(store, t))
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(RequestValidationError)
@@ -67,17 +70,18 @@ def create_app(study: str | Path) -> FastAPI:
             parts.append(f"{where}: {e.get('msg', 'invalid')}")
         return JSONResponse({"detail": "invalid vote: " + "; ".join(parts)}, status_code=422)
 
+    # Defence in depth: RequestGuard has already refused missing and unknown tokens (before
+    # the body was read); these dependencies decide whose token it is.
     def bearer(request: Request) -> str:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise HTTPException(401, "missing token: open the private link you were given")
-        return token.strip()
+        token = bearer_token(request.headers.get("authorization"))
+        if token is None:
+            raise HTTPException(401, MISSING_TOKEN)
+        return token
 
     def annotator(token: str = Depends(bearer)) -> str:
         name = store.annotator_for(token)
         if name is None:
-            raise HTTPException(403, "unknown token: check the link you were given")
+            raise HTTPException(403, UNKNOWN_TOKEN)
         return name
 
     def organiser(token: str = Depends(bearer)) -> None:
@@ -175,6 +179,10 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _known(store: StudyStore, token: str) -> bool:
+    return store.annotator_for(token) is not None or store.is_organiser(token)
 
 
 def _vote_json(vote: Any) -> dict[str, Any]:
