@@ -1,40 +1,14 @@
 """End to end in headless Chromium (Debian's chromium package) driven by Playwright."""
 
-import os
-from pathlib import Path
-
-import pytest
 from human_helpers import TUNED, XSS, Server, make_study
-from playwright.sync_api import expect
 
-CHROMIUM = os.environ.get("TUNEVAL_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Chromium: apt-get install chromium"
-)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+# `browser` (tests/conftest.py) skips these tests where no Chromium is found, and fails them
+# where TUNEVAL_REQUIRE_BROWSER=1 (CI).
 
 
 def test_rate_with_mouse_and_keyboard_reload_remembers_and_payloads_stay_inert(tmp_path, browser):
+    from playwright.sync_api import expect
+
     study = make_study(tmp_path, n=6, per_item=2, payload_every=1)  # every item has the payload
     dialogs: list[str] = []
     with Server(study) as server:
