@@ -99,34 +99,9 @@ class AlpacaEval(Benchmark):
                 f"alpaca-eval --protocol must be both-orders or alpaca_eval, got '{protocol}'"
             )
         items = load_alpaca_eval(options.data, options.limit)
-        decoding = Decoding(temperature=options.temperature, max_tokens=options.max_tokens)
-        results = run_calls(
-            backend,
-            [
-                Request.from_prompt(it.instruction, decoding, example_id=f"alpaca/{i}")
-                for i, it in enumerate(items)
-            ],
-            CallOptions(max_concurrency=options.max_concurrency),
-        )
         model = backend.name
         reference = f"reference:{items[0].generator}" if items else "reference"
-        out.write_examples(
-            Example(id=f"alpaca/{i}", prompt=it.instruction, category=it.dataset or None)
-            for i, it in enumerate(items)
-        )
-        with JsonlAppender(out.generations_path) as gens:
-            for i, (it, res) in enumerate(zip(items, results, strict=True)):
-                ex_id = f"alpaca/{i}"
-                gens.write(Generation(example_id=ex_id, model=reference, output=it.reference))
-                text = res.completion.text if res.completion else None
-                gens.write(
-                    Generation(
-                        example_id=ex_id,
-                        model=model,
-                        output=text,
-                        error=None if text is not None else res.error,
-                    )
-                )
+        _generate(backend, items, out, options, reference)
         judge = create_backend(options.judge)
         if protocol == "alpaca_eval":
             prefs, extra = _one_order(out, items, reference, model, judge)
@@ -163,6 +138,42 @@ class AlpacaEval(Benchmark):
         }
         out.update_info(benchmark=result)
         return result
+
+
+def _generate(
+    backend: ModelBackend,
+    items: list[Instruction],
+    out: RunDir,
+    options: BenchOptions,
+    reference: str,
+) -> None:
+    """Answer every instruction; write examples and both sides' generations into ``out``."""
+    decoding = Decoding(temperature=options.temperature, max_tokens=options.max_tokens)
+    results = run_calls(
+        backend,
+        [
+            Request.from_prompt(it.instruction, decoding, example_id=f"alpaca/{i}")
+            for i, it in enumerate(items)
+        ],
+        CallOptions(max_concurrency=options.max_concurrency),
+    )
+    out.write_examples(
+        Example(id=f"alpaca/{i}", prompt=it.instruction, category=it.dataset or None)
+        for i, it in enumerate(items)
+    )
+    with JsonlAppender(out.generations_path) as gens:
+        for i, (it, res) in enumerate(zip(items, results, strict=True)):
+            ex_id = f"alpaca/{i}"
+            gens.write(Generation(example_id=ex_id, model=reference, output=it.reference))
+            text = res.completion.text if res.completion else None
+            gens.write(
+                Generation(
+                    example_id=ex_id,
+                    model=backend.name,
+                    output=text,
+                    error=None if text is not None else res.error,
+                )
+            )
 
 
 def _both_orders(

@@ -11,7 +11,7 @@ from tuneval.benchmarks.base import BenchOptions, protocol_signature
 from tuneval.benchmarks.code_extract import extract_code, truncate_at_stops
 from tuneval.errors import UsageError
 from tuneval.models.base import Decoding, Message, ModelBackend, Request
-from tuneval.models.runner import CallOptions, run_calls
+from tuneval.models.runner import CallOptions, CallResult, run_calls
 from tuneval.records import Example, Generation, Record, Score
 from tuneval.rundir import JsonlAppender, RunDir
 from tuneval.sandbox import Limits, run_many
@@ -118,6 +118,47 @@ def ks_for(n: int) -> list[int]:
     return [k for k in (1, 10, 100) if k <= n]
 
 
+def code_signature(name: str, options: BenchOptions, protocol: CodeProtocol) -> str:
+    """The protocol signature of a code benchmark run (mode, prompt, stops, sampling, timeout)."""
+    return protocol_signature(
+        name,
+        mode=protocol.mode,
+        prompt=protocol.style,
+        stop=protocol.stop_name,
+        n=options.samples,
+        temp=options.temperature,
+        max_tokens=options.max_tokens,
+        timeout=f"{REFERENCE_TIMEOUT_S * options.timeout_factor:g}s",
+    )
+
+
+def _sample(
+    problems: Sequence[CodeProblem],
+    prompts: Sequence[str],
+    backend: ModelBackend,
+    options: BenchOptions,
+    protocol: CodeProtocol,
+) -> list[CallResult]:
+    """``options.samples`` answers per problem, problem-major (a seed per sample when n > 1)."""
+    n = options.samples
+    decoding = Decoding(
+        temperature=options.temperature,
+        max_tokens=options.max_tokens,
+        seed=None,
+        stop=protocol.stop,
+    )
+    requests = [
+        Request.from_prompt(
+            prompt,
+            decoding.model_copy(update={"seed": i}) if n > 1 else decoding,
+            example_id=p.task_id,
+        )
+        for p, prompt in zip(problems, prompts, strict=True)
+        for i in range(n)
+    ]
+    return run_calls(backend, requests, CallOptions(max_concurrency=options.max_concurrency))
+
+
 def run_code_benchmark(
     name: str,
     problems: Sequence[CodeProblem],
@@ -132,23 +173,8 @@ def run_code_benchmark(
     each problem gets one `Score` with ``passed`` (fraction of samples) and ``pass@k``.
     """
     n = options.samples
-    decoding = Decoding(
-        temperature=options.temperature,
-        max_tokens=options.max_tokens,
-        seed=None,
-        stop=protocol.stop,
-    )
     prompts = [protocol.render(p) for p in problems]
-    requests = [
-        Request.from_prompt(
-            prompts[j],
-            decoding.model_copy(update={"seed": i}) if n > 1 else decoding,
-            example_id=p.task_id,
-        )
-        for j, p in enumerate(problems)
-        for i in range(n)
-    ]
-    results = run_calls(backend, requests, CallOptions(max_concurrency=options.max_concurrency))
+    results = _sample(problems, prompts, backend, options, protocol)
     texts = [r.completion.text if r.completion else None for r in results]
     programs = [
         build_program(
@@ -202,16 +228,7 @@ def run_code_benchmark(
         "temperature": options.temperature,
         "isolation": execs[0].isolation if execs else None,
         "mode": protocol.mode,
-        "signature": protocol_signature(
-            name,
-            mode=protocol.mode,
-            prompt=protocol.style,
-            stop=protocol.stop_name,
-            n=n,
-            temp=options.temperature,
-            max_tokens=options.max_tokens,
-            timeout=f"{REFERENCE_TIMEOUT_S * options.timeout_factor:g}s",
-        ),
+        "signature": code_signature(name, options, protocol),
     }
     for k in ks:
         vals = per_k[k]

@@ -90,16 +90,10 @@ def _mean(xs: list[float]) -> float | None:
     return sum(xs) / len(xs) if xs else None
 
 
-def judge_single(
-    out: RunDir,
-    questions: Sequence[Any],
-    answers: Mapping[str, str | None],
-    model: str,
-    judge: ModelBackend,
-    prompts: JudgePrompts,
-    options: CallOptions,
-) -> dict[str, Any]:
-    """Grade both turns of every question; category and turn means of the valid ratings."""
+def _single_calls(
+    questions: Sequence[Any], answers: Mapping[str, str | None], prompts: JudgePrompts
+) -> list[tuple[FastChatCall, Request]]:
+    """One grading call per answered turn, with the template FastChat picks for it."""
     calls: list[tuple[FastChatCall, Request]] = []
     for q in questions:
         qid = q.question_id
@@ -117,6 +111,20 @@ def judge_single(
                 example_id=ex_id, template=name, order="single", prompt=user, raw=None
             )
             calls.append((rec, judge_request(template, user, ex_id)))
+    return calls
+
+
+def judge_single(
+    out: RunDir,
+    questions: Sequence[Any],
+    answers: Mapping[str, str | None],
+    model: str,
+    judge: ModelBackend,
+    prompts: JudgePrompts,
+    options: CallOptions,
+) -> dict[str, Any]:
+    """Grade both turns of every question; category and turn means of the valid ratings."""
+    calls = _single_calls(questions, answers, prompts)
     records = _call_all(judge, calls, options)
     category = {str(q.question_id): q.category for q in questions}
     cats: dict[str, dict[int, list[float]]] = defaultdict(lambda: {1: [], 2: []})
