@@ -5,9 +5,10 @@ import csv
 import json
 
 import pytest
-from human_helpers import create_cli, fill, run
+from human_helpers import create_cli, fill, run, vote
 
 from tuneval.human import StudyStore
+from tuneval.human.store import NotAssignedError
 
 
 @pytest.fixture
@@ -130,3 +131,15 @@ def test_one_bad_row_stores_none_of_the_good_ones(exported, capsys):
     err = import_error(study, table, capsys)  # asserts nothing was stored
     assert "annotations.csv:9: b_format" in err and "1 to 5" in err
     assert "rows have problems" not in err
+
+
+def test_put_votes_is_one_transaction(study):
+    name = "ann1"
+    mine = study.assignments()[name]
+    other = next(i.item_id for i in study.items() if i.item_id not in mine)
+    batch = [(name, mine[0], vote()), (name, mine[1], vote()), (name, other, vote())]
+    with pytest.raises(NotAssignedError):
+        study.put_votes(batch)
+    assert study.votes() == []  # the two good votes before the bad one were rolled back
+    stored = study.put_votes(batch[:2])
+    assert [v.item_id for v in stored] == mine[:2] and len(study.votes()) == 2

@@ -151,7 +151,11 @@ def import_(
     study: StudyArg,
     file: Annotated[Path, typer.Argument(help="The filled annotations.jsonl or .csv.")],
 ) -> None:
-    """Read a filled export back into the study (rows left blank are skipped)."""
+    """Read a filled export back into the study (rows left blank are skipped).
+
+    All or nothing: a file with any bad row (partly filled, repeated, with missing or extra
+    cells) stores no vote, and the error names each such row.
+    """
     from tuneval.human import import_votes
 
     summary = import_votes(study, file)

@@ -6,7 +6,8 @@ is never sent in a URL to the server, never logged and never leaked through ``Re
 annotator token sees and votes on that annotator's items only; the organiser token sees
 progress and aggregate agreement. No response ever carries the A/B -> model mapping, and the
 pages put model output into the DOM as text only, under a Content-Security-Policy that allows
-no inline script.
+no inline script. `RequestGuard` refuses a missing or unknown token and a body over 64 KB
+before any of the body is read.
 """
 
 from __future__ import annotations
