@@ -11,8 +11,20 @@ from pathlib import Path
 import pytest
 
 from tuneval.sandbox import Limits, detect_isolation, run_many, run_python
+from tuneval.sandbox.isolation import probe
 
 FAST = Limits(timeout_s=3, cpu_s=3, memory_mb=512, max_processes=32)
+
+
+@pytest.fixture(autouse=True, params=["detected", "unshare"])
+def level(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs at the level detected here, and again under the unshare fallback."""
+    if request.param == "unshare":
+        why = probe("unshare")
+        if why:
+            pytest.skip(f"unshare does not work on this machine: {why}")
+        monkeypatch.setenv("TUNEVAL_SANDBOX", "unshare")
+    return str(request.param)
 
 
 def test_ok_program_passes_and_workdir_removed() -> None:

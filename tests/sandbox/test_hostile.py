@@ -223,3 +223,20 @@ def test_host_unix_sockets_unreachable(
     assert all(listener.got == [] for listener in sockets)
     # Control: every listener answers a program that is not isolated.
     assert run_python(code, FAST, "rlimits-only").stdout.count(canary) == len(sockets)
+
+
+def test_host_shared_memory_unreachable(isolation: Isolation, canary: str) -> None:
+    from multiprocessing import shared_memory
+
+    shm = shared_memory.SharedMemory(create=True, size=len(canary))
+    try:
+        shm.buf[: len(canary)] = canary.encode()
+        code = (
+            f"try:\n    print(open('/dev/shm/{shm.name}').read())\n"
+            "except OSError as e:\n    print(type(e).__name__)\n"
+        )
+        assert not _seen(run_python(code, FAST, isolation), canary)
+        assert _seen(run_python(code, FAST, "rlimits-only"), canary)
+    finally:
+        shm.close()
+        shm.unlink()

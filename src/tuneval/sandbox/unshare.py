@@ -1,8 +1,9 @@
 """The ``unshare`` fallback: the same view as bubblewrap, built by `tuneval.sandbox._nsinit`.
 
-``unshare`` (util-linux) gives new user (caller mapped to root), mount, network and PID
-namespaces; inside, ``_nsinit`` builds the view of `tuneval.sandbox.view` with mount(2), pivots
-into it, drops every capability and execs Python on the program.
+``unshare`` (util-linux) gives new user (caller mapped to root), mount, network, IPC (no host
+System V shared memory or semaphores), UTS and PID namespaces; inside, ``_nsinit`` builds the
+view of `tuneval.sandbox.view` with mount(2), pivots into it, drops every capability and execs
+Python on the program.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def unshare_command(root: str, work: str, program: str, python: str, disk_mb: in
     ]
     return [
         executable() or "unshare",
-        "--user", "--map-root-user", "--mount", "--net", "--pid", "--fork", "--kill-child",
+        "--user", "--map-root-user", "--mount", "--net", "--ipc", "--uts", "--pid", "--fork",
+        "--kill-child",
         # -S: the set-up needs only the standard library, and skips site's imports.
         python, "-I", "-S", "-B", INIT, root, work, program, python, str(SHM_MB), *steps,
     ]  # fmt: skip
