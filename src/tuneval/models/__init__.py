@@ -1,6 +1,6 @@
 """Model backends behind one protocol (`ModelBackend`), chosen by spec string."""
 
-from tuneval.models import anthropic_backend, file, hf, llamacpp, mock, openai_backend
+from tuneval.models import anthropic_backend, file, hf, inmemory, llamacpp, mock, openai_backend
 from tuneval.models.base import (
     BACKENDS,
     Completion,
@@ -25,6 +25,7 @@ __all__ = [
     "create_backend",
     "file",
     "hf",
+    "inmemory",
     "llamacpp",
     "mock",
     "openai_backend",
