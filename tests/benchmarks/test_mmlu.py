@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import tuneval
 from tuneval.benchmarks import BenchOptions, get_benchmark
 from tuneval.benchmarks.mmlu import extract_letter, summarize, wilson
 from tuneval.benchmarks.mmlu_data import CATEGORY, SUBJECTS, MCQuestion, format_prompt, load_split
@@ -34,6 +35,23 @@ def test_prompt_format() -> None:
     shot = _q("Q1?", ("a", "b", "c", "d"), 2)
     q = _q("Q2?", ("w", "x", "y", "z"), 0)
     assert format_prompt(q, [shot]) == KNOWN_PROMPT
+
+
+def test_formats_strip_and_header() -> None:
+    """lm-eval strips the question; the original script keeps it and says "about  high"."""
+    shot = _q(" Q1?", ("a", "b", "c", "d"), 2)
+    q = _q(" Q2? ", ("w", "x", "y", "z"), 0)
+    lm_eval = format_prompt(q, [shot], "lm-eval")
+    assert lm_eval == KNOWN_PROMPT
+    original = format_prompt(q, [shot], "original")
+    assert original.startswith(
+        "The following are multiple choice questions (with answers) about  high school physics."
+        "\n\n Q1?\nA. a\n"
+    )
+    assert original.endswith("\n\n Q2? \nA. w\nB. x\nC. y\nD. z\nAnswer:")
+    assert format_prompt(q, [shot], "chat") == KNOWN_PROMPT.replace("Q1?", " Q1?").replace(
+        "Q2?", " Q2? "
+    )
 
 
 def test_subjects_and_categories() -> None:
@@ -82,9 +100,11 @@ def test_malformed_csv(tmp_path: Path) -> None:
 
 def test_loglikelihood_mode_exact(tmp_path: Path) -> None:
     _fixture(tmp_path)
+    contexts: list[str] = []
 
     # Always prefers " A": right on anatomy t0 and virology u0 -> 2 of 5.
     def logprob(context: str, cont: str) -> float:
+        contexts.append(context)
         return 0.0 if cont == " A" else -1.0
 
     backend = MockBackend("mock:ll", responder=lambda r: "", logprob=logprob)
@@ -98,6 +118,43 @@ def test_loglikelihood_mode_exact(tmp_path: Path) -> None:
     assert summary["categories"]["other"]["micro"]["n"] == 5
     scores = read_jsonl(run.record_file("scores"), Score)
     assert [s.values["correct"] for s in scores] == [1, 0, 0, 1, 0]
+    # lm-eval format by default: plain text scored right after "Answer:", micro headline.
+    assert all(c.endswith("\nAnswer:") and c.startswith("The following") for c in contexts)
+    assert summary["format"] == "lm-eval" and summary["accuracy"] == pytest.approx(2 / 5)
+    assert summary["signature"] == (
+        "mmlu|shots:5|format:lm-eval|mode:loglikelihood|template:none|agg:micro|"
+        f"tuneval:{tuneval.__version__}"
+    )
+    assert summary["letter_mass"] == pytest.approx(1 + 3 * math.exp(-1))
+    gen = RunDir(run.path).generations()[0]
+    assert gen.metadata["loglikelihoods"] == {"A": 0.0, "B": -1.0, "C": -1.0, "D": -1.0}
+
+
+def test_chat_format_goes_through_the_chat_template(tmp_path: Path) -> None:
+    """``chat`` scores after the template (`loglikelihood`); others use plain text."""
+    _fixture(tmp_path)
+    calls: list[str] = []
+
+    class Tracking(MockBackend):
+        async def loglikelihood(self, context, continuations):  # type: ignore[no-untyped-def]
+            calls.append("chat")
+            return await super().loglikelihood(context, continuations)
+
+        async def loglikelihood_text(self, prompt, continuations):  # type: ignore[no-untyped-def]
+            calls.append("text")
+            return await super().loglikelihood_text(prompt, continuations)
+
+    backend = Tracking("mock:ll", responder=lambda r: "", logprob=lambda c, x: -1.0)
+    opts = BenchOptions(data=tmp_path, subjects=("anatomy",), format="chat")
+    summary = get_benchmark("mmlu").run(backend, RunDir(tmp_path / "chat"), opts)
+    assert calls == ["chat"] * 3 and "template:chat" in summary["signature"]
+    calls.clear()
+    opts = opts.model_copy(update={"format": "original"})
+    summary = get_benchmark("mmlu").run(backend, RunDir(tmp_path / "orig"), opts)
+    assert calls == ["text"] * 3 and "format:original" in summary["signature"]
+    with pytest.raises(UsageError, match="format must be one of lm-eval, original, chat"):
+        opts = opts.model_copy(update={"format": "helm"})
+        get_benchmark("mmlu").run(backend, RunDir(tmp_path / "bad"), opts)
 
 
 def test_generate_mode_exact(tmp_path: Path) -> None:
@@ -167,3 +224,55 @@ def test_two_runs_compare_with_tuneval_compare(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as bad:
         main(["compare", str(tmp_path / "base"), str(tmp_path / "data")])
     assert bad.value.code == 2 and "not a benchmark run" in capsys.readouterr().err
+
+
+def test_workflow_system_prompt_precedes_plain_prompt(tmp_path: Path) -> None:
+    """In the workflow, a model's system prompt comes first, then a blank line (lm-eval's
+    system instruction without a chat template)."""
+    from tuneval.workflow.benchmarks_step import PromptedBackend
+
+    _fixture(tmp_path)
+    seen: list[str] = []
+
+    def logprob(context: str, cont: str) -> float:
+        seen.append(context)
+        return 0.0
+
+    inner = MockBackend("mock:ll", responder=lambda r: "", logprob=logprob)
+    backend = PromptedBackend(inner, "finetuned", "Be exact.")
+    opts = BenchOptions(data=tmp_path, subjects=("anatomy",), limit=1)
+    summary = get_benchmark("mmlu").run(backend, RunDir(tmp_path / "run"), opts)
+    assert summary["items"] == 1 and summary["mode"] == "loglikelihood"
+    assert seen and all(c.startswith("Be exact.\n\nThe following are") for c in seen)
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="shared MMLU data (../shared/data) absent")
+def test_prompts_byte_equal_to_lm_eval(tmp_path: Path) -> None:
+    """lm-eval's own rendering of its default MMLU task (5-shot, first_n) equals ours, on
+    questions with and without surrounding spaces; the letters follow as `` A``..`` D``."""
+    pytest.importorskip("lm_eval")
+    import importlib.util
+
+    from lm_eval.tasks import TaskManager, get_task_dict
+
+    check_py = Path(__file__).resolve().parents[2] / "examples" / "mmlu_lmeval" / "check.py"
+    spec = importlib.util.spec_from_file_location("mmlu_lmeval_check", check_py)
+    assert spec is not None and spec.loader is not None
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    subjects = ["moral_disputes", "anatomy"]  # moral_disputes' questions start with a space
+    tasks = check.write_tasks(SHARED, subjects, tmp_path)
+    manager = TaskManager(include_path=str(tasks))
+    for subject in subjects:
+        task = get_task_dict([f"mmlu_local_{subject}"], manager)[f"mmlu_local_{subject}"]
+        task.set_config(key="num_fewshot", value=5)
+        task.build_all_requests(limit=3)
+        shots = load_split(SHARED, subject, "dev")[:5]
+        test = load_split(SHARED, subject, "test")
+        for inst in task.instances:
+            context, continuation = inst.args
+            assert context == format_prompt(test[inst.doc_id], shots, "lm-eval")
+            assert continuation == " " + "ABCD"[inst.idx]
+        assert len(task.instances) == 12
+        if subject == "moral_disputes":  # the case where stripping matters is covered
+            assert test[0].question != test[0].question.strip()

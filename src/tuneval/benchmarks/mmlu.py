@@ -2,7 +2,13 @@
 
 Two modes: ``loglikelihood`` compares the model's log-probability of `` A``..`` D`` after
 the prompt (llama.cpp, HF); ``generate`` asks for an answer and extracts the letter (API
-models). Local data: ``DIR/dev/<subject>_dev.csv`` and ``DIR/test/<subject>_test.csv``.
+models). Three prompt formats (`FORMATS`): ``lm-eval`` (default) reproduces
+lm-evaluation-harness's ``mmlu`` task byte for byte and scores the letters right after
+``Answer:`` in the plain text, with no chat template, so numbers compare with published
+ones; ``original`` is the Hendrycks ``evaluate.py`` prompt; ``chat`` sends the prompt as a
+chat turn (scored after the model's chat template in log-likelihood mode). The format, mode
+and aggregation are in the run's protocol signature. Local data:
+``DIR/dev/<subject>_dev.csv`` and ``DIR/test/<subject>_test.csv``.
 """
 
 from __future__ import annotations
@@ -13,12 +19,25 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from tuneval.benchmarks.base import Benchmark, BenchOptions, register_benchmark
-from tuneval.benchmarks.mmlu_data import CATEGORY, LETTERS, SUBJECTS, format_prompt, load_split
+from tuneval.benchmarks.base import (
+    Benchmark,
+    BenchOptions,
+    protocol_signature,
+    register_benchmark,
+)
+from tuneval.benchmarks.mmlu_data import (
+    CATEGORY,
+    FORMATS,
+    LETTERS,
+    SUBJECTS,
+    MCQuestion,
+    format_prompt,
+    load_split,
+)
 from tuneval.errors import UsageError
 from tuneval.models.base import Decoding, Message, ModelBackend, Request
 from tuneval.models.runner import CallOptions, run_calls
-from tuneval.records import Example, Generation, Score
+from tuneval.records import Example, Generation, Record, Score
 from tuneval.rundir import JsonlAppender, RunDir
 
 Z95 = 1.959963984540054
@@ -92,20 +111,55 @@ def summarize(correct: dict[str, list[int]]) -> dict[str, Any]:
     }
 
 
-async def _loglik_all(
-    backend: ModelBackend, prompts: list[str], concurrency: int
-) -> list[list[float] | str]:
-    gate = asyncio.Semaphore(concurrency)
+LetterScores = list[float] | str
+"""The four letters' log-likelihoods of one item, or the error that prevented them."""
 
-    async def one(prompt: str) -> list[float] | str:
+
+async def _loglik_all(
+    backend: ModelBackend, prompts: list[str], templated: bool, concurrency: int
+) -> list[LetterScores]:
+    gate = asyncio.Semaphore(concurrency)
+    letters = [f" {x}" for x in LETTERS]
+
+    async def one(prompt: str) -> LetterScores:
         async with gate:
             try:
-                ctx = [Message(role="user", content=prompt)]
-                return await backend.loglikelihood(ctx, [f" {x}" for x in LETTERS])
+                if templated:
+                    ctx = [Message(role="user", content=prompt)]
+                    return await backend.loglikelihood(ctx, letters)
+                return await backend.loglikelihood_text(prompt, letters)
             except Exception as exc:  # recorded per item, like runner failures
                 return f"{type(exc).__name__}: {exc}"
 
     return list(await asyncio.gather(*(one(p) for p in prompts)))
+
+
+def letter_mass(lls: list[float]) -> float:
+    """Probability the model puts on the four answer letters together (1.0 = all of it).
+
+    A low mass means the prompt does not lead the model to answer with a letter (e.g. the
+    letters scored after a chat template's assistant header instead of after ``Answer:``).
+    """
+    return sum(math.exp(x) for x in lls)
+
+
+def mmlu_signature(fmt: str, mode: str) -> str:
+    """The protocol signature of an MMLU run (the headline is micro accuracy)."""
+    templated = fmt == "chat" or mode == "generate"
+    return protocol_signature(
+        "mmlu",
+        shots=5,
+        format=fmt,
+        mode=mode,
+        template="chat" if templated else None,
+        agg="micro",
+    )
+
+
+class _Item(Record):
+    id: str
+    question: MCQuestion
+    prompt: str
 
 
 @register_benchmark
@@ -116,66 +170,119 @@ class MMLU(Benchmark):
     description = "MMLU: 57 subjects, 5-shot, log-likelihood or generation, accuracy with CIs"
 
     def run(self, backend: ModelBackend, out: RunDir, options: BenchOptions) -> dict[str, Any]:
-        """Ask every question, score, write records; return the accuracy summary."""
-        subjects = list(options.subjects or SUBJECTS)
-        unknown = [s for s in subjects if s not in CATEGORY]
-        if unknown:
-            raise UsageError(f"unknown MMLU subject(s): {', '.join(unknown)}")
-        mode = options.mode or ("loglikelihood" if backend.supports_logprobs else "generate")
-        if mode not in ("loglikelihood", "generate"):
-            raise UsageError(f"MMLU mode must be loglikelihood or generate, not '{mode}'")
-        items = []
-        for subject in subjects:
-            shots = load_split(options.data, subject, "dev")[:5]
-            test = load_split(options.data, subject, "test")
-            for i, q in enumerate(test[: options.limit] if options.limit else test):
-                items.append((f"{subject}/{i}", q, format_prompt(q, shots)))
-        prompts = [p for _, _, p in items]
-        answers: list[tuple[str | None, str | None]]
+        """Ask every question, score, write records; return the accuracy summary.
+
+        The headline ``accuracy`` is micro (every question counts once), as lm-eval and the
+        original script report it; macro (mean of subjects) is in ``overall`` too.
+        """
+        fmt, mode = _protocol(backend, options)
+        items = _items(options, fmt)
+        prompts = [it.prompt for it in items]
+        answers: list[tuple[str | None, str | None, dict[str, Any]]]
         if mode == "loglikelihood":
-            lls = asyncio.run(_loglik_all(backend, prompts, options.max_concurrency))
-            answers = [
-                (LETTERS[max(range(4), key=ll.__getitem__)], None)
-                if isinstance(ll, list)
-                else (None, ll)
-                for ll in lls
-            ]
+            templated = fmt == "chat"
+            lls = asyncio.run(_loglik_all(backend, prompts, templated, options.max_concurrency))
+            answers = [_from_scores(ll) for ll in lls]
         else:
             decoding = Decoding(temperature=options.temperature, max_tokens=options.max_tokens)
-            reqs = [Request.from_prompt(p, decoding, example_id=i) for i, _, p in items]
+            reqs = [Request.from_prompt(it.prompt, decoding, example_id=it.id) for it in items]
             res = run_calls(backend, reqs, CallOptions(max_concurrency=options.max_concurrency))
-            answers = [(r.completion.text, None) if r.completion else (None, r.error) for r in res]
-        model = backend.name
-        out.write_examples(
-            Example(id=i, prompt=p, references=(LETTERS[q.answer],), category=q.subject)
-            for i, q, p in items
-        )
-        correct: dict[str, list[int]] = defaultdict(list)
-        with (
-            JsonlAppender(out.generations_path) as gens,
-            JsonlAppender(out.record_file("scores")) as scores,
-        ):
-            for (item_id, q, _), (text, error) in zip(items, answers, strict=True):
-                letter = (
-                    None
-                    if text is None
-                    else (text if mode == "loglikelihood" else extract_letter(text))
-                )
-                ok = int(letter == LETTERS[q.answer])
-                correct[q.subject].append(ok)
-                gens.write(
-                    Generation(
-                        example_id=item_id,
-                        model=model,
-                        output=text,
-                        error=error,
-                        metadata={"mode": mode, "letter": letter},
-                    )
-                )
-                scores.write(
-                    Score(example_id=item_id, model=model, metric="mmlu", values={"correct": ok})
-                )
-        summary = {"benchmark": self.name, "model": model, "mode": mode, "items": len(items)}
+            answers = [
+                (r.completion.text, None, {"letter": extract_letter(r.completion.text)})
+                if r.completion
+                else (None, r.error, {"letter": None})
+                for r in res
+            ]
+        correct = _write(out, backend.name, items, answers, {"mode": mode, "format": fmt})
+        summary: dict[str, Any] = {
+            "benchmark": self.name,
+            "model": backend.name,
+            "mode": mode,
+            "format": fmt,
+            "items": len(items),
+            "signature": mmlu_signature(fmt, mode),
+        }
         summary.update(summarize(correct))
+        summary["accuracy"] = summary["overall"]["micro"]["accuracy"]
+        masses = [m["letter_mass"] for _, _, m in answers if "letter_mass" in m]
+        if masses:
+            summary["letter_mass"] = sum(masses) / len(masses)
         out.update_info(benchmark=summary)
         return summary
+
+
+def _protocol(backend: ModelBackend, options: BenchOptions) -> tuple[str, str]:
+    """The validated (format, mode) of a run."""
+    fmt = options.format or "lm-eval"
+    if fmt not in FORMATS:
+        raise UsageError(f"MMLU format must be one of {', '.join(FORMATS)}, not '{fmt}'")
+    mode = options.mode or ("loglikelihood" if backend.supports_logprobs else "generate")
+    if mode not in ("loglikelihood", "generate"):
+        raise UsageError(f"MMLU mode must be loglikelihood or generate, not '{mode}'")
+    return fmt, mode
+
+
+def _items(options: BenchOptions, fmt: str) -> list[_Item]:
+    """Every question asked, with its 5-shot prompt (the first five dev questions)."""
+    subjects = list(options.subjects or SUBJECTS)
+    unknown = [s for s in subjects if s not in CATEGORY]
+    if unknown:
+        raise UsageError(f"unknown MMLU subject(s): {', '.join(unknown)}")
+    items = []
+    for subject in subjects:
+        shots = load_split(options.data, subject, "dev")[:5]
+        test = load_split(options.data, subject, "test")
+        for i, q in enumerate(test[: options.limit] if options.limit else test):
+            items.append(
+                _Item(id=f"{subject}/{i}", question=q, prompt=format_prompt(q, shots, fmt))
+            )
+    return items
+
+
+def _from_scores(ll: LetterScores) -> tuple[str | None, str | None, dict[str, Any]]:
+    """(output, error, metadata) of one log-likelihood item; ties go to the first letter."""
+    if isinstance(ll, str):
+        return None, ll, {"letter": None}
+    letter = LETTERS[max(range(4), key=ll.__getitem__)]
+    meta = {"letter": letter, "loglikelihoods": dict(zip(LETTERS, ll, strict=True))}
+    return letter, None, meta | {"letter_mass": letter_mass(ll)}
+
+
+def _write(
+    out: RunDir,
+    model: str,
+    items: list[_Item],
+    answers: list[tuple[str | None, str | None, dict[str, Any]]],
+    protocol: dict[str, str],
+) -> dict[str, list[int]]:
+    """Write examples, generations and scores; return right/wrong per subject."""
+    out.write_examples(
+        Example(
+            id=it.id,
+            prompt=it.prompt,
+            references=(LETTERS[it.question.answer],),
+            category=it.question.subject,
+        )
+        for it in items
+    )
+    correct: dict[str, list[int]] = defaultdict(list)
+    with (
+        JsonlAppender(out.generations_path) as gens,
+        JsonlAppender(out.record_file("scores")) as scores,
+    ):
+        for it, (text, error, meta) in zip(items, answers, strict=True):
+            ok = int(meta["letter"] == LETTERS[it.question.answer])
+            correct[it.question.subject].append(ok)
+            gens.write(
+                Generation(
+                    example_id=it.id,
+                    model=model,
+                    output=text,
+                    error=error,
+                    metadata=protocol | meta,
+                )
+            )
+            scores.write(
+                Score(example_id=it.id, model=model, metric="mmlu", values={"correct": ok})
+            )
+    return correct

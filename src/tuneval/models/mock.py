@@ -98,6 +98,12 @@ class MockBackend(ModelBackend):
         rendered = "\n".join(m.content for m in context)
         return [float(self._logprob(rendered, c)) for c in continuations]
 
+    async def loglikelihood_text(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        """Log-probabilities from the ``logprob`` callable, given the plain prompt."""
+        if self._logprob is None:
+            return await super().loglikelihood_text(prompt, continuations)
+        return [float(self._logprob(prompt, c)) for c in continuations]
+
 
 def uniform_logprob(context: str, continuation: str) -> float:
     """A log-probability that prefers shorter continuations; handy for deterministic tests."""

@@ -76,6 +76,15 @@ class PromptedBackend(ModelBackend):
             context = [Message(role="system", content=self.system_prompt), *context]
         return await self.inner.loglikelihood(context, continuations)
 
+    async def loglikelihood_text(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        """Log-likelihoods after the plain prompt, with the system prompt in front.
+
+        lm-eval puts a system instruction there too when it applies no chat template.
+        """
+        if self.system_prompt is not None:
+            prompt = f"{self.system_prompt}\n\n{prompt}"
+        return await self.inner.loglikelihood_text(prompt, continuations)
+
 
 def bench_key(config: WorkflowConfig, bench: BenchmarkConfig, role: str) -> str:
     """Hash of everything one benchmark run of one model depends on."""
