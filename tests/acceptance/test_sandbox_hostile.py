@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tuneval.sandbox.isolation import probe
+from tuneval.sandbox.isolation import Isolation, probe
 
 ATTACK = """    import os, socket
     found = []
@@ -135,9 +135,9 @@ def _leaked(out: Path, canary: str) -> list[str]:
 
 @pytest.mark.parametrize("level", ["bwrap", "unshare"])
 def test_bench_humaneval_keeps_no_secret(
-    tmp_path: Path, hostile: tuple[Path, Path, dict[str, str]], canary: str, level: str
+    tmp_path: Path, hostile: tuple[Path, Path, dict[str, str]], canary: str, level: Isolation
 ) -> None:
-    why = probe(level)  # type: ignore[arg-type]
+    why = probe(level)
     if why:
         pytest.skip(f"{level} does not work on this machine: {why}")
     out = _bench(tmp_path, hostile, level)

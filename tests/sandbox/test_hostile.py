@@ -230,7 +230,9 @@ def test_host_shared_memory_unreachable(isolation: Isolation, canary: str) -> No
 
     shm = shared_memory.SharedMemory(create=True, size=len(canary))
     try:
-        shm.buf[: len(canary)] = canary.encode()
+        buf = shm.buf
+        assert buf is not None
+        buf[: len(canary)] = canary.encode()
         code = (
             f"try:\n    print(open('/dev/shm/{shm.name}').read())\n"
             "except OSError as e:\n    print(type(e).__name__)\n"
