@@ -20,6 +20,7 @@ Nothing else of the host exists inside.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import pwd
@@ -118,7 +119,9 @@ def python_prefixes() -> tuple[str, ...]:
 
 def home_dirs() -> tuple[str, ...]:
     """The caller's home folders ($HOME and the account's), hidden behind empty tmpfs."""
-    homes = {os.environ.get("HOME", ""), pwd.getpwuid(os.getuid()).pw_dir}
+    homes = {os.environ.get("HOME", "")}
+    with contextlib.suppress(KeyError):  # a uid without an account (some containers)
+        homes.add(pwd.getpwuid(os.getuid()).pw_dir)
     blocked = (*SYSTEM_DIRS, *TOP_LEVEL, *EMPTY_DIRS, "/tmp", "/proc", "/dev")
     return tuple(
         sorted(
