@@ -210,3 +210,74 @@ def test_workflow_cluster_field_reaches_results_and_reports(tmp_path, capsys, mo
     assert text in (run / "report.md").read_text()
     assert text in (run / "report.html").read_text()
     assert text in " ".join(out.split())
+
+
+def test_judge_repeats_report_noise_and_count_each_item_once(tmp_path, monkeypatch):
+    from tuneval.judge import ScoreConfig, judge_scores
+    from tuneval.judge.summary import score_summary
+    from tuneval.models.mock import MockBackend
+    from tuneval.records import Example, Generation
+    from tuneval.rundir import RunDir
+
+    monkeypatch.setenv("TUNEVAL_CACHE_DIR", str(tmp_path / "cache"))
+    run = RunDir(tmp_path / "run")
+    run.write_examples(Example(id=f"e{i}", prompt=f"q{i}") for i in range(10))
+    run.path.mkdir(parents=True, exist_ok=True)
+    with run.generations_path.open("w", encoding="utf-8") as f:
+        for i in range(10):
+            f.write(Generation(example_id=f"e{i}", model="m", output=f"a{i}").model_dump_json())
+            f.write("\n")
+
+    def noisy(request):
+        # Items e0-e4 get 6 on every judging; e5-e9 get 5, 6 or 7 depending on the seed.
+        item = int(request.messages[-1].content.split("[Question]")[-1].split("q", 1)[1][0])
+        seed = request.decoding.seed or 0
+        score = 6 if item < 5 else 5 + seed % 3
+        return json.dumps({"reasoning": "r", "score": score})
+
+    judge = MockBackend("mock:noisy", responder=noisy)
+    records = judge_scores(run, "m", judge, ScoreConfig(repeats=3))
+    assert len(records) == 30 and {r.repeat for r in records} == {0, 1, 2}
+    assert {r.example_id for r in records if r.score != 6} == {f"e{i}" for i in range(5, 10)}
+    s = score_summary(records)
+    assert (s.n, s.scored, s.repeats) == (10, 10, 3)
+    assert s.flip_rate == pytest.approx(0.5) and s.score_sd == pytest.approx(0.5**0.5)
+    assert s.mean.value == pytest.approx(6.0)
+    # A rerun finds every repeat done: no new calls.
+    calls = len(judge.calls)
+    judge_scores(run, "m", judge, ScoreConfig(repeats=3))
+    assert len(judge.calls) == calls == 30
+
+
+def test_workflow_judge_repeats_reach_the_report(tmp_path, monkeypatch):
+    from tuneval.models.mock import MockBackend
+
+    monkeypatch.setenv("TUNEVAL_CACHE_DIR", str(tmp_path / "cache"))
+    _write(
+        tmp_path / "eval.jsonl",
+        [{"id": f"q{i}", "prompt": f"Question {i}", "reference": f"a{i}"} for i in range(8)],
+    )
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "name: noisy\neval_set: eval.jsonl\n"
+        f"output_dir: {tmp_path / 'runs'}\n"
+        "models:\n  base: {spec: 'mock:echo'}\n  finetuned: {spec: 'mock:upper'}\n"
+        "judge: {spec: 'mock:judge', pairwise: false, repeats: 3}\n"
+        "comparison: {resamples: 200, trials: 1000}\n",
+        encoding="utf-8",
+    )
+
+    def judge(request):
+        seed = request.decoding.seed or 0
+        return json.dumps({"reasoning": "r", "score": 4 + seed % 2})  # 4, 5, 4: always flips
+
+    cfg = tuneval.load_config(config, environ={})
+    result = tuneval.full_evaluation(
+        cfg, backends={"judge": MockBackend("mock:j", responder=judge)}
+    )
+    js = result.results.judge_scores
+    assert js.base.repeats == 3 and js.base.flip_rate == 1.0 and js.n_paired == 8
+    assert js.base.mean.value == pytest.approx(13 / 3)  # each item once, at its mean
+    notes = " ".join(result.results.notes)
+    assert "judge noise on base: 3 judgings per output" in notes
+    assert "judge noise on base" in (Path(result.run_dir) / "report.md").read_text()

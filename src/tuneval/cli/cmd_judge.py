@@ -155,6 +155,12 @@ def _render_scores(report: ScoreReport) -> None:
     if report.panel_mean is not None:
         console.print(f"panel mean score: {_ci(report.panel_mean, 2)}")
     for s in report.judges:
+        if s.repeats > 1:
+            console.print(
+                f"{s.judge} on {s.model}: {s.repeats} judgings per output; scores differ between "
+                f"repeats on {_num(s.flip_rate)} of items (flip rate), within-item score SD "
+                f"{_num(s.score_sd)}"
+            )
         for reason, count in s.unscored_reasons.items():
             console.print(f"[yellow]{s.judge}: {count} unscored: {reason}[/yellow]")
     if report.agreement:
@@ -220,6 +226,15 @@ def score_cmd(
     concurrency: ConcurrencyOpt = 8,
     max_tokens: MaxTokensOpt = 512,
     structured: StructuredOpt = True,
+    repeats: Annotated[
+        int,
+        typer.Option(
+            "--repeats",
+            min=1,
+            help="Independent judgings per output (sampled); above 1 reports the judge's flip "
+            "rate and score SD.",
+        ),
+    ] = 1,
     resamples: ResamplesOpt = 1000,
     seed: SeedOpt = 12345,
     confidence: ConfidenceOpt = 0.95,
@@ -240,6 +255,7 @@ def score_cmd(
         max_tokens=max_tokens,
         structured=structured,
         calls=CallOptions(max_concurrency=concurrency),
+        repeats=repeats,
     )
     backends = _backends(judge)
     try:

@@ -35,6 +35,12 @@ class ScoreConfig(JudgeConfig):
 
     scale: tuple[int, int] = (1, 10)
     """Lowest and highest score."""
+    repeats: int = Field(default=1, ge=1)
+    """Independent judgings of each output. Above 1, every judging samples at
+    `repeat_temperature` with its own seed, and the summary reports the judge's own noise
+    (flip rate, score SD); an item's repeats count as one unit in every interval and test."""
+    repeat_temperature: float = Field(default=0.7, ge=0.0)
+    """Sampling temperature of repeated judgings (0 measures only backend nondeterminism)."""
 
     @model_validator(mode="after")
     def _check_scale(self) -> ScoreConfig:

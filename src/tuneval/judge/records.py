@@ -26,6 +26,8 @@ class Judgment(Record):
     """Name of the model whose output was judged."""
     judge: str
     """The judge's identity (backend identity, never a secret)."""
+    repeat: int = 0
+    """Which of the ``ScoreConfig.repeats`` independent judgings this is (0 without repeats)."""
     config_key: str
     """Hash of everything besides the item that shapes the verdict (judge, template, criteria,
     scale, reference mode); a rerun with the same key skips the item."""
@@ -126,6 +128,12 @@ class ScoreSummary(Record):
     """Spearman correlation of score with output length (None when undefined)."""
     unscored_reasons: dict[str, int] = Field(default_factory=dict)
     """Count of each kind of unscored reason."""
+    repeats: int = 1
+    """Judgings per output (``ScoreConfig.repeats``)."""
+    flip_rate: float | None = None
+    """With repeats: share of items whose repeated judgings gave different scores."""
+    score_sd: float | None = None
+    """With repeats: pooled within-item standard deviation of the score (the judge's noise)."""
 
 
 class PairwiseSummary(Record):

@@ -31,11 +31,17 @@ def single_key(judge: ModelBackend, config: ScoreConfig) -> str:
         config.reference,
         config.max_tokens,
         config.structured,
+        # Only repeated judging adds to the key, so runs without it keep their old keys.
+        *((config.repeats, config.repeat_temperature) if config.repeats > 1 else ()),
     )
 
 
-def score_request(example: Example, output: str, config: ScoreConfig) -> Request:
-    """The first-attempt request that asks the judge to score ``output``."""
+def score_request(example: Example, output: str, config: ScoreConfig, repeat: int = 0) -> Request:
+    """The first-attempt request that asks the judge to score ``output``.
+
+    With ``config.repeats`` above 1, judging ``repeat`` samples at the repeat temperature with
+    seed ``repeat``, so each repeat is its own call (and its own cache entry).
+    """
     low, high = config.scale
     user = (config.template or SINGLE_TEMPLATE).format(
         question=example.prompt or "",
@@ -50,8 +56,16 @@ def score_request(example: Example, output: str, config: ScoreConfig) -> Request
             Message(role="system", content=SINGLE_SYSTEM),
             Message(role="user", content=user),
         ),
-        decoding=Decoding(temperature=0.0, max_tokens=config.max_tokens),
+        decoding=_decoding(config, repeat),
         json_schema=score_schema(low, high) if config.structured else None,
+    )
+
+
+def _decoding(config: ScoreConfig, repeat: int) -> Decoding:
+    if config.repeats == 1:
+        return Decoding(temperature=0.0, max_tokens=config.max_tokens)
+    return Decoding(
+        temperature=config.repeat_temperature, seed=repeat, max_tokens=config.max_tokens
     )
 
 
@@ -84,9 +98,11 @@ def _pairs(run: RunDir, model: str, config: ScoreConfig) -> list[tuple[Example, 
     return out
 
 
-def latest(records: list[Judgment], model: str, key: str) -> dict[str, Judgment]:
-    """The last judgment of each example for one model and config key."""
-    return {r.example_id: r for r in records if r.model == model and r.config_key == key}
+def latest(records: list[Judgment], model: str, key: str) -> dict[tuple[str, int], Judgment]:
+    """The last judgment of each (example, repeat) for one model and config key."""
+    return {
+        (r.example_id, r.repeat): r for r in records if r.model == model and r.config_key == key
+    }
 
 
 async def ajudge_scores(
@@ -105,7 +121,8 @@ async def ajudge_scores(
     only because the call failed are tried again.
 
     Returns:
-        The judgment of every generation of ``model``, in generation order.
+        The judgment of every generation of ``model``, in generation order (each output's
+        ``config.repeats`` judgings together).
     """
     config = config or ScoreConfig()
     key = single_key(judge, config)
@@ -116,29 +133,31 @@ async def ajudge_scores(
 
         def write(record: Judgment) -> None:
             appender.write(record)
-            done[record.example_id] = record
+            done[(record.example_id, record.repeat)] = record
 
-        calls: list[tuple[Example, Generation, Request]] = []
+        calls: list[tuple[Example, Generation, Request, int]] = []
         for example, gen in items:
-            previous = done.get(example.id)
-            fresh = previous is not None and not previous.call_error
-            if gen.output is None:
-                if not fresh:
-                    reason = f"the model produced no output: {gen.error}"
-                    outcome: Final[ScoreVerdict] = Final(None, None, 0, reason, False)
-                    write(_record(example, gen, key, judge, config, "", outcome))
-                continue
-            request = score_request(example, gen.output, config)
-            # The stored prompt holds the output, so a regenerated output is judged again.
-            if fresh and previous is not None and previous.prompt == render_prompt(request):
-                continue
-            calls.append((example, gen, request))
+            for repeat in range(config.repeats):
+                previous = done.get((example.id, repeat))
+                fresh = previous is not None and not previous.call_error
+                if gen.output is None:
+                    if not fresh:
+                        reason = f"the model produced no output: {gen.error}"
+                        outcome: Final[ScoreVerdict] = Final(None, None, 0, reason, False)
+                        write(_record(example, gen, key, judge, config, "", outcome, repeat))
+                    continue
+                request = score_request(example, gen.output, config, repeat)
+                # The stored prompt holds the output, so a regenerated output is judged again.
+                if fresh and previous is not None and previous.prompt == render_prompt(request):
+                    continue
+                calls.append((example, gen, request, repeat))
 
         low, high = config.scale
 
         def final(index: int, outcome: Final[ScoreVerdict]) -> None:
-            example, gen, request = calls[index]
-            write(_record(example, gen, key, judge, config, render_prompt(request), outcome))
+            example, gen, request, repeat = calls[index]
+            prompt = render_prompt(request)
+            write(_record(example, gen, key, judge, config, prompt, outcome, repeat))
 
         await judge_all(
             judge,
@@ -150,7 +169,7 @@ async def ajudge_scores(
             cache=cache,
             on_call=on_call,
         )
-    return [done[example.id] for example, _ in items]
+    return [done[(example.id, r)] for example, _ in items for r in range(config.repeats)]
 
 
 def judge_scores(
@@ -174,10 +193,12 @@ def _record(
     config: ScoreConfig,
     prompt: str,
     outcome: Final[ScoreVerdict],
+    repeat: int = 0,
 ) -> Judgment:
     verdict = outcome.verdict
     return Judgment(
         example_id=example.id,
+        repeat=repeat,
         model=gen.model,
         judge=judge.identity(),
         config_key=key,

@@ -173,24 +173,48 @@ def spearman(x: list[float], y: list[float]) -> float | None:
 
 
 def score_summary(judgments: list[Judgment], boot: Bootstrap | None = None) -> ScoreSummary:
-    """Mean score with CI, unscored counts and the score-length correlation."""
+    """Mean score with CI, unscored counts, the score-length correlation and judge noise.
+
+    An item judged several times (``ScoreConfig.repeats``) counts once: its mean score enters
+    the mean and the bootstrap resamples items, so repeats never narrow the interval. With
+    repeats the summary adds the flip rate and the pooled within-item score SD.
+    """
     boot = boot or Bootstrap()
-    scored = [j for j in judgments if j.score is not None]
     first = judgments[0] if judgments else None
+    by_item: dict[str, list[int]] = defaultdict(list)
+    chars: dict[str, int] = {}
+    for j in judgments:
+        by_item.setdefault(j.example_id, [])
+        if j.score is not None:
+            by_item[j.example_id].append(j.score)
+            chars[j.example_id] = j.output_chars
+    scored = {k: v for k, v in by_item.items() if v}
     reasons = Counter((j.unscored_reason or "").split(":")[0] for j in judgments if j.score is None)
+    means = {k: float(np.mean(v)) for k, v in scored.items()}
     mean = None
-    if scored:
-        mean = mean_interval(np.array([j.score for j in scored], dtype=np.float64), boot)
+    if means:
+        mean = mean_interval(np.array(list(means.values()), dtype=np.float64), boot)
+    repeats = max((j.repeat for j in judgments), default=0) + 1
     return ScoreSummary(
         model=first.model if first else "",
         judge=first.judge if first else "",
-        n=len(judgments),
+        n=len(by_item),
         scored=len(scored),
-        unscored=len(judgments) - len(scored),
+        unscored=len(by_item) - len(scored),
         mean=mean,
         scale=first.scale if first else (1, 10),
-        length_spearman=spearman(
-            [float(j.output_chars) for j in scored], [float(j.score or 0) for j in scored]
-        ),
+        length_spearman=spearman([float(chars[k]) for k in means], list(means.values())),
         unscored_reasons=dict(reasons),
+        repeats=repeats,
+        **(_noise(list(scored.values())) if repeats > 1 else {}),
     )
+
+
+def _noise(scores: list[list[int]]) -> dict[str, float | None]:
+    """Flip rate and pooled within-item SD over items with at least two scored repeats."""
+    multi = [np.asarray(v, dtype=np.float64) for v in scores if len(v) > 1]
+    if not multi:
+        return {"flip_rate": None, "score_sd": None}
+    flips = sum(1 for v in multi if np.ptp(v) > 0) / len(multi)
+    pooled = sum(float(((v - v.mean()) ** 2).sum()) for v in multi) / sum(v.size - 1 for v in multi)
+    return {"flip_rate": flips, "score_sd": float(np.sqrt(pooled))}

@@ -125,6 +125,9 @@ class JudgeSettings(_Strict):
     """Token budget of a judge reply."""
     max_attempts: int = Field(default=2, ge=1)
     """Calls per item at most before it is recorded as unscored."""
+    repeats: int = Field(default=1, ge=1)
+    """Independent single-output judgings per output; above 1 the report shows the judge's
+    flip rate and score SD, and each item's repeats count as one unit in the tests."""
 
 
 class ComparisonConfig(_Strict):

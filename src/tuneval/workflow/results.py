@@ -61,7 +61,7 @@ def _judge_records(run: RunDir, state: StepState) -> tuple[list[Judgment], list[
         if r.config_key == pair_key and r.model_a == BASE and r.model_b == FINETUNED
     ]
     # The last record of an item wins (a rerun after a failed call appends a newer one).
-    single_latest = {(r.model, r.example_id): r for r in singles}
+    single_latest = {(r.model, r.example_id, r.repeat): r for r in singles}
     pair_latest = {(r.example_id, r.order): r for r in pairs}
     return list(single_latest.values()), list(pair_latest.values())
 
@@ -230,7 +230,7 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
         items=_items(examples, gens, singles, pairs, metrics),
         notes=_notes(state, gens),
     )
-    notes = res.notes + _judge_warnings(res) + _clustering_notes(examples, cmp)
+    notes = res.notes + _judge_warnings(res) + _judge_noise(res) + _clustering_notes(examples, cmp)
     verdicts = _verdicts(metrics, res, cmp.alpha)
     update: dict[str, object] = {"verdicts": verdicts, "notes": notes}
     contamination = _contamination(run)
@@ -318,6 +318,19 @@ def _contamination(run: RunDir) -> tuple[dict[str, object], dict[str, float]] | 
         if e.flagged
     ]
     return summary, {e.id: e.overlap for e in report.examples if e.flagged}
+
+
+def _judge_noise(res: Results) -> list[str]:
+    """With repeated judgings: how much the judge disagrees with itself."""
+    js = res.judge_scores
+    if js is None:
+        return []
+    return [
+        f"judge noise on {s.model}: {s.repeats} judgings per output; scores differ between "
+        f"repeats on {s.flip_rate:.0%} of items, within-item score SD {s.score_sd:.2f}"
+        for s in (js.base, js.finetuned)
+        if s.repeats > 1 and s.flip_rate is not None and s.score_sd is not None
+    ]
 
 
 def _clustering_notes(examples: Sequence[Example], cmp: ComparisonConfig) -> list[str]:

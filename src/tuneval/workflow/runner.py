@@ -167,7 +167,8 @@ def _judge_configs(ctx: _Context) -> tuple[object, object]:
     }
     if judge.criteria:
         common["criteria"] = judge.criteria
-    return ScoreConfig.model_validate(common), PairConfig.model_validate(common)
+    single = ScoreConfig.model_validate({**common, "repeats": judge.repeats})
+    return single, PairConfig.model_validate(common)
 
 
 def _run_judge_single(ctx: _Context) -> tuple[StepStatus, str]:
