@@ -43,12 +43,16 @@ _EXPORTS = {
     "ModelBackend": "tuneval.models",
     "Request": "tuneval.models",
     "create_backend": "tuneval.models",
+    "agenerate": "tuneval.models.generate",
     "generate": "tuneval.models.generate",
+    "ajudge_pairs": "tuneval.judge",
+    "ajudge_scores": "tuneval.judge",
     "judge_pairs": "tuneval.judge",
     "judge_scores": "tuneval.judge",
     "lc_win_rate": "tuneval.judge",
     "EvaluationResult": "tuneval.workflow",
     "WorkflowConfig": "tuneval.workflow",
+    "afull_evaluation": "tuneval.workflow",
     "full_evaluation": "tuneval.workflow",
     "load_config": "tuneval.workflow",
 }
@@ -79,6 +83,10 @@ __all__ = [
     "UsageError",
     "WorkflowConfig",
     "__version__",
+    "afull_evaluation",
+    "agenerate",
+    "ajudge_pairs",
+    "ajudge_scores",
     "align",
     "compare",
     "create_backend",
@@ -106,7 +114,7 @@ if TYPE_CHECKING:
         UsageError,
     )
     from tuneval.evaluation import BootstrapConfig, ComparisonReport, ScoreReport, compare, score
-    from tuneval.judge import judge_pairs, judge_scores, lc_win_rate
+    from tuneval.judge import ajudge_pairs, ajudge_scores, judge_pairs, judge_scores, lc_win_rate
     from tuneval.metrics import METRICS, MeanMetric, Metric, create_metric, register_metric
     from tuneval.models import (
         Completion,
@@ -116,7 +124,7 @@ if TYPE_CHECKING:
         Request,
         create_backend,
     )
-    from tuneval.models.generate import generate
+    from tuneval.models.generate import agenerate, generate
     from tuneval.records import (
         Comparison,
         Example,
@@ -125,7 +133,13 @@ if TYPE_CHECKING:
         MetricResult,
         Score,
     )
-    from tuneval.workflow import EvaluationResult, WorkflowConfig, full_evaluation, load_config
+    from tuneval.workflow import (
+        EvaluationResult,
+        WorkflowConfig,
+        afull_evaluation,
+        full_evaluation,
+        load_config,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -6,6 +6,7 @@ Layout of ``runs/NAME/``::
     generations.jsonl     one `Generation` per (model name, example), all models together
     <step>.jsonl          further append-only record files (judgments, ...)
     run.json              facts about the run (config, backends, versions)
+    run.lock              held (flock) by the process running the workflow; holds its PID
 
 Record files are JSON Lines, appended and flushed record by record, so a run killed at any
 moment leaves every finished record on disk. A kill can leave a partial last line; readers
@@ -18,12 +19,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from tuneval.errors import DataError
+from tuneval.errors import DataError, UsageError
 from tuneval.records import Example, Generation
 
 R = TypeVar("R", bound=BaseModel)
@@ -126,6 +128,49 @@ class RunDir:
     def info_path(self) -> Path:
         """``run.json``."""
         return self.path / "run.json"
+
+    @property
+    def lock_path(self) -> Path:
+        """``run.lock``: locked by the process that runs the workflow in this directory."""
+        return self.path / "run.lock"
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the run directory exclusively for the block (creates the directory).
+
+        An exclusive ``flock`` on `lock_path`: a second run on the same directory would
+        repeat every call and write every record twice. The kernel drops the lock when the
+        holder dies, so a killed run never blocks the next one.
+
+        Raises:
+            UsageError: When another process holds the lock; the message names its PID.
+        """
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no flock on Windows: run unguarded
+            yield
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        # "a+": a process that fails to lock must not erase the holder's PID.
+        with self.lock_path.open("a+", encoding="utf-8") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "unknown"
+                raise UsageError(
+                    f"run directory {self.path} is in use by another tuneval run (PID "
+                    f"{holder}); wait for it to finish, or give this run another name (--name)"
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.truncate(0)
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def record_file(self, name: str) -> Path:
         """Path of a step's record file, ``<name>.jsonl``."""

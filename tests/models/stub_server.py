@@ -1,9 +1,10 @@
 """A fault-injecting OpenAI-compatible chat server for tests and benchmarks.
 
-Answers ``POST /v1/chat/completions`` with the last user message reversed, after a fixed
-latency; at configurable rates it answers 429 with ``Retry-After``, 500, a slow reply or a
-malformed body instead. Every *successful* reply is appended (and flushed) to the log file
-before it is sent, so a test can prove which calls finished even if the client was killed.
+Answers ``POST /v1/chat/completions`` (and, without faults, Anthropic's ``POST /v1/messages``)
+with the last user message reversed, after a fixed latency; at configurable rates it answers
+429 with ``Retry-After``, 500, a slow reply or a malformed body instead. Every *successful*
+reply is appended (and flushed) to the log file before it is sent, so a test can prove which
+calls finished even if the client was killed.
 
 Run as a process: ``python tests/models/stub_server.py --port P --latency 0.2 --log F``.
 In a test: ``with serve_in_thread(StubConfig(...)) as (url, state): ...``.
@@ -122,6 +123,27 @@ def make_app(config: StubConfig) -> Any:
             )
         finally:
             state.in_flight -= 1
+
+    @app.post("/v1/messages")
+    async def messages(request: Request) -> Response:
+        # Anthropic's Messages API, enough for the anthropic backend's happy path.
+        body = await request.json()
+        prompt = [m["content"] for m in body["messages"] if m["role"] == "user"][-1]
+        state.requests += 1
+        state.ok += 1
+        text = _verdict(prompt) if config.reply == "verdict" else prompt[::-1]
+        return JSONResponse(
+            {
+                "id": f"msg_{state.requests}",
+                "type": "message",
+                "role": "assistant",
+                "model": body["model"],
+                "content": [{"type": "text", "text": text}],
+                "stop_reason": "end_turn",
+                "stop_sequence": None,
+                "usage": {"input_tokens": len(prompt.split()), "output_tokens": 1},
+            }
+        )
 
     return app
 

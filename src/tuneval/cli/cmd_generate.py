@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
@@ -64,6 +63,7 @@ def generate_cmd(
     from tuneval.models.base import Decoding, create_backend
     from tuneval.models.cache import CallCache
     from tuneval.models.generate import GenerateSummary, agenerate
+    from tuneval.models.loop import run_sync
     from tuneval.models.runner import CallOptions
     from tuneval.rundir import RunDir
 
@@ -104,7 +104,7 @@ def generate_cmd(
             await backend.aclose()
 
     try:
-        summary = asyncio.run(go())
+        summary = run_sync(go())
     finally:
         if cache is not None:
             cache.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Literal
 
@@ -180,8 +179,10 @@ def judge_pairs(
     cache: object | None = None,
     on_call: Callable[[], None] | None = None,
 ) -> list[PairJudgment]:
-    """Synchronous `ajudge_pairs` (for code that is not already in an event loop)."""
-    return asyncio.run(
+    """Synchronous `ajudge_pairs`; inside a running event loop it runs in a worker thread."""
+    from tuneval.models.loop import run_sync
+
+    return run_sync(
         ajudge_pairs(run, model_a, model_b, judge, config, cache=cache, on_call=on_call)
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from tuneval.errors import DataError
@@ -181,8 +180,10 @@ def judge_scores(
     cache: object | None = None,
     on_call: Callable[[], None] | None = None,
 ) -> list[Judgment]:
-    """Synchronous `ajudge_scores` (for code that is not already in an event loop)."""
-    return asyncio.run(ajudge_scores(run, model, judge, config, cache=cache, on_call=on_call))
+    """Synchronous `ajudge_scores`; inside a running event loop it runs in a worker thread."""
+    from tuneval.models.loop import run_sync
+
+    return run_sync(ajudge_scores(run, model, judge, config, cache=cache, on_call=on_call))
 
 
 def _record(

@@ -13,6 +13,7 @@ from typing import Any
 
 from tuneval.errors import BackendError, CallError, require
 from tuneval.models.base import Completion, ModelBackend, Request, Usage, register_backend
+from tuneval.models.loop import PrivateLoop
 from tuneval.models.openai_backend import map_sdk_error
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -52,6 +53,8 @@ class AnthropicBackend(ModelBackend):
         self._http_client = http_client
         self._client: Any = None
         self._accepted: frozenset[str] | None = None
+        # The client lives and dies on this loop, whatever loop the caller runs.
+        self._loop = PrivateLoop("tuneval-anthropic")
 
     @property
     def name(self) -> str:
@@ -109,12 +112,15 @@ class AnthropicBackend(ModelBackend):
         return self._accepted
 
     async def complete(self, request: Request) -> Completion:
-        """One Messages API call.
+        """One Messages API call, made on the backend's private loop.
 
         Raises:
             CallError: ``http_<status>`` (with Retry-After), ``timeout``, ``connection`` or
                 ``bad_response``.
         """
+        return await self._loop.call(self._complete(request))
+
+    async def _complete(self, request: Request) -> Completion:
         client = self._get_client()
         try:
             response = await client.messages.create(**self._params(request))
@@ -133,7 +139,10 @@ class AnthropicBackend(ModelBackend):
         return Completion(text=text, finish_reason=response.stop_reason, usage=usage)
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        """Close the HTTP client on the loop that used it, then stop that loop."""
+        await self._loop.aclose(self._close_client)
+
+    async def _close_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()

@@ -8,11 +8,12 @@ interface. Backends are chosen by a spec string ``PREFIX:REST`` (``llamacpp:defa
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, ValidationError, create_model
 
 from tuneval.errors import BackendError
 from tuneval.records import Record
@@ -177,13 +178,19 @@ def register_backend(cls: type[ModelBackend]) -> type[ModelBackend]:
     return BACKENDS.register(cls.prefix)(cls)
 
 
-def create_backend(spec: str, **options: Any) -> ModelBackend:
-    """Build a backend from a spec string ``PREFIX:REST``.
+def backend_options(cls: type[ModelBackend]) -> dict[str, tuple[Any, Any]]:
+    """The typed options a backend accepts: name -> (annotation, default)."""
+    params = inspect.signature(cls.__init__).parameters
+    hints = inspect.get_annotations(cls.__init__, eval_str=True)
+    return {
+        p.name: (hints.get(p.name, Any), p.default)
+        for p in params.values()
+        if p.kind is p.KEYWORD_ONLY
+    }
 
-    Args:
-        spec: e.g. ``llamacpp:default``, ``hf:PATH+ADAPTER``, ``openai:gpt-4o-mini``,
-            ``mock:echo``.
-        **options: Backend-specific keyword options (e.g. ``adapter`` for ``hf``).
+
+def backend_class(spec: str) -> type[ModelBackend]:
+    """The registered backend class of a spec ``PREFIX:REST``.
 
     Raises:
         BackendError: For a spec without a prefix or with an unknown prefix.
@@ -196,7 +203,59 @@ def create_backend(spec: str, **options: Any) -> ModelBackend:
             f"model spec '{spec}' has no backend prefix; expected PREFIX:..., one of "
             + ", ".join(BACKENDS.names())
         )
-    return BACKENDS.get(prefix)(spec, **options)
+    return BACKENDS.get(prefix)
+
+
+def validate_backend_options(spec: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Check ``options`` against the typed keyword options of the spec's backend.
+
+    Returns:
+        The options, coerced to their declared types (``"2048"`` -> 2048 for an int).
+
+    Raises:
+        BackendError: For an unknown backend, an unknown option (listing the valid ones) or a
+            value of the wrong type.
+    """
+    cls = backend_class(spec)
+    accepted = backend_options(cls)
+    prefix = spec.partition(":")[0]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        valid = ", ".join(accepted) or "none"
+        raise BackendError(
+            f"backend '{prefix}' has no option {', '.join(map(repr, unknown))}; "
+            f"valid options: {valid}"
+        )
+    fields: dict[str, Any] = {
+        k: (ann, ... if default is inspect.Parameter.empty else default)
+        for k, (ann, default) in accepted.items()
+    }
+    model = create_model(
+        f"{cls.__name__}Options", __config__=ConfigDict(arbitrary_types_allowed=True), **fields
+    )
+    try:
+        validated = model(**options)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise BackendError(f"invalid options for backend '{prefix}': {problems}") from None
+    return {k: getattr(validated, k) for k in options}
+
+
+def create_backend(spec: str, **options: Any) -> ModelBackend:
+    """Build a backend from a spec string ``PREFIX:REST``.
+
+    Args:
+        spec: e.g. ``llamacpp:default``, ``hf:PATH+ADAPTER``, ``openai:gpt-4o-mini``,
+            ``mock:echo``.
+        **options: Backend-specific keyword options (e.g. ``adapter`` for ``hf``), checked
+            against the backend's typed options.
+
+    Raises:
+        BackendError: For a spec without a prefix or with an unknown prefix, an unknown
+            option or an option value of the wrong type.
+    """
+    cls = backend_class(spec)
+    return cls(spec, **validate_backend_options(spec, options))
 
 
 Responder = Callable[[Request], str]

@@ -4,20 +4,27 @@ The key is a hash of what determines an answer: the backend's `identity()` (a ha
 weights for a local file, base URL and model name for a server), the full conversation,
 the decoding parameters and the JSON schema. The database runs in WAL mode with a busy
 timeout, so several processes (parallel runs, the judge and generation) can read and write
-the same cache at once.
+the same cache at once. A file that is not a usable cache (garbage, truncated, another
+schema) is moved aside with a warning and replaced by an empty one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from tuneval.errors import ConfigError
 from tuneval.models.base import Completion, ModelBackend, Request
+
+log = logging.getLogger(__name__)
 
 CACHE_ENV = "TUNEVAL_CACHE_DIR"
 """Environment variable that overrides the cache directory."""
@@ -53,26 +60,29 @@ class CallCache:
         target = Path(path) if path is not None else default_cache_dir()
         if target.suffix not in {".sqlite", ".db"}:
             target = target / "calls.sqlite"
-        target.parent.mkdir(parents=True, exist_ok=True)
         self.path = target
         self._lock = threading.Lock()
+        if target.is_dir():
+            raise _unusable(target, "it is a directory, not a SQLite file")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _unusable(target, f"cannot create its folder ({exc.strerror})") from None
         # One connection, guarded by a lock: the runner calls from the event-loop thread,
         # local backends may call from worker threads.
-        self._db = sqlite3.connect(target, timeout=60.0, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=60000")
-        with self._db:
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS calls ("
-                " key TEXT PRIMARY KEY, identity TEXT NOT NULL,"
-                " completion TEXT NOT NULL, created REAL NOT NULL)"
-            )
+        try:
+            self._db = _open(target)
+        except sqlite3.DatabaseError as exc:
+            _move_aside(target, exc)
+            try:
+                self._db = _open(target)
+            except sqlite3.DatabaseError as again:
+                raise _unusable(target, str(again)) from None
 
     def get(self, backend: ModelBackend | str, request: Request) -> Completion | None:
         """The cached completion of ``request`` (marked ``cached=True``), or None."""
         key = cache_key(_identity(backend), request)
-        with self._lock:
+        with self._lock, self._damaged():
             row = self._db.execute("SELECT completion FROM calls WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
@@ -84,15 +94,23 @@ class CallCache:
         identity = _identity(backend)
         key = cache_key(identity, request)
         stored = completion.model_copy(update={"cached": False}).model_dump_json()
-        with self._lock, self._db:
+        with self._lock, self._damaged(), self._db:
             self._db.execute(
                 "INSERT OR REPLACE INTO calls (key, identity, completion, created) "
                 "VALUES (?, ?, ?, ?)",
                 (key, identity, stored, time.time()),
             )
 
+    @contextmanager
+    def _damaged(self) -> Iterator[None]:
+        """Turn SQLite's error on a cache damaged inside into one clear `ConfigError`."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise _unusable(self.path, f"it is damaged ({exc})") from None
+
     def __len__(self) -> int:
-        with self._lock:
+        with self._lock, self._damaged():
             return int(self._db.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
 
     def clear(self) -> None:
@@ -110,6 +128,71 @@ class CallCache:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_COLUMNS = ("key", "identity", "completion", "created")
+
+
+def _open(target: Path) -> sqlite3.Connection:
+    """Open (or create) the cache database and check that it is one.
+
+    Raises:
+        sqlite3.DatabaseError: For a file that is not SQLite, is damaged, or holds another
+            schema.
+    """
+    db = sqlite3.connect(target, timeout=60.0, check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=60000")
+        with db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS calls ("
+                " key TEXT PRIMARY KEY, identity TEXT NOT NULL,"
+                " completion TEXT NOT NULL, created REAL NOT NULL)"
+            )
+        columns = tuple(row[1] for row in db.execute("PRAGMA table_info(calls)"))
+        if columns != _COLUMNS:
+            raise sqlite3.DatabaseError(f"table 'calls' has columns {columns}, not {_COLUMNS}")
+        # No "PRAGMA quick_check": it reads the whole file (about 1 s for 300 MB) on every
+        # open. Garbage and truncated files already fail above; damage deeper inside
+        # surfaces as a clear error from get/put (see _damaged).
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _move_aside(target: Path, exc: Exception) -> None:
+    """Rename a corrupt cache (and its WAL files) out of the way and warn once.
+
+    Raises:
+        ConfigError: When the file cannot be moved.
+    """
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = target.with_name(f"{target.name}.corrupt-{stamp}")
+    try:
+        target.replace(aside)
+        for suffix in ("-wal", "-shm"):
+            side = target.with_name(target.name + suffix)
+            if side.exists():
+                side.replace(aside.with_name(aside.name + suffix))
+    except OSError as err:
+        raise _unusable(target, f"{exc}; moving it aside failed ({err.strerror})") from None
+    log.warning(
+        "warning: the call cache %s is not a usable SQLite cache (%s); moved it to %s and "
+        "started an empty one",
+        target,
+        exc,
+        aside,
+    )
+
+
+def _unusable(target: Path, why: str) -> ConfigError:
+    return ConfigError(
+        f"cannot use the call cache {target}: {why}; delete or move it (or set "
+        f"{CACHE_ENV} to another folder), or run with --no-cache"
+    )
 
 
 def _identity(backend: ModelBackend | str) -> str:

@@ -7,7 +7,6 @@ pairs it lacks, repeats no finished call and writes no duplicate record.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 from tuneval.errors import DataError
 from tuneval.models.base import Decoding, Message, ModelBackend, Request, Usage
 from tuneval.models.cache import CallCache
+from tuneval.models.loop import run_sync
 from tuneval.models.runner import CallOptions, CallResult, CallStats, call_many
 from tuneval.records import Example, Generation
 from tuneval.rundir import JsonlAppender, RunDir
@@ -159,8 +159,11 @@ def generate(
     run: RunDir,
     **kwargs: Any,
 ) -> GenerateSummary:
-    """Synchronous `agenerate` (same arguments); closes nothing, the caller owns the backend."""
-    return asyncio.run(agenerate(backend, examples, run, **kwargs))
+    """Synchronous `agenerate` (same arguments); closes nothing, the caller owns the backend.
+
+    Safe inside a running event loop (Jupyter): the work then runs in a worker thread.
+    """
+    return run_sync(agenerate(backend, examples, run, **kwargs))
 
 
 def _progress(enabled: bool) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 
 from tuneval.errors import BackendError, CallError, require
 from tuneval.models.base import Completion, ModelBackend, Request, Usage, register_backend
+from tuneval.models.loop import PrivateLoop
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 CLIENT_SHARDS = 8
@@ -90,6 +91,8 @@ class OpenAIBackend(ModelBackend):
         self._clients: list[Any] = []
         self._turn = 0
         self._request_options: Any = {}
+        # The clients live and die on this loop, whatever loop the caller runs.
+        self._loop = PrivateLoop(f"tuneval-{self.prefix}")
 
     def _key_from_env(self) -> str:
         key = os.environ.get("OPENAI_API_KEY")
@@ -150,12 +153,15 @@ class OpenAIBackend(ModelBackend):
         return params
 
     async def complete(self, request: Request) -> Completion:
-        """One chat completion.
+        """One chat completion, made on the backend's private loop.
 
         Raises:
             CallError: ``http_<status>`` (with Retry-After), ``timeout``, ``connection`` or
                 ``bad_response`` for a body that is not a chat completion.
         """
+        return await self._loop.call(self._complete(request))
+
+    async def _complete(self, request: Request) -> Completion:
         client = self._get_client()
         try:
             # The SDK's low-level post: same client, auth and error types as
@@ -190,10 +196,13 @@ class OpenAIBackend(ModelBackend):
             raise CallError(f"malformed response: {exc!r}", "bad_response") from None
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
-        for client in self._clients:
+        """Close the HTTP clients on the loop that used them, then stop that loop."""
+        await self._loop.aclose(self._close_clients)
+
+    async def _close_clients(self) -> None:
+        clients, self._clients = self._clients, []
+        for client in clients:
             await client.close()
-        self._clients = []
 
 
 @register_backend

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from tuneval.errors import CallError
 from tuneval.models.base import Completion, ModelBackend, Request, Usage
 from tuneval.models.cache import CallCache
+from tuneval.models.loop import run_sync
 from tuneval.models.retry import AdaptiveLimiter, backoff_delay, is_retryable
 from tuneval.records import Record
 
@@ -211,7 +212,7 @@ def run_calls(
     refresh: bool = False,
     stats: CallStats | None = None,
 ) -> list[CallResult]:
-    """Synchronous wrapper of `call_many` for code that is not async."""
-    return asyncio.run(
+    """Synchronous `call_many`; safe inside a running event loop (runs in a worker thread)."""
+    return run_sync(
         call_many(backend, requests, options, on_done, cache=cache, refresh=refresh, stats=stats)
     )

@@ -374,18 +374,16 @@ def load_config(
         environ: Environment to read ``TUNEVAL_*`` from (default: `os.environ`).
 
     Raises:
-        ConfigError: For a missing or unreadable file, invalid YAML, an unknown key, a wrong
-            type, or a missing eval set or training file; the message names the key or path.
+        ConfigError: For a missing or unreadable file, invalid YAML, a key given twice, an
+            unknown key, a wrong type, an unknown backend or metric option, or a missing eval
+            set or training file; the message names the key or path.
     """
-    import yaml
+    from tuneval.workflow.checks import load_yaml
 
     source = Path(path)
     if not source.is_file():
         raise ConfigError(f"config file {source} does not exist; create one with 'tuneval init'")
-    try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    data = load_yaml(source.read_text(encoding="utf-8"), str(source)) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of keys to values")
     _resolve_paths(data, source.resolve().parent)
@@ -402,12 +400,16 @@ def validate_config(
     """Validate a config mapping and (unless ``check_files`` is False) that its input files exist.
 
     Raises:
-        ConfigError: Naming the key path of every problem.
+        ConfigError: Naming the key path of every problem (schema, backend specs and options,
+            metric specs).
     """
+    from tuneval.workflow.checks import check_config
+
     try:
         config = WorkflowConfig.model_validate(dict(data))
     except ValidationError as exc:
         raise ConfigError(format_errors(exc, source)) from None
+    check_config(config, source)
     if not check_files:
         return config
     eval_set = str(config.eval_set)

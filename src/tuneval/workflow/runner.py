@@ -9,7 +9,7 @@ and ``force`` redoes the named steps (and everything after them).
 
 from __future__ import annotations
 
-import asyncio
+import os
 import shutil
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
@@ -19,15 +19,16 @@ from typing import Literal
 from pydantic import Field
 
 from tuneval.errors import ConfigError, UsageError
-from tuneval.models.base import ModelBackend, create_backend
-from tuneval.models.cache import CallCache
-from tuneval.models.runner import CallOptions
-from tuneval.records import Example, Record
+from tuneval.models.base import ModelBackend
+from tuneval.models.loop import outside_loop
+from tuneval.records import Record
 from tuneval.report.schema import Results
 from tuneval.rundir import RunDir
 from tuneval.workflow.analysis import BASE, FINETUNED
+from tuneval.workflow.checks import check_config
 from tuneval.workflow.config import WorkflowConfig
-from tuneval.workflow.state import STEPS, StepState
+from tuneval.workflow.context import RunContext
+from tuneval.workflow.state import STEPS
 
 StepStatus = Literal["ran", "skipped", "off"]
 
@@ -54,66 +55,6 @@ class EvaluationResult(Record):
     """The computed results (also in ``results.json``)."""
 
 
-class _Context:
-    """Shared state of one invocation: config, run dir, backends built on demand."""
-
-    def __init__(self, config: WorkflowConfig, backends: Mapping[str, ModelBackend]) -> None:
-        self.config = config
-        self.run = RunDir(config.run_dir)
-        self.state = StepState(self.run)
-        self._given = dict(backends)
-        self._built: dict[str, ModelBackend] = {}
-        self._examples: list[Example] | None = None
-        self._cache: CallCache | None = None
-
-    @property
-    def cache(self) -> CallCache | None:
-        """The call cache, opened on first use (None when ``calls.cache`` is off)."""
-        if self._cache is None and self.config.calls.cache:
-            from tuneval.models.cache import CallCache
-
-            self._cache = CallCache()
-        return self._cache
-
-    def backend(self, role: str) -> ModelBackend:
-        if role in self._given:
-            return self._given[role]
-        if role not in self._built:
-            if role == "judge":
-                spec, options = self.config.judge.spec or "", self.config.judge.options
-            else:
-                model = getattr(self.config.models, role)
-                spec, options = model.spec, model.options
-            self._built[role] = create_backend(spec, **options)
-        return self._built[role]
-
-    def call_options(self) -> CallOptions:
-        calls = self.config.calls
-        return CallOptions(
-            max_concurrency=calls.max_concurrency,
-            timeout_s=calls.timeout_s,
-            max_retries=calls.max_retries,
-        )
-
-    def examples(self) -> list[Example]:
-        if self._examples is None:
-            from tuneval.data import load_examples
-
-            loaded = list(load_examples(str(self.config.eval_set), require_prompt=True))
-            self._examples = loaded[: self.config.limit] if self.config.limit else loaded
-        return self._examples
-
-    def close(self) -> None:
-        async def close_all() -> None:
-            for backend in self._built.values():
-                await backend.aclose()
-
-        if self._built:
-            asyncio.run(close_all())
-        if self._cache is not None:
-            self._cache.close()
-
-
 def step_key(config: WorkflowConfig, step: str) -> str:
     """Hash of the config sections a step's output depends on (cumulative over earlier steps)."""
     sections: dict[str, tuple[str, ...]] = {
@@ -130,7 +71,7 @@ def step_key(config: WorkflowConfig, step: str) -> str:
     return config.section_key(*dict.fromkeys(s for name in upto for s in sections[name]))
 
 
-def _run_generate(ctx: _Context) -> tuple[StepStatus, str]:
+def _run_generate(ctx: RunContext) -> tuple[StepStatus, str]:
     from tuneval.workflow.generate import generate_missing
 
     examples = ctx.examples()
@@ -148,14 +89,14 @@ def _run_generate(ctx: _Context) -> tuple[StepStatus, str]:
     return "ran", f"{made} model calls, {cached} cached, {failed} failed"
 
 
-def _run_metrics(ctx: _Context) -> tuple[StepStatus, str]:
+def _run_metrics(ctx: RunContext) -> tuple[StepStatus, str]:
     from tuneval.workflow.metrics_step import compute_metrics
 
     written = compute_metrics(ctx.run, ctx.config)
     return "ran", written
 
 
-def _judge_configs(ctx: _Context) -> tuple[object, object]:
+def _judge_configs(ctx: RunContext) -> tuple[object, object]:
     from tuneval.judge.config import PairConfig, ScoreConfig
 
     judge = ctx.config.judge
@@ -171,7 +112,7 @@ def _judge_configs(ctx: _Context) -> tuple[object, object]:
     return single, PairConfig.model_validate(common)
 
 
-def _run_judge_single(ctx: _Context) -> tuple[StepStatus, str]:
+def _run_judge_single(ctx: RunContext) -> tuple[StepStatus, str]:
     from tuneval.judge.single import judge_scores, single_key
 
     if not ctx.config.judge.spec or not ctx.config.judge.single:
@@ -190,7 +131,7 @@ def _run_judge_single(ctx: _Context) -> tuple[StepStatus, str]:
     return "ran", f"{calls[0]} judge calls"
 
 
-def _run_judge_pairwise(ctx: _Context) -> tuple[StepStatus, str]:
+def _run_judge_pairwise(ctx: RunContext) -> tuple[StepStatus, str]:
     from tuneval.judge.pairwise import judge_pairs, pair_key
 
     if not ctx.config.judge.spec or not ctx.config.judge.pairwise:
@@ -229,7 +170,7 @@ def _progress(label: str, total: int) -> Iterator[Callable[[], None]]:
         yield lambda: progress.advance(task)
 
 
-def _run_benchmarks(ctx: _Context) -> tuple[StepStatus, str]:
+def _run_benchmarks(ctx: RunContext) -> tuple[StepStatus, str]:
     from tuneval.workflow.benchmarks_step import run_benchmarks
 
     if not ctx.config.benchmarks:
@@ -240,19 +181,19 @@ def _run_benchmarks(ctx: _Context) -> tuple[StepStatus, str]:
     return "ran", f"{names}: {made} model runs made, {kept} already done"
 
 
-def _run_contamination(ctx: _Context) -> tuple[StepStatus, str]:
+def _run_contamination(ctx: RunContext) -> tuple[StepStatus, str]:
     from tuneval.workflow.optional_steps import run_contamination
 
     return run_contamination(ctx.run, ctx.config)
 
 
-def _run_human(ctx: _Context) -> tuple[StepStatus, str]:
+def _run_human(ctx: RunContext) -> tuple[StepStatus, str]:
     from tuneval.workflow.optional_steps import run_human_export
 
     return run_human_export(ctx.run, ctx.config)
 
 
-def _run_report(ctx: _Context) -> tuple[StepStatus, str]:
+def _run_report(ctx: RunContext) -> tuple[StepStatus, str]:
     from tuneval.report import write_reports
     from tuneval.workflow.results import build_results
 
@@ -261,7 +202,7 @@ def _run_report(ctx: _Context) -> tuple[StepStatus, str]:
     return "ran", ", ".join(p.name for p in paths)
 
 
-_RUNNERS: dict[str, Callable[[_Context], tuple[StepStatus, str]]] = {
+_RUNNERS: dict[str, Callable[[RunContext], tuple[StepStatus, str]]] = {
     "generate": _run_generate,
     "metrics": _run_metrics,
     "judge_single": _run_judge_single,
@@ -282,7 +223,7 @@ _RECORD_FILES = {
 }
 
 
-def _check_generate_inputs(ctx: _Context, key: str) -> None:
+def _check_generate_inputs(ctx: RunContext, key: str) -> None:
     saved = ctx.state.get("generate")
     if saved and saved.get("key") != key and ctx.run.generations_path.exists():
         raise ConfigError(
@@ -292,7 +233,7 @@ def _check_generate_inputs(ctx: _Context, key: str) -> None:
         )
 
 
-def _forget(ctx: _Context, step: str) -> None:
+def _forget(ctx: RunContext, step: str) -> None:
     ctx.state.clear(step)
     for name in _RECORD_FILES.get(step, ()):
         (ctx.run.path / name).unlink(missing_ok=True)
@@ -311,6 +252,9 @@ def full_evaluation(
 ) -> EvaluationResult:
     """Run (or resume) the whole evaluation described by ``config``.
 
+    Safe inside a running event loop (Jupyter): the run then happens in a worker thread and
+    ``on_step`` is called from there.
+
     Args:
         config: A validated config (see `load_config`), or the path of a YAML config file.
         force: Steps to redo even when finished; every later step is redone too.
@@ -322,47 +266,84 @@ def full_evaluation(
         The status of every step and the results (also written to ``results.json``).
 
     Raises:
-        UsageError: For an unknown step name in ``force``.
-        ConfigError: When the run directory holds generations of a different config.
+        UsageError: For an unknown step name in ``force``, or when another process is
+            running the workflow in the same run directory.
+        ConfigError: For an invalid config (backend spec, backend or metric option), a run
+            directory that cannot be created, or one holding generations of another config.
     """
-    if not isinstance(config, WorkflowConfig):
+    return outside_loop(_evaluate, config, tuple(force), dict(backends or {}), on_step)
+
+
+def _evaluate(
+    config: WorkflowConfig | str | Path,
+    force: tuple[str, ...],
+    backends: dict[str, ModelBackend],
+    on_step: Callable[[StepReport], None] | None,
+) -> EvaluationResult:
+    if isinstance(config, WorkflowConfig):
+        check_config(config)
+    else:
         from tuneval.workflow.config import load_config
 
         config = load_config(config)
     unknown = sorted(set(force) - set(STEPS))
     if unknown:
         raise UsageError(f"unknown step(s) {', '.join(unknown)}; steps are {', '.join(STEPS)}")
-    ctx = _Context(config, backends or {})
-    ctx.run.path.mkdir(parents=True, exist_ok=True)
-    ctx.run.update_info(config=config.model_dump(mode="json"), config_version=config.version)
-    reports: list[StepReport] = []
-    dirty = False
-    try:
-        for step in STEPS:
-            key = step_key(config, step)
-            if step in force:
-                _forget(ctx, step)
-                dirty = True
-            elif step == "generate":
-                _check_generate_inputs(ctx, key)
-            if not dirty and ctx.state.is_done(step, key):
-                report = StepReport(step=step, status="skipped", detail="already done")
-            else:
-                if ctx.state.get(step).get("key") != key:
-                    ctx.state.start(step, key)
-                status, detail = _RUNNERS[step](ctx)
-                ctx.state.finish(step, status=status, detail=detail)
-                dirty = dirty or status == "ran"
-                report = StepReport(step=step, status=status, detail=detail)
-            reports.append(report)
-            if on_step is not None:
-                on_step(report)
-    finally:
-        ctx.close()
+    ctx = RunContext(config, backends)
+    _make_run_dir(ctx.run)
+    with ctx.run.lock():
+        ctx.run.update_info(config=config.model_dump(mode="json"), config_version=config.version)
+        try:
+            reports = _run_steps(ctx, force, on_step)
+        finally:
+            ctx.close()
     results = Results.model_validate_json(
         (ctx.run.path / "results.json").read_text(encoding="utf-8")
     )
     return EvaluationResult(run_dir=str(ctx.run.path), steps=reports, results=results)
+
+
+def _make_run_dir(run: RunDir) -> None:
+    """Create the run directory, or say in one line why it cannot be and how to fix it."""
+    try:
+        run.path.mkdir(parents=True, exist_ok=True)
+        writable = os.access(run.path, os.W_OK | os.X_OK)
+        problem = "" if writable else "Permission denied"
+    except OSError as exc:
+        problem = exc.strerror or type(exc).__name__
+    if problem:
+        raise ConfigError(
+            f"cannot write the run directory {run.path}: {problem}; set 'output_dir' (e.g. "
+            "--set output_dir=runs) to a folder you can write to"
+        )
+
+
+def _run_steps(
+    ctx: RunContext, force: Collection[str], on_step: Callable[[StepReport], None] | None
+) -> list[StepReport]:
+    reports: list[StepReport] = []
+    dirty = False
+    for step in STEPS:
+        key = step_key(ctx.config, step)
+        if step in force:
+            _forget(ctx, step)
+            dirty = True
+        elif step == "generate":
+            _check_generate_inputs(ctx, key)
+        if not dirty and ctx.state.is_done(step, key):
+            report = StepReport(step=step, status="skipped", detail="already done")
+        else:
+            ctx.build_backends()
+            if ctx.state.get(step).get("key") != key:
+                ctx.state.start(step, key)
+            status, detail = _RUNNERS[step](ctx)
+            ctx.state.finish(step, status=status, detail=detail)
+            dirty = dirty or status == "ran"
+            report = StepReport(step=step, status=status, detail=detail)
+        reports.append(report)
+        if on_step is not None:
+            on_step(report)
+    return reports
 
 
 def load_results(run_dir: str | Path) -> Results:
