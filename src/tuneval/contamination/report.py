@@ -9,6 +9,7 @@ from pydantic import Field
 
 from tuneval.contamination.index import EvalIndex
 from tuneval.contamination.scan import MAX_LOCATIONS, ShardResult
+from tuneval.contamination.semantic import SemanticReport
 from tuneval.records import Record
 
 
@@ -68,7 +69,10 @@ class ContaminationReport(Record):
     examples: list[ExampleOverlap] = Field(default_factory=list)
     """Every eval example, in eval-set order."""
     removed: list[str] = Field(default_factory=list)
-    """Ids left out of the cleaned eval set (``--write-clean``); the reason is their overlap."""
+    """Ids left out of the cleaned eval set (``--write-clean``): n-gram overlap, or a
+    judge-confirmed rephrasing found by the semantic scan."""
+    semantic: SemanticReport | None = None
+    """The semantic (paraphrase) scan, when it ran (``--semantic``)."""
 
 
 def spans(toks: list[str], positions: list[int], n: int) -> list[str]:
