@@ -35,7 +35,8 @@ def test_fail_if_worse_exits_1_with_reason(tmp_path, capsys):
     code, out, err = run(["run", config, "--fail-if-worse", "exact_match"], capsys)
     assert code == 1
     assert "significantly worse on exact_match.exact_match" in err
-    assert "p = 0.001953" in err  # McNemar: 10 broken, 0 fixed -> 2 * 0.5**10
+    # McNemar's score test (stats.paired.mcnemar_score): 10 broken, 0 fixed -> z = 10 / sqrt(10)
+    assert "p = 0.001565" in err
     assert "worse" in out
 
 
