@@ -18,7 +18,8 @@ from tuneval.judge.records import (
     ScoreSummary,
 )
 from tuneval.records import Record
-from tuneval.stats import percentile_interval, resample_counts
+from tuneval.stats import resample_counts
+from tuneval.stats.intervals import expanded_percentile_interval
 
 
 class Bootstrap(Record):
@@ -76,12 +77,13 @@ def combine(
 
 
 def mean_interval(values: np.ndarray, boot: Bootstrap) -> Interval:
-    """Mean of ``values`` with a percentile bootstrap interval."""
+    """Mean of ``values`` with an expanded percentile bootstrap interval (items resampled)."""
     n = values.size
     means = np.concatenate(
         [counts @ values / n for counts in resample_counts(n, boot.resamples, boot.seed)]
     )
-    low, high = percentile_interval(means, boot.confidence)
+    # Expanded percentile: as wide as the t interval, so 20 items do not give a too-narrow CI.
+    low, high = expanded_percentile_interval(means, boot.confidence, n)
     return Interval(value=float(values.mean()), ci_low=low, ci_high=high)
 
 

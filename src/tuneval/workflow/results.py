@@ -66,7 +66,9 @@ def _judge_records(run: RunDir, state: StepState) -> tuple[list[Judgment], list[
     return list(single_latest.values()), list(pair_latest.values())
 
 
-def _verdicts(results_metrics: MetricComparisons, res: Results, alpha: float) -> list[Verdict]:
+def _verdicts(
+    results_metrics: MetricComparisons, res: Results, alpha: float, confidence: float = 0.95
+) -> list[Verdict]:
     out: list[Verdict] = []
     if results_metrics.overall is not None:
         for c in results_metrics.overall.comparisons:
@@ -98,9 +100,24 @@ def _verdicts(results_metrics: MetricComparisons, res: Results, alpha: float) ->
                 ci_high=w.ci_high - 0.5,
                 p_value=None,
                 outcome=outcome(w.value - 0.5, excludes_half),
+                mde=_mde_from_interval(w, res.pairwise.summary.n, alpha, confidence),
+                units=res.pairwise.summary.n,
             )
         )
     return out
+
+
+def _mde_from_interval(w: Interval, n: int, alpha: float, confidence: float) -> float | None:
+    """Minimum detectable effect from an interval's width.
+
+    Its standard error (width over 2·z) times (t_{1−α/2} + t_{0.8}) on n − 1 degrees of freedom.
+    """
+    from scipy.stats import norm
+
+    from tuneval.stats.paired import detectable_effect
+
+    z = float(norm.ppf(0.5 + confidence / 2))
+    return detectable_effect((w.ci_high - w.ci_low) / (2 * z), n, alpha=alpha)
 
 
 def _unit(unit: str, field: str | None) -> str:
@@ -231,7 +248,7 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
         notes=_notes(state, gens),
     )
     notes = res.notes + _judge_warnings(res) + _judge_noise(res) + _clustering_notes(examples, cmp)
-    verdicts = _verdicts(metrics, res, cmp.alpha)
+    verdicts = _verdicts(metrics, res, cmp.alpha, cmp.confidence)
     update: dict[str, object] = {"verdicts": verdicts, "notes": notes}
     contamination = _contamination(run)
     if contamination is not None:
