@@ -10,11 +10,14 @@ concurrency. Keys are never logged, never part of `identity()`, never written to
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuneval.errors import BackendError, CallError, require
 from tuneval.models.base import Completion, ModelBackend, Request, Usage, register_backend
 from tuneval.models.loop import PrivateLoop
+
+if TYPE_CHECKING:
+    from tuneval.models.replicas import ReplicaPool
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 CLIENT_SHARDS = 8
@@ -207,21 +210,59 @@ class OpenAIBackend(ModelBackend):
 
 @register_backend
 class OpenAICompatibleBackend(OpenAIBackend):
-    """``openai-compatible:BASE_URL#MODEL``: any server that speaks the OpenAI chat API."""
+    """``openai-compatible:BASE_URL#MODEL``: any server that speaks the OpenAI chat API.
+
+    Several comma-separated base URLs (or ``base_urls``) are replicas of one model, balanced
+    with failover by `tuneval.models.replicas`; ``replica_concurrency`` bounds the requests
+    in flight on each.
+    """
 
     prefix = "openai-compatible"
 
-    def __init__(self, spec: str, *, api_key: str | None = None, base_url: str | None = None):
+    def __init__(
+        self,
+        spec: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        base_urls: list[str] | None = None,
+        replica_concurrency: int | None = None,
+    ):
+        from tuneval.models.replicas import serve_replicas, split_base_urls
+
         rest = spec.partition(":")[2]
         url, sep, model = rest.rpartition("#")
-        if not sep or not url or not model:
+        if not sep or not (url or base_urls) or not model:
             raise BackendError(
                 f"model spec '{spec}' must be openai-compatible:BASE_URL#MODEL, e.g. "
                 "openai-compatible:http://127.0.0.1:8080/v1#my-model"
             )
-        super().__init__(f"openai:{model}", api_key=api_key, base_url=base_url or url)
+        if replica_concurrency is not None and replica_concurrency < 1:
+            raise BackendError("replica_concurrency must be at least 1 (or left unset)")
+        urls = split_base_urls(base_urls or base_url or url)
+        # One identity for the replica set, whichever replica answers: sorted, so the order
+        # in which the URLs are written does not change the cache key.
+        super().__init__(f"openai:{model}", api_key=api_key, base_url=",".join(sorted(urls)))
         self.spec = spec
+        self._replicas: ReplicaPool | None = None
+        self._members: list[OpenAICompatibleBackend] = []
+        if len(urls) > 1:
+            self._replicas, self._members = serve_replicas(
+                self, urls, replica_concurrency, self._api_key
+            )
 
     def _key_from_env(self) -> str:
         # Local servers take any key; the SDK insists on a non-empty one.
         return os.environ.get("TUNEVAL_API_KEY") or os.environ.get("OPENAI_API_KEY") or "none"
+
+    async def _complete(self, request: Request) -> Completion:
+        if self._replicas is None:
+            return await super()._complete(request)
+        return await self._replicas.complete(request)
+
+    async def _close_clients(self) -> None:
+        if self._replicas is not None:
+            await self._replicas.aclose()
+            for member in self._members:
+                await member._close_clients()
+        await super()._close_clients()

@@ -1,0 +1,86 @@
+"""Scale-out figures: model replicas, and the contamination scan on Ray.
+
+Usage:
+    python bench/scale_out.py replicas [--requests 960] [--latency 0.2] [--per-replica 16]
+    python bench/scale_out.py ray [--size-mb 200] [--cpus 2]
+
+``replicas``: one stub OpenAI server (tests/models/stub_server.py, its own process) at a fixed
+latency with ``per-replica`` calls in flight, against three such servers as one
+``openai-compatible:URL1,URL2,URL3#MODEL`` spec with ``replica_concurrency=per-replica``; the
+ideal ratio is 3.
+
+``ray``: the built-in scan with ``cpus`` worker processes against ``--ray`` on a local Ray
+runtime of ``cpus`` CPUs, on bench/contamination.py's synthetic corpus; then Ray with 1 and 2
+CPUs (scaling) and a projection of wall time for large corpora from the measured per-core
+throughput. Timings are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from generation import start_stub  # noqa: E402
+from tuneval.models import Request, create_backend  # noqa: E402
+from tuneval.models.runner import CallOptions, call_many  # noqa: E402
+
+
+async def _throughput(spec: str, n: int, concurrency: int, per_replica: int | None) -> float:
+    options = {"replica_concurrency": per_replica} if per_replica and "," in spec else {}
+    backend = create_backend(spec, **options)
+    opts = CallOptions(max_concurrency=concurrency, adaptive_concurrency=False, timeout_s=60)
+    warm = [Request.from_prompt(f"warm {i}") for i in range(concurrency)]
+    await call_many(backend, warm, opts)  # connections opened before the clock starts
+    reqs = [Request.from_prompt(f"item {i}") for i in range(n)]
+    started = time.perf_counter()
+    results = await call_many(backend, reqs, opts)
+    elapsed = time.perf_counter() - started
+    await backend.aclose()
+    failed = sum(not r.ok for r in results)
+    if failed:
+        raise SystemExit(f"{failed} requests failed on {spec}")
+    return n / elapsed
+
+
+def replicas_bench(n: int, latency: float, per_replica: int) -> None:
+    """Print requests/s of one replica and of three, and their ratio."""
+    procs, urls = [], []
+    for _ in range(3):
+        proc, url = start_stub(latency)
+        procs.append(proc)
+        urls.append(url)
+    try:
+        one = asyncio.run(_throughput(f"openai-compatible:{urls[0]}#stub", n, per_replica, None))
+        spec = f"openai-compatible:{','.join(urls)}#stub"
+        three = asyncio.run(_throughput(spec, n, 3 * per_replica, per_replica))
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+    ideal = per_replica / latency
+    print(f"latency {latency * 1000:.0f} ms, {per_replica} in flight per replica, {n} requests")
+    print(f"  1 replica : {one:7.1f} req/s (ideal {ideal:.0f})")
+    print(f"  3 replicas: {three:7.1f} req/s (ideal {3 * ideal:.0f})")
+    print(f"  ratio     : {three / one:.2f}x (goal >= 2.7x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    rep = sub.add_parser("replicas")
+    rep.add_argument("--requests", type=int, default=960)
+    rep.add_argument("--latency", type=float, default=0.2)
+    rep.add_argument("--per-replica", type=int, default=16)
+    args = parser.parse_args()
+    if args.what == "replicas":
+        replicas_bench(args.requests, args.latency, args.per_replica)
+
+
+if __name__ == "__main__":
+    main()

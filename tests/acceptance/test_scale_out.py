@@ -1,0 +1,110 @@
+"""Scale-out paths end to end: replicas of one model through ``tuneval generate``.
+
+Three stub OpenAI servers (real processes on 127.0.0.1) serve one model; one is killed with
+SIGKILL mid-run. The run must finish with every item answered exactly once.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tuneval.cli import main
+
+STUB = Path(__file__).parents[1] / "models" / "stub_server.py"
+ITEMS = 90
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_up(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/docs", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"stub server on port {port} did not start")
+
+
+@pytest.fixture
+def replicas(tmp_path):
+    """Three stub server processes; yields (urls, logs, processes)."""
+    procs, urls, logs = [], [], []
+    for i in range(3):
+        port = _free_port()
+        log = tmp_path / f"replica{i}.log"
+        cmd = [sys.executable, str(STUB), "--port", str(port), "--latency", "0.1", "--log"]
+        procs.append(subprocess.Popen([*cmd, str(log)], stderr=subprocess.DEVNULL))
+        urls.append(f"http://127.0.0.1:{port}/v1")
+        logs.append(log)
+    try:
+        for url in urls:
+            _wait_up(int(url.split(":")[2].split("/")[0]))
+        yield urls, logs, procs
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
+
+def _answered(log: Path) -> list[str]:
+    if not log.exists():
+        return []
+    return [json.loads(line)["prompt"] for line in log.read_text().splitlines() if line]
+
+
+def test_generate_on_three_replicas_with_one_killed(replicas, tmp_path, capsys):
+    urls, logs, procs = replicas
+    data = tmp_path / "eval.jsonl"
+    rows = [{"id": f"q{i}", "prompt": f"question {i}", "reference": "x"} for i in range(ITEMS)]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    def kill_mid_run() -> None:
+        while len(_answered(logs[1])) < 5:
+            time.sleep(0.01)
+        os.kill(procs[1].pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_mid_run, daemon=True)
+    killer.start()
+    spec = f"openai-compatible:{','.join(urls)}#stub"
+    argv = ["generate", "--model", spec, "--data", str(data), "--out", str(tmp_path / "run")]
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, "--max-concurrency", "12", "--max-retries", "0", "--no-cache"])
+    killer.join(5)
+    _, err = capsys.readouterr()
+    assert exc.value.code in (0, None), err
+    assert procs[1].poll() == -signal.SIGKILL, "the replica was not killed mid-run"
+
+    records = [
+        json.loads(x) for x in (tmp_path / "run" / "generations.jsonl").read_text().splitlines()
+    ]
+    by_id: dict[str, list[dict]] = {}
+    for record in records:
+        by_id.setdefault(record["example_id"], []).append(record)
+    # Every item answered exactly once, correctly, with no runner retry needed (--max-retries
+    # 0): the requests caught on the killed replica went to the others.
+    assert sorted(by_id) == sorted(r["id"] for r in rows)
+    assert all(len(v) == 1 for v in by_id.values())
+    for row in rows:
+        (record,) = by_id[row["id"]]
+        assert record["error"] is None and record["output"] == row["prompt"][::-1]
+    survivors = _answered(logs[0]) + _answered(logs[2])
+    assert len(survivors) == len(set(survivors)), "a survivor answered a prompt twice"
+    assert set(survivors) | set(_answered(logs[1])) == {r["prompt"] for r in rows}
+    assert len(_answered(logs[1])) < ITEMS // 2  # it really was out for the rest of the run
