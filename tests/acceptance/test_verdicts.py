@@ -281,3 +281,53 @@ def test_workflow_judge_repeats_reach_the_report(tmp_path, monkeypatch):
     notes = " ".join(result.results.notes)
     assert "judge noise on base: 3 judgings per output" in notes
     assert "judge noise on base" in (Path(result.run_dir) / "report.md").read_text()
+
+
+def test_workflow_human_votes_and_judge_give_the_ppi_win_rate(tmp_path, monkeypatch):
+    pytest.importorskip("ppi_py")
+    from tuneval.human import RubricScores, StudyStore, VoteInput
+    from tuneval.models.mock import MockBackend
+
+    monkeypatch.setenv("TUNEVAL_CACHE_DIR", str(tmp_path / "cache"))
+    _write(
+        tmp_path / "eval.jsonl",
+        [{"id": f"q{i}", "prompt": f"Question {i}", "reference": f"a{i}"} for i in range(12)],
+    )
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "name: ppi\neval_set: eval.jsonl\n"
+        f"output_dir: {tmp_path / 'runs'}\n"
+        "models:\n  base: {spec: 'mock:echo'}\n  finetuned: {spec: 'mock:upper'}\n"
+        "judge: {spec: 'mock:judge', single: false}\n"
+        "human: {export: true, annotators: [ann1], per_item: 1}\n"
+        "comparison: {resamples: 200, trials: 1000}\n",
+        encoding="utf-8",
+    )
+
+    def judge(request):  # prefers the fine-tuned (upper-case) answer, except on items 0 and 5
+        user = request.messages[-1].content
+        a = user.split("[Answer A]\n", 1)[1].split("\n\n[Answer B]", 1)[0]
+        tuned_first = a.isupper()
+        prefers_tuned = a.upper().split()[-1] not in ("0", "5")
+        return json.dumps(
+            {"reasoning": "r", "winner": "A" if tuned_first == prefers_tuned else "B"}
+        )
+
+    backends = {"judge": MockBackend("mock:j", responder=judge)}
+    cfg = tuneval.load_config(config, environ={})
+    tuneval.full_evaluation(cfg, backends=backends)
+    store = StudyStore(tmp_path / "runs" / "ppi" / "human-study")
+    same = RubricScores(accuracy=3, relevance=3, format=3, fluency=3)
+    for k, item in enumerate(store.items()[:4]):  # humans: the fine-tune wins 3 of 4
+        tuned_at_a = store.placements()[item.item_id].model_at_a == "finetuned"
+        pref = "A" if (k < 3) == tuned_at_a else "B"
+        store.put_vote("ann1", item.item_id, VoteInput(a=same, b=same, preference=pref))
+    result = tuneval.full_evaluation(cfg, backends=backends, force=["report"])
+    ppi = result.results.human_win_rate
+    assert ppi is not None and (ppi.labelled, ppi.unlabelled) == (4, 8)
+    assert ppi.judge_only.value == pytest.approx(10 / 12)
+    assert ppi.human_only.value == pytest.approx(0.75)
+    assert 0.0 <= ppi.ppi.ci_low < ppi.ppi.value < ppi.ppi.ci_high <= 1.0
+    saved = json.loads((Path(result.run_dir) / "results.json").read_text())
+    assert saved["human_win_rate"]["ppi"]["value"] == pytest.approx(ppi.ppi.value)
+    assert "PPI estimate of the human win rate" in (Path(result.run_dir) / "report.md").read_text()

@@ -97,8 +97,9 @@ def ppi_win_rate(
         raise ValueError("PPI needs at least 2 labelled items with a judge verdict each")
     judge_all = np.concatenate([yhat, yhat_u])
     human_only = _t_interval(y, confidence)
-    if yhat_u.size == 0:
-        # Humans labelled every judged item: the judge adds nothing, PPI is the human estimate.
+    if yhat_u.size == 0 or np.ptp(judge_all) == 0:
+        # Humans labelled every judged item, or the judge gave one verdict throughout: the judge
+        # adds nothing (power tuning sets its weight to 0), so PPI is the human estimate.
         return PPIWinRate(
             judge_only=_t_interval(judge_all, confidence),
             human_only=human_only,

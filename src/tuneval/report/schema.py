@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from tuneval.evaluation import ComparisonReport
+from tuneval.human.ppi import PPIWinRate
 from tuneval.judge.records import Interval, PairwiseSummary, ScoreSummary
 from tuneval.records import Record
 
@@ -174,6 +175,17 @@ class BenchmarkResult(Record):
     """The same for the fine-tuned model."""
     measures: list[BenchmarkMeasure] = Field(default_factory=list)
     """Paired comparison of each per-item value."""
+    mismatch: list[str] = Field(default_factory=list)
+    """Protocol-signature fields on which the two runs differ (``field: base != fine-tuned``);
+    empty when the runs are comparable, else present only under ``allow_mismatch``."""
+
+    @property
+    def signatures(self) -> list[tuple[str, str]]:
+        """(label, protocol signature) to show: one shared signature, or one per model."""
+        base, tuned = self.base.get("signature"), self.finetuned.get("signature")
+        if base == tuned:
+            return [("", str(base))] if base else []
+        return [(role, str(s)) for role, s in (("base", base), ("fine-tuned", tuned)) if s]
 
 
 class Results(Record):
@@ -209,6 +221,9 @@ class Results(Record):
     """Standard benchmarks on both models, when configured."""
     human_study: str | None = None
     """Path of the exported human-evaluation study, when created."""
+    human_win_rate: PPIWinRate | None = None
+    """The fine-tuned model's win rate from the human study and the judge: judge only, humans
+    only (labelled items) and the prediction-powered estimate of the human win rate."""
     notes: list[str] = Field(default_factory=list)
     """Things the reader should know (skipped steps, failed calls)."""
     items: list[ItemView] = Field(default_factory=list)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from tuneval import __version__
+from tuneval.human.ppi import PPIWinRate, RateInterval
 from tuneval.judge.pairwise import PAIRWISE_FILE
 from tuneval.judge.records import Interval, Judgment, PairJudgment
 from tuneval.judge.single import SINGLE_FILE
@@ -275,13 +276,17 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
         update["verdicts"] = verdicts + _bench_verdicts(benchmarks, cmp)
     human = _human(run)
     if human is not None:
-        update["human_study"], human_notes = human
+        update["human_study"], human_notes, update["human_win_rate"] = human
         notes.extend(human_notes)
     return res.model_copy(update=update)
 
 
-def _human(run: RunDir) -> tuple[str, list[str]] | None:
-    """The run's human study (relative path) and what its votes say so far, when it exists."""
+def _human(run: RunDir) -> tuple[str, list[str], PPIWinRate | None] | None:
+    """The run's human study, what its votes say so far, and the PPI human win rate.
+
+    The study is given by its path relative to the run; the PPI estimate needs judge verdicts
+    on the same items. None without a study.
+    """
     from tuneval.human.store import DB_NAME
     from tuneval.workflow.optional_steps import HUMAN_STUDY_DIR
 
@@ -293,10 +298,14 @@ def _human(run: RunDir) -> tuple[str, list[str]] | None:
     store = StudyStore(study)
     info = store.info()
     if not store.votes():
-        return HUMAN_STUDY_DIR, [
-            f"Blind human study of {info.items} items for {len(info.annotators)} annotators: "
-            f"no votes yet; serve it with `tuneval human serve {study}`"
-        ]
+        return (
+            HUMAN_STUDY_DIR,
+            [
+                f"Blind human study of {info.items} items for {len(info.annotators)} annotators: "
+                f"no votes yet; serve it with `tuneval human serve {study}`"
+            ],
+            None,
+        )
     judge_file = run.record_file(PAIRWISE_FILE)
     res = study_results(study, judge_file=judge_file if judge_file.exists() else None)
     ft = next(w for w in res.win_rates if w.model == info.model_b)
@@ -314,7 +323,19 @@ def _human(run: RunDir) -> tuple[str, list[str]] | None:
             f"The LLM judge agrees with the human majority on {j.agreement:.0%} of {j.n} items "
             f"(Cohen's kappa {kappa})"
         )
-    return HUMAN_STUDY_DIR, lines
+    ppi = j.ppi if j is not None else None
+    if ppi is not None:
+        lines.append(
+            f"{info.model_b} win rate: judge only {ppi.judge_only.value:.3f} on "
+            f"{ppi.judge_only.n} items; humans only {_iv(ppi.human_only)} on {ppi.labelled}; "
+            f"PPI estimate of the human win rate {_iv(ppi.ppi)} (judge on all items, "
+            "corrected by the human labels)"
+        )
+    return HUMAN_STUDY_DIR, lines, ppi
+
+
+def _iv(e: RateInterval) -> str:
+    return f"{e.value:.3f} [{e.ci_low:.3f}, {e.ci_high:.3f}]"
 
 
 def _contamination(run: RunDir) -> tuple[dict[str, object], dict[str, float]] | None:
