@@ -195,3 +195,11 @@ def test_cache_damaged_inside_is_one_clear_line(tmp_path, capsys, monkeypatch):
     line = one_line(err)
     assert code == 1 and f"cannot use the call cache {path}: it is damaged" in line
     assert "--no-cache" in line
+
+
+def test_bad_judge_spec_fails_before_generation_is_paid(tmp_path, capsys):
+    body = MODELS + "judge: {spec: 'openai-compatible:http://127.0.0.1:9/v1'}\n"
+    code, _, err = run_cli(["run", config_with(tmp_path, body)], capsys)
+    line = one_line(err)
+    assert code == 1 and "must be openai-compatible:BASE_URL#MODEL" in line
+    assert not (tmp_path / "runs" / "t" / "generations.jsonl").exists()
