@@ -69,6 +69,9 @@ def test_config_path_form_still_works_and_mixing_forms_is_refused(tmp_path: Path
 @pytest.fixture(scope="module")
 def peft_model():
     pytest.importorskip("peft")
+    import torch
+
+    torch.set_num_threads(1)  # tiny models; spinning worker threads only slow a busy machine
     return tiny_lora(tiny_model(0)), tiny_tokenizer()
 
 
