@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,8 @@ from tuneval.contamination.report import ContaminationReport, build_report
 from tuneval.contamination.scan import ShardResult, scan_all, scan_within
 from tuneval.contamination.sources import SHARD_BYTES, Shard, plan, record_text
 from tuneval.errors import DataError
+
+ScanFn = Callable[..., list[ShardResult]]
 
 
 @dataclass
@@ -58,6 +63,7 @@ def check(
     strict: bool = False,
     skip_bad: bool = False,
     progress: Callable[[list[Shard], ShardResult | None], None] | None = None,
+    ray: str | None = None,
 ) -> ContaminationReport:
     """Find the n-grams of an eval set that occur in training data.
 
@@ -80,6 +86,9 @@ def check(
         skip_bad: Scan the rest when some records are unreadable (they are listed in the
             report) instead of raising `DataError` after the scan.
         progress: Called with the plan once, then with each finished shard.
+        ray: Scan on Ray instead (`tuneval.contamination.ray_scan`): ``local`` starts a
+            local runtime (of `workers` CPUs when above 1), ``auto`` or an address joins a
+            cluster. The report is the same.
 
     Returns:
         The report, one entry per eval example.
@@ -90,25 +99,35 @@ def check(
     """
     evalset = load_eval(eval_path, eval_fields)
     index = EvalIndex.build(evalset.texts, n)
-    shards = plan_for_workers(train, workers)
-    if not shards:
-        raise DataError(
-            "no training file found (an empty directory?); give the files that hold the "
-            "training records",
-            path=", ".join(train),
-        )
-    if progress:
-        progress(shards, None)
-    results = scan_all(
-        index, shards, fields, workers=workers, strict=strict,
-        progress=(lambda r: progress(shards, r)) if progress else None,
-    )  # fmt: skip
+    with _scanner(workers, ray) as (scan, cpus):
+        shards = plan_for_workers(train, cpus)
+        if not shards:
+            raise DataError(
+                "no training file found (an empty directory?); give the files that hold the "
+                "training records",
+                path=", ".join(train),
+            )
+        if progress:
+            progress(shards, None)
+        results = scan(
+            index, shards, fields, strict=strict,
+            progress=(lambda r: progress(shards, r)) if progress else None,
+        )  # fmt: skip
     report = build_report(
         index, evalset.ids, evalset.categories, results,
         threshold=threshold, train=train, eval_path=eval_path,
     )  # fmt: skip
     _require_readable(report, results, shards, fields, skip_bad)
     return report
+
+
+def _scanner(workers: int, ray: str | None) -> ContextManager[tuple[ScanFn, int]]:
+    """The scan function and the number of CPUs it scans with: Ray's, or local processes."""
+    if ray is not None:
+        from tuneval.contamination.ray_scan import ray_session
+
+        return ray_session(ray, workers if workers > 1 else None)
+    return contextlib.nullcontext((functools.partial(scan_all, workers=workers), workers))
 
 
 def _require_readable(
