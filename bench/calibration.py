@@ -214,6 +214,18 @@ def mean_coverage(
     return inside / reps
 
 
+def wilson_exact_coverage(n: int, p: float, confidence: float = 0.95) -> float:
+    """Exact coverage of tuneval's Wilson interval: the binomial probability of every count
+    whose interval contains ``p`` (no simulation noise)."""
+    from scipy.stats import binom
+
+    from tuneval.stats.intervals import wilson_interval
+
+    inside = [k for k in range(n + 1) if wilson_interval(k, n, confidence)[0] <= p]
+    inside = [k for k in inside if p <= wilson_interval(k, n, confidence)[1]]
+    return float(sum(binom.pmf(k, n, p) for k in inside))
+
+
 def _bernoulli(n: int, p: float) -> Callable[[Rng], tuple[FloatArray, Units]]:
     return lambda rng: (np.c_[(rng.random(n) < p).astype(float), np.ones(n)], make_units(n, None))
 
@@ -285,7 +297,8 @@ def coverage_table(reps: int) -> list[str]:
     for n in (30, 100, 400):
         for p in (0.5, 0.95):
             cov = mean_coverage(_bernoulli(n, p), binary, p, reps, n)
-            rows.append(_row("mean, right/wrong (Wilson)", f"p={p} n={n}", cov))
+            exact = wilson_exact_coverage(n, p)
+            rows.append(_row("mean, right/wrong (Wilson)", f"p={p} n={n} (exact {exact:.3f})", cov))
         cov = mean_coverage(_skewed(n), cont, 2 / 7, reps, n + 1)
         rows.append(_row("mean, skewed continuous", f"Beta(2,5) n={n}", cov))
         cov = mean_coverage(_single("ratio", Design(n)), ratio, half, reps, n + 2)

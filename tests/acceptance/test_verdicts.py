@@ -50,7 +50,7 @@ def _duplicated_eval(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 def test_compare_cluster_field_resamples_prompts_and_warns_without_it(tmp_path, capsys):
     evalset, base, tuned = _duplicated_eval(tmp_path)
-    args = ["compare", base, tuned, "-r", evalset, "-m", "exact_match", "--trials", "2000"]
+    args = ["compare", base, tuned, "-r", evalset, "-m", "exact_match", "--trials", "1000"]
     code, out, err = cli([*args, "--json"], capsys)
     assert code == 0
     plain = json.loads(out)["comparisons"][0]
@@ -109,6 +109,7 @@ def test_issue_example_ci_and_test_agree():
     assert c.mde is not None and 0.1 < c.mde < 0.3
 
 
+@pytest.mark.slow
 def test_calibration_fixed_seed():
     """A small version of bench/calibration.py: clusters bring the false-positive rate back."""
     spec = importlib.util.spec_from_file_location("calibration", ROOT / "bench" / "calibration.py")
@@ -123,6 +124,12 @@ def test_calibration_fixed_seed():
     assert cal.false_positive_rate("continuous", interaction, True, 100, 2) <= 0.1
     assert 0.0 < cal.false_positive_rate("binary", cal.Design(30), False, 200, 3) <= 0.1
     assert cal.paired_coverage("binary", cal.Design(30), 0.5, 100, 4) >= 0.88
+    # Exact (binomial-sum) coverage of the Wilson interval, the issue's p = .95, n = 30 case.
+    for n, p in [(30, 0.95), (30, 0.5), (100, 0.95), (400, 0.95)]:
+        assert 0.93 <= cal.wilson_exact_coverage(n, p) <= 0.97
+    interaction = cal.CLUSTERED["20x20 interaction SD 1.0"]
+    clustered = cal.mean_coverage(cal._single("binary", interaction), cal.Values(True), 0.5, 150, 7)
+    assert clustered >= 0.9
 
 
 def _study_with_votes(tmp_path: Path):

@@ -127,7 +127,9 @@ def binary_interval(values: FloatArray, units: Units, confidence: float) -> tupl
 
     The effective size is ``p(1 − p) / v`` with ``v`` the cluster-robust variance of the mean
     (capped at the number of items). When every item is right (or wrong) the clustering cannot
-    be estimated, so the number of clusters is used: the most cautious reading.
+    be estimated, so the number of clusters is used: the most cautious reading. With clusters
+    the critical value is Student's t on ``clusters − 1`` degrees of freedom instead of z, the
+    usual small-sample correction for a cluster-robust variance (20 clusters: 2.09, not 1.96).
     """
     n = values.size
     p = float(values.mean())
@@ -143,7 +145,11 @@ def binary_interval(values: FloatArray, units: Units, confidence: float) -> tupl
         effective = float(n)
     else:
         effective = min(float(n), p * (1 - p) / var)
-    return wilson_interval(p * effective, effective, confidence)
+    from scipy.stats import norm, t
+
+    t_crit = float(t.ppf(0.5 + confidence / 2.0, max(g - 1, 1)))
+    widened = float(2.0 * norm.cdf(t_crit) - 1.0)  # the level whose z equals that t
+    return wilson_interval(p * effective, effective, widened)
 
 
 @dataclass(frozen=True)
