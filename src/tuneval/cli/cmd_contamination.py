@@ -1,4 +1,4 @@
-"""``tuneval contamination``: n-gram overlap of an eval set with training data or itself."""
+"""``tuneval contamination``: n-gram overlap (and paraphrases) of an eval set with training data."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from tuneval.cli.app import app
+from tuneval.cli.semantic_view import SEMANTIC_FLOOR, run_semantic, semantic_lines
 from tuneval.errors import UsageError
 
 if TYPE_CHECKING:
@@ -58,6 +59,17 @@ def contamination_cmd(
         str | None, typer.Option("--write-clean", help="Write the unflagged eval set (JSONL).")
     ] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Scanning processes.")] = 1,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            is_flag=False,
+            flag_value="local",
+            metavar="[ADDRESS]",
+            help="Scan on Ray. Alone (or 'local'): a local runtime of --workers CPUs (all CPUs "
+            "when 1); 'auto', HOST:PORT or ray://HOST:PORT: join that cluster. Same report.",
+        ),
+    ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Stop at the first unreadable record.")
     ] = False,
@@ -69,6 +81,36 @@ def contamination_cmd(
             "and listed); without it they are an error.",
         ),
     ] = False,
+    semantic: Annotated[
+        bool,
+        typer.Option(
+            "--semantic",
+            help="Also find paraphrases: the training records closest in meaning to each item "
+            "(sentence embeddings).",
+        ),
+    ] = False,
+    embedding_model: Annotated[
+        str | None,
+        typer.Option(
+            "--embedding-model",
+            help="sentence-transformers model folder or name (default: the bundled "
+            "all-MiniLM-L6-v2).",
+        ),
+    ] = None,
+    top_k: Annotated[
+        int, typer.Option("--top-k", min=1, help="Semantic candidates kept per item.")
+    ] = 5,
+    floor: Annotated[
+        float,
+        typer.Option("--similarity-floor", min=0.01, max=1.0, help="Lowest cosine similarity."),
+    ] = SEMANTIC_FLOOR,
+    judge: Annotated[
+        str | None,
+        typer.Option("--judge", help="Judge model spec that confirms each semantic candidate."),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not use the call cache for the judge.")
+    ] = False,
 ) -> None:
     """Exact n-gram overlap (lowercased, punctuation stripped) of each eval example.
 
@@ -79,6 +121,10 @@ def contamination_cmd(
 
     if within == bool(train):
         raise UsageError("give --train PATH (repeatable) or --within, not both or neither")
+    if within and ray is not None:
+        raise UsageError("--ray scans training data; --within checks the eval set alone")
+    if (within or not semantic) and (judge or embedding_model):
+        raise UsageError("--judge and --embedding-model go with --semantic and --train")
     for option, path in (("--out", out), ("--write-clean", write_clean)):
         if path:
             _check_writable(option, path)
@@ -91,10 +137,19 @@ def contamination_cmd(
             report = contamination.check(
                 train or [], eval_path, n=n, fields=_fields(fields),
                 eval_fields=_fields(eval_fields), threshold=threshold, workers=workers,
-                strict=strict, skip_bad=skip_bad, progress=progress,
+                strict=strict, skip_bad=skip_bad, progress=progress, ray=ray,
             )  # fmt: skip
+    if semantic and not within:
+        sem = run_semantic(
+            train or [], eval_path, model=embedding_model, top_k=top_k, floor=floor,
+            fields=_fields(fields), eval_fields=_fields(eval_fields), skip_bad=skip_bad,
+            judge=judge, no_cache=no_cache,
+        )  # fmt: skip
+        report = report.model_copy(update={"semantic": sem})
     if write_clean:
-        report = contamination.write_clean(report, eval_path, write_clean, _fields(eval_fields))
+        from tuneval.contamination.semantic_check import write_clean_semantic
+
+        report = write_clean_semantic(report, eval_path, write_clean, _fields(eval_fields))
     if out:
         with open(out, "w", encoding="utf-8") as handle:
             handle.write(report.model_dump_json(indent=2) + "\n")
@@ -170,6 +225,9 @@ def _lines(report: ContaminationReport) -> Iterator[str]:
 def _render(report: ContaminationReport, clean: str | None, out: str | None) -> None:
     for line in _lines(report):
         console.print(line, markup=False)
+    if report.semantic is not None:
+        for line in semantic_lines(report.semantic):
+            console.print(line, markup=False)
     if clean:
         console.print(f"wrote {clean} ({len(report.removed)} examples removed)", markup=False)
     if out:

@@ -115,9 +115,10 @@ class SentenceEncoder:
     @property
     def dimension(self) -> int:
         """Length of an embedding."""
-        get = getattr(self.model, "get_embedding_dimension", None) or getattr(
-            self.model, "get_sentence_embedding_dimension"
-        )
+        # sentence-transformers renamed the method; accept either spelling.
+        get = getattr(self.model, "get_embedding_dimension", None)
+        if get is None:
+            get = self.model.get_sentence_embedding_dimension
         return int(get())
 
 

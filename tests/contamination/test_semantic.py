@@ -1,0 +1,110 @@
+"""The semantic scan with a small deterministic encoder: top-k, floor, locations, errors.
+
+The encoder here is a hashed bag of words (same words -> same vector), so the expected
+neighbours are known exactly; the real model is exercised in tests/acceptance.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tuneval.contamination.semantic import TopK, semantic_scan
+from tuneval.errors import DataError
+
+
+class BagEncoder:
+    """Unit vectors of hashed word counts: texts sharing words are similar."""
+
+    name = "bag"
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.calls: list[int] = []
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(len(texts))
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for i, text in enumerate(texts):
+            for word in text.lower().split():
+                out[i, zlib.crc32(word.encode()) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1.0, norms)
+
+
+def test_topk_equals_brute_force_over_many_batches() -> None:
+    rng = np.random.default_rng(0)
+    sims = rng.uniform(-1, 1, (7, 1000)).astype(np.float32)
+    best = TopK(7, 5, 0.3)
+    for start in range(0, 1000, 64):
+        part = sims[:, start : start + 64]
+        best.add(part, start, [f"f:{start + j + 1}" for j in range(part.shape[1])],
+                 [f"t{start + j}" for j in range(part.shape[1])])  # fmt: skip
+    for row in range(7):
+        order = np.argsort(-sims[row], kind="stable")[:5]
+        want = [(round(float(sims[row, j]), 4), f"f:{j + 1}", f"t{j}") for j in order
+                if sims[row, j] >= 0.3]  # fmt: skip
+        got = [(m.similarity, m.found_in, m.text) for m in best.matches(row)]
+        assert got == want
+    # Texts no item holds any more were dropped (memory stays bounded by items x k).
+    assert len(best.kept) <= 2 * 7 * 5 + 1024
+
+
+def test_floor_keeps_nothing_below_it() -> None:
+    best = TopK(2, 3, 0.9)
+    best.add(np.array([[0.5, 0.95], [0.89, 0.1]], np.float32), 0, ["a", "b"], ["x", "y"])
+    assert [m.found_in for m in best.matches(0)] == ["b"]
+    assert best.matches(1) == []
+
+
+def _write(path: Path, records: list[object]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_scan_reports_the_file_and_line_of_each_match(tmp_path: Path) -> None:
+    a = _write(tmp_path / "a.jsonl", [{"text": "cooking pasta in salted water"}] * 3
+               + [{"text": "the red fox jumps over a lazy dog"}])  # fmt: skip
+    b = tmp_path / "b.json"
+    b.write_text(json.dumps([{"text": "unrelated words here"}, {"text": "lazy dog jumps fox red"}]))
+    enc = BagEncoder()
+    rep = semantic_scan([str(a), str(b)], ["q1", "q2", "q3"],
+                        ["a red fox jumps over the lazy dog", "", "quantum chromodynamics"],
+                        enc, top_k=2, floor=0.5, batch_records=2)  # fmt: skip
+    first = rep.examples[0]
+    assert [m.found_in for m in first.matches] == [f"{a}:4", f"{b} record 2"]
+    assert first.matches[0].similarity > first.matches[1].similarity >= 0.5
+    assert first.matches[0].text == "the red fox jumps over a lazy dog"
+    assert rep.examples[1].matches == []  # an empty eval text matches nothing
+    assert rep.examples[2].matches == []
+    assert (rep.records_embedded, rep.candidates) == (6, 1)
+    assert enc.calls[1:] == [2, 2, 2]  # eval once, then training in batches (across files)
+
+
+def test_lines_continue_across_byte_range_shards(tmp_path: Path, monkeypatch) -> None:
+    import tuneval.contamination.semantic as semantic
+    from tuneval.contamination.sources import plan
+
+    filler = [{"text": f"filler record number {i}"} for i in range(400)]
+    path = _write(tmp_path / "big.jsonl", [*filler, {"text": "needle sentence about green owls"}])
+    monkeypatch.setattr(semantic, "plan", lambda train: plan(train, 2000))
+    assert len(plan([str(path)], 2000)) > 3
+    rep = semantic_scan([str(path)], ["x"], ["green owls needle sentence"], BagEncoder(),
+                        top_k=1, floor=0.8)  # fmt: skip
+    assert rep.examples[0].matches[0].found_in == f"{path}:401"
+
+
+def test_unreadable_training_records_fail_unless_skip_bad(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"text": "a red fox"}\n{not json\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"could not be read.*t\.jsonl:2.*--skip-bad"):
+        semantic_scan([str(path)], ["q"], ["a red fox"], BagEncoder())
+    rep = semantic_scan([str(path)], ["q"], ["a red fox"], BagEncoder(), skip_bad=True)
+    assert rep.examples[0].matches[0].found_in == f"{path}:1"
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(DataError, match="no training record could be read"):
+        semantic_scan([str(path)], ["q"], ["a red fox"], BagEncoder(), skip_bad=True)
