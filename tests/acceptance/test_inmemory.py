@@ -139,3 +139,24 @@ def test_model_without_tokenizer_and_stale_config_are_one_line_errors(peft_model
     out, err = capsys.readouterr()
     assert exit_.value.code == 1 and "Traceback" not in out + err
     assert "lived in the Python process that evaluated it" in err
+
+
+def test_inside_a_running_event_loop_and_async(tmp_path: Path):
+    import asyncio
+
+    rows = [{"prompt": f"say {i}", "reference": str(i)} for i in range(4)]
+
+    async def main_() -> tuple[float, float]:
+        # A notebook cell runs inside the kernel's loop: the sync call must still work.
+        sync = tuneval.full_evaluation(
+            lambda p: p[-1], None, rows, "mock:echo", run_dir=tmp_path / "s", **FAST
+        )
+        awaited = await tuneval.afull_evaluation(
+            lambda p: p[-1], None, rows, "mock:echo", run_dir=tmp_path / "a", **FAST
+        )
+        return (
+            _value(sync, "exact_match", "finetuned"),
+            _value(awaited, "exact_match", "finetuned"),
+        )
+
+    assert asyncio.run(main_()) == (1.0, 1.0)
