@@ -69,7 +69,7 @@ def _hash_reference(texts: list[str], n: int) -> list[tuple[int, int]]:
 def test_ngram_hashes_sizes_and_positions(texts: list[str], n: int) -> None:
     """One hash per n-gram, one per short record: never more than the buffer holds."""
     buf, starts = pack(texts)
-    rec, pos, hashes = _kernels.ngram_hashes(buf, starts, n)
+    rec, pos, hashes, _ = _kernels.ngram_hashes(buf, starts, n)
     assert list(zip(rec.tolist(), pos.tolist(), strict=True)) == _hash_reference(texts, n)
     assert np.all(hashes != 0)
 
@@ -78,7 +78,7 @@ def test_one_character_records_with_n_1() -> None:
     """The case that overflowed the old buffer (bytes // 2 + 1) and corrupted memory."""
     texts = ["a"] * 1000 + ["é"] * 1000
     buf, starts = pack(texts)
-    rec, pos, _ = _kernels.ngram_hashes(buf, starts, 1)
+    rec, pos, _, _ = _kernels.ngram_hashes(buf, starts, 1)
     assert rec.size == 2000 and pos.max() == 0
 
 

@@ -28,7 +28,9 @@ from tuneval.contamination._kernels import (
     _ROLL,
     _finish,
     _roll_power,
+    home,
     lookup,
+    may_end_short,
     short_powers,
 )
 
@@ -124,7 +126,7 @@ def _probe(g, buf, n, ring_s, ring_e, nxt, ntok, keys, stamp, chunk_id, offsets,
 
 @numba.njit(cache=True)
 def scan_jsonl(
-    buf, n, short, names, name_starts, select, keys, stamp, chunk_id,
+    buf, n, short, last, names, name_starts, select, keys, stamp, chunk_id,
     offsets, post_ex, post_pos, ev_bytes, ev_off, ev_first,
     out_line, out_post, out_uid, slow, seen,
 ):  # fmt: skip
@@ -135,6 +137,7 @@ def scan_jsonl(
         n: N-gram length.
         short: Lengths (ascending, below n) of the eval examples checked whole; windows of
             these lengths are probed too (see `tuneval.contamination._kernels.scan`).
+        last: The filter of the short examples' last tokens (``may_end_short``).
         names: Concatenated key names; with ``select`` they are the fields to read, in order;
             without, the keys to skip (all other keys are read in file order).
         name_starts: Offsets of the names in `names`.
@@ -159,6 +162,7 @@ def scan_jsonl(
         (matches, slow lines, records, lines): matches are in `out_*`, each verified on the
         tokens themselves (a hash match alone is never reported); slow line indices in `slow`.
     """
+    slots = keys.size
     top = _roll_power(n)
     spow = short_powers(short)
     nshort = short.size
@@ -261,7 +265,8 @@ def scan_jsonl(
                                 roll = (roll - ring[slot] * top) * _ROLL + h
                             else:
                                 roll = roll * _ROLL + h
-                            pfx = pfx * _ROLL + h
+                            if nshort:
+                                pfx = pfx * _ROLL + h
                             ring[slot] = h
                             ring_s[slot] = tstart
                             ring_e[slot] = kc
@@ -272,24 +277,38 @@ def scan_jsonl(
                             h = _FNV_OFFSET
                             intoken = False
                             if ntok >= n:
-                                nhits = _probe(
-                                    _finish(roll), buf, n, ring_s, ring_e, slot, ntok, keys,
-                                    stamp, chunk_id, offsets, post_ex, post_pos, ev_bytes,
-                                    ev_off, ev_first, line, out_line, out_post, out_uid, nhits,
-                                )  # fmt: skip
-                            if nshort:
+                                g = _finish(roll)
+                                j = home(g, slots)
+                                while keys[j] != 0:
+                                    if keys[j] == g:
+                                        if stamp[j] != chunk_id and stamp[j] != -1:
+                                            found = _verify_hit(
+                                                buf, n, ring_s, ring_e, slot, ntok, j, offsets,
+                                                post_ex, post_pos, ev_bytes, ev_off, ev_first,
+                                                line, out_line, out_post, out_uid, nhits,
+                                            )  # fmt: skip
+                                            if found:
+                                                stamp[j] = chunk_id
+                                                nhits += found
+                                        break
+                                    j += 1
+                                    if j == slots:
+                                        j = 0
+                            if nshort and may_end_short(last, ring[slot - 1 if slot else n - 1]):
                                 for i in range(nshort):
                                     length = short[i]
                                     if length > ntok:
                                         break
-                                    g = _finish(pfx - pre[(ntok - length) % n] * spow[i])
+                                    at = slot - length if slot >= length else slot - length + n
+                                    g = _finish(pfx - pre[at] * spow[i])
                                     nhits = _probe(
                                         g, buf, n, ring_s, ring_e, slot, ntok, keys, stamp,
                                         chunk_id, offsets, post_ex, post_pos, ev_bytes,
                                         ev_off, ev_first, line, out_line, out_post, out_uid,
                                         nhits,
                                     )  # fmt: skip
-                                pre[ntok % n] = pfx
+                            if nshort:
+                                pre[slot] = pfx  # slot == ntok % n
         line += 1
         start = end + 1
     return nhits, nslow, records, line

@@ -8,7 +8,9 @@ one buffer, and n-grams never span two records. The separator rule mirrors
 An eval example with fewer than n tokens (but at least one) is checked *whole*: its hash is
 the rolling hash of all its tokens, and the scanner also probes, at every training token, the
 windows ending there whose lengths are those of the short eval examples (``short``, from
-prefix hashes kept in a ring of n entries, so each costs one multiply and one probe).
+prefix hashes kept in a ring of n entries, so each costs one multiply and one probe), but
+only after a token that ends some short example (a bitmap of those tokens' hashes,
+`LAST_BITS`), so text that cannot end a short example pays one bit test per token.
 
 Hashes only find candidates: every hit is verified on the tokens by the caller.
 """
@@ -25,6 +27,21 @@ _FNV_OFFSET = -3750763034362895579
 _FNV_PRIME = 1099511628211
 _ROLL = 0x100000001B3 * 31 + 7  # odd multiplier of the rolling n-gram hash
 _MIX = -7046029254386353131  # 2**64 / golden ratio, as a signed 64-bit integer
+LAST_BITS = 1 << 14
+"""Bits of the filter of the last tokens of short examples (2 KiB: stays in L1 cache)."""
+
+
+@numba.njit(cache=True, inline="always")
+def last_bit(h):
+    """The filter bit of token hash `h` (bits 20-33: FNV-1a mixes them well)."""
+    return (h >> 20) & (LAST_BITS - 1)
+
+
+@numba.njit(cache=True, inline="always")
+def may_end_short(last, h):
+    """False when no short example ends with the token of hash `h` (no false negatives)."""
+    b = last_bit(h)
+    return (last[b >> 6] >> (b & 63)) & 1
 
 
 @numba.njit(cache=True, inline="always")
@@ -66,21 +83,26 @@ def _roll_power(n):
 
 @numba.njit(cache=True)
 def ngram_hashes(buf, starts, n):
-    """All n-gram hashes of every record: arrays (record, token position, hash).
+    """All n-gram hashes of every record: (record, token position, hash) arrays, and a filter.
 
     A record with fewer than n tokens (at least one) gives one hash of all its tokens, at
-    position 0. Every token takes at least one byte and is followed by a separator byte or
-    the record's end, so a record of ``b`` bytes has at most ``(b + 1) // 2`` tokens, and
-    no record gives more hashes than tokens: the buffers hold ``(bytes + records) // 2 + 1``.
+    position 0, and sets the bit of its last token in the filter (`LAST_BITS` bits as
+    uint64 words; see `may_end_short`).
+
+    Every token takes at least one byte and is followed by a separator byte or the record's
+    end, so a record of ``b`` bytes has at most ``(b + 1) // 2`` tokens, and no record gives
+    more hashes than tokens: the buffers hold ``(bytes + records) // 2 + 1``.
     """
     nrec = starts.size - 1
     cap = (buf.size + nrec) // 2 + 1
     out_rec = np.empty(cap, np.int32)
     out_pos = np.empty(cap, np.int32)
     out_hash = np.empty(cap, np.int64)
+    last = np.zeros(LAST_BITS // 64, np.uint64)
     ring = np.zeros(n, np.int64)
     top = _roll_power(n)
     count = 0
+    h = 0
     for r in range(nrec):
         end = starts[r + 1]
         k = starts[r]
@@ -112,7 +134,9 @@ def ngram_hashes(buf, starts, n):
             out_pos[count] = 0
             out_hash[count] = _finish(roll)
             count += 1
-    return out_rec[:count], out_pos[:count], out_hash[:count]
+            b = last_bit(h)  # h: the hash of its last token
+            last[b >> 6] |= np.uint64(1) << np.uint64(b & 63)
+    return out_rec[:count], out_pos[:count], out_hash[:count], last
 
 
 @numba.njit(cache=True)
@@ -165,10 +189,11 @@ def build_table(hashes, size):
 
 
 @numba.njit(cache=True)
-def scan(buf, starts, n, short, keys, stamp, chunk_id, out_rec, out_end, out_uid):
+def scan(buf, starts, n, short, last, keys, stamp, chunk_id, out_rec, out_end, out_uid):
     """Probe every n-gram of every record in the table, and every window of a short length.
 
-    `short` holds the lengths (ascending, each below n) of the eval examples checked whole.
+    `short` holds the lengths (ascending, each below n) of the eval examples checked whole,
+    `last` the filter of their last tokens (see `may_end_short`).
     The uid of an n-gram is its slot. Reports the first hit of each distinct eval n-gram per
     chunk (``stamp[uid] == chunk_id`` marks it seen; ``stamp[uid] == -1`` marks an n-gram that
     needs no more hits), so the output never exceeds the number of distinct eval n-grams.
@@ -211,14 +236,17 @@ def scan(buf, starts, n, short, keys, stamp, chunk_id, out_rec, out_end, out_uid
                              out_rec, out_end, out_uid, count)  # fmt: skip
             if nshort:
                 pfx = pfx * _ROLL + h
-                for i in range(nshort):
-                    length = short[i]
-                    if length > ntok:
-                        break
-                    g = _finish(pfx - pre[(ntok - length) % n] * spow[i])
-                    count = _hit(keys, g, stamp, chunk_id, r, ntok,
-                                 out_rec, out_end, out_uid, count)  # fmt: skip
-                pre[ntok % n] = pfx
+                nxt = slot + 1 if slot + 1 < n else 0  # ntok % n
+                if may_end_short(last, h):
+                    for i in range(nshort):
+                        length = short[i]
+                        if length > ntok:
+                            break
+                        at = nxt - length if nxt >= length else nxt - length + n
+                        g = _finish(pfx - pre[at] * spow[i])
+                        count = _hit(keys, g, stamp, chunk_id, r, ntok,
+                                     out_rec, out_end, out_uid, count)  # fmt: skip
+                pre[nxt] = pfx
     return count
 
 

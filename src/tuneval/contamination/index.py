@@ -51,6 +51,7 @@ class EvalIndex:
         tok_off: Byte offset of each token in `tok_bytes`, then the end.
         ex_first: Index of each example's first token in `tok_off`.
         short: Token counts (ascending, each below n) of the examples checked whole.
+        last: Filter of the hashes of their last tokens (`_kernels.may_end_short`).
     """
 
     n: int
@@ -64,6 +65,7 @@ class EvalIndex:
     tok_off: np.ndarray
     ex_first: np.ndarray
     short: np.ndarray
+    last: np.ndarray
 
     @classmethod
     def build(cls, texts: list[str], n: int) -> EvalIndex:
@@ -71,7 +73,7 @@ class EvalIndex:
         if n < 1:
             raise UsageError(f"n must be at least 1, got {n}")
         buf, starts = pack(texts)
-        rec, pos, hashes = _kernels.ngram_hashes(buf, starts, n)
+        rec, pos, hashes, last = _kernels.ngram_hashes(buf, starts, n)
         distinct, inverse = np.unique(hashes, return_inverse=True)
         size = max(8, -(-distinct.size * 8 // 5))
         keys, slot_of = _kernels.build_table(distinct, size)
@@ -101,6 +103,7 @@ class EvalIndex:
             tok_off=tok_off,
             ex_first=ex_first,
             short=np.array(short, np.int64),
+            last=last,
         )
 
     @property

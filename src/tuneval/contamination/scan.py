@@ -98,7 +98,7 @@ def _scan_batch(state: _State, batch: Batch, result: ShardResult, matched: set[i
     buf, starts = pack(batch.texts)
     out_rec, out_end, out_uid = state.out
     hits = _kernels.scan(
-        buf, starts, index.n, index.short, index.keys,
+        buf, starts, index.n, index.short, index.last, index.keys,
         state.stamp, state.chunk, out_rec, out_end, out_uid,
     )  # fmt: skip
     if hits:
@@ -135,7 +135,7 @@ def _scan_jsonl(
         state.chunk = state.chunk % 2_000_000_000 + 1
         slow = np.empty(newlines + 1, np.int64)
         hits, nslow, records, _ = scan_jsonl(
-            np.frombuffer(data, np.uint8), index.n, index.short, names, name_starts,
+            np.frombuffer(data, np.uint8), index.n, index.short, index.last, names, name_starts,
             bool(fields), index.keys, state.stamp, state.chunk,
             index.offsets, index.post_ex, index.post_pos,
             index.tok_bytes, index.tok_off, index.ex_first,
@@ -225,7 +225,7 @@ def scan_within(index: EvalIndex, texts: list[str], lines: list[int], path: str)
     for r in range(len(texts)):
         state.chunk += 1
         hits = _kernels.scan(
-            buf, starts[r : r + 2], index.n, index.short, index.keys,
+            buf, starts[r : r + 2], index.n, index.short, index.last, index.keys,
             state.stamp, state.chunk, out_rec, out_end, out_uid,
         )  # fmt: skip
         if hits:
