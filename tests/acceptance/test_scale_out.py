@@ -4,6 +4,7 @@ Three stub OpenAI servers (real processes on 127.0.0.1) serve one model; one is 
 SIGKILL mid-run. The run must finish with every item answered exactly once.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -108,3 +109,95 @@ def test_generate_on_three_replicas_with_one_killed(replicas, tmp_path, capsys):
     assert len(survivors) == len(set(survivors)), "a survivor answered a prompt twice"
     assert set(survivors) | set(_answered(logs[1])) == {r["prompt"] for r in rows}
     assert len(_answered(logs[1])) < ITEMS // 2  # it really was out for the rest of the run
+
+
+def _corpus(folder: Path) -> tuple[Path, Path]:
+    """A training file of about 2 MB (cut into byte ranges) and an eval set planted in it."""
+    import random
+
+    rng = random.Random(5)
+    words = [f"t{i}q" for i in range(500)]
+    rows = [" ".join(rng.choice(words) for _ in range(50)) for _ in range(6000)]
+    train = folder / "train.jsonl"
+    train.write_text("".join(json.dumps({"text": r}) + "\n" for r in rows))
+    items = {"first": rows[0], "middle": rows[3001], "last": rows[-1], "clean": "n o p e " * 9}
+    ev = folder / "eval.jsonl"
+    ev.write_text("".join(json.dumps({"id": k, "prompt": v}) + "\n" for k, v in items.items()))
+    return train, ev
+
+
+def _contamination(argv: list[str], capsys) -> dict:
+    with pytest.raises(SystemExit) as exc:
+        main(["contamination", *argv])
+    out, err = capsys.readouterr()
+    assert exc.value.code in (0, None), out + err
+    assert "Traceback" not in err
+    return json.loads(Path(argv[argv.index("--out") + 1]).read_text())
+
+
+@pytest.mark.slow
+def test_contamination_ray_flag_gives_the_local_report(tmp_path, capsys):
+    pytest.importorskip("ray")
+    train, ev = _corpus(tmp_path)
+    common = ["--eval", str(ev), "--train", str(train), "-n", "8", "--workers", "2"]
+    local = _contamination([*common, "--out", str(tmp_path / "local.json")], capsys)
+    on_ray = _contamination([*common, "--ray", "local", "--out", str(tmp_path / "ray.json")], capsys)
+    assert on_ray == local
+    flagged = {e["id"]: e["found_in"] for e in on_ray["examples"] if e["flagged"]}
+    assert flagged == {
+        "first": [f"{train}:1"],
+        "middle": [f"{train}:3002"],
+        "last": [f"{train}:6000"],
+    }
+
+
+def _ray_node(args: list[str]) -> subprocess.Popen:
+    """``ray start ... --block`` in its own process group (ended with that group)."""
+    ray_cli = Path(sys.executable).with_name("ray")
+    cmd = [str(ray_cli), "start", *args, "--block", "--disable-usage-stats"]
+    return subprocess.Popen(
+        [*cmd, "--include-dashboard=false"] if "--head" in args else cmd,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait_cluster(address: str, cpus: int) -> None:
+    code = (
+        "import ray, time, sys\n"
+        f"ray.init(address='{address}', logging_level='ERROR')\n"
+        "deadline = time.time() + 120\n"
+        f"while ray.cluster_resources().get('CPU', 0) < {cpus}:\n"
+        "    if time.time() > deadline: sys.exit(1)\n"
+        "    time.sleep(0.5)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=240)
+
+
+@pytest.mark.slow
+def test_contamination_on_a_two_node_ray_cluster(tmp_path, capsys):
+    pytest.importorskip("ray")
+    train, ev = _corpus(tmp_path)
+    port = _free_port()
+    address = f"127.0.0.1:{port}"
+    env_tmp = ["--temp-dir", str(tmp_path / "ray")]
+    nodes = [_ray_node(["--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
+                        "--num-cpus", "1", *env_tmp])]  # fmt: skip
+    try:
+        _wait_cluster(address, 1)
+        nodes.append(_ray_node(["--address", address, "--num-cpus", "1"]))
+        _wait_cluster(address, 2)
+        common = ["--eval", str(ev), "--train", str(train), "-n", "8"]
+        local = _contamination([*common, "--out", str(tmp_path / "local.json")], capsys)
+        argv = ["tuneval", "contamination", *common, "--ray", address]
+        done = subprocess.run(
+            [*argv, "--out", str(tmp_path / "cluster.json")], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        assert json.loads((tmp_path / "cluster.json").read_text()) == local
+    finally:
+        for node in reversed(nodes):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(node.pid, signal.SIGTERM)
+            node.wait(60)

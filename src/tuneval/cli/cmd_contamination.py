@@ -63,11 +63,9 @@ def contamination_cmd(
         str | None,
         typer.Option(
             "--ray",
-            is_flag=False,
-            flag_value="local",
-            metavar="[ADDRESS]",
-            help="Scan on Ray. Alone (or 'local'): a local runtime of --workers CPUs (all CPUs "
-            "when 1); 'auto', HOST:PORT or ray://HOST:PORT: join that cluster. Same report.",
+            metavar="ADDRESS",
+            help="Scan on Ray. 'local': a local runtime of --workers CPUs (all CPUs when 1); "
+            "'auto', HOST:PORT or ray://HOST:PORT: join that cluster. Same report.",
         ),
     ] = None,
     strict: Annotated[
