@@ -84,6 +84,13 @@ def require(module: str, *, package: str, extra: str, purpose: str) -> object:
         raise MissingDependencyError(package, extra, purpose) from exc
 
 
+class ProtocolMismatchError(TunevalError):
+    """Two benchmark runs were made with different protocols, so their numbers do not compare.
+
+    The message names the signature fields that differ and how to line them up.
+    """
+
+
 class BackendError(TunevalError):
     """A model backend cannot be created or cannot do what was asked (e.g. no log-probs)."""
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from wf_helpers import write_config
 
-from tuneval.errors import ConfigError
+from tuneval.errors import ConfigError, ProtocolMismatchError
 from tuneval.models.base import Request
-from tuneval.models.mock import MockBackend
+from tuneval.models.mock import MockBackend, uniform_logprob
 from tuneval.rundir import RunDir
 from tuneval.workflow import full_evaluation, load_config
 from tuneval.workflow.gate import worse_reasons
@@ -140,3 +140,61 @@ def test_unknown_benchmark_and_missing_data_are_config_errors(tmp_path):
         load_config(path, environ={}, overrides=["benchmarks=[{name: mmmlu}]"])
     with pytest.raises(ConfigError, match=r"benchmarks\.0\.data"):
         load_config(path, environ={}, overrides=["benchmarks=[{name: mmlu, data: nowhere}]"])
+
+
+def _mixed_backends() -> dict[str, MockBackend]:
+    """A base model that gives log-probabilities and a fine-tuned one that does not: MMLU's
+    default mode differs (log-likelihood vs generation), so the protocols do."""
+    return {
+        "base": MockBackend("mock:base", responder=lambda r: "ans", logprob=uniform_logprob),
+        "finetuned": MockBackend("mock:tuned", responder=_answers(set(range(12)), [])),
+        "judge": MockBackend("mock:echo"),
+    }
+
+
+def _bench_entry(tmp_path: Path, extra: str = "") -> str:
+    data = _mmlu(tmp_path / "mmlu")
+    return f"benchmarks=[{{name: mmlu, data: {data}, subjects: [anatomy], max_tokens: 8{extra}}}]"
+
+
+def test_runs_of_different_protocols_are_refused_naming_the_fields(tmp_path):
+    path = write_config(tmp_path)
+    cfg = load_config(path, environ={}, overrides=[_bench_entry(tmp_path), "judge.spec=null"])
+    with pytest.raises(ProtocolMismatchError) as exc:
+        full_evaluation(cfg, backends=_mixed_backends())
+    message = str(exc.value)
+    assert "benchmarks.0 (mmlu)" in message
+    assert "mode: loglikelihood != generate" in message and "template: none != chat" in message
+    assert "set mode on this benchmarks entry" in message
+
+
+def test_allowed_mismatch_is_compared_and_flagged(tmp_path):
+    path = write_config(tmp_path)
+    entry = _bench_entry(tmp_path, ", allow_mismatch: true")
+    cfg = load_config(path, environ={}, overrides=[entry, "judge.spec=null"])
+    result = full_evaluation(cfg, backends=_mixed_backends())
+    [bench] = result.results.benchmarks
+    assert bench.mismatch == ["mode: loglikelihood != generate", "template: none != chat"]
+    assert bench.measures  # still compared, as asked
+    assert [role for role, _ in bench.signatures] == ["base", "fine-tuned"]
+    report = (Path(result.run_dir) / "report.md").read_text()
+    assert "**mmlu: the models ran different protocols (mode: loglikelihood != generate;" in report
+
+
+def test_pinning_the_mode_makes_the_protocols_equal(tmp_path):
+    path = write_config(tmp_path)
+    entry = _bench_entry(tmp_path, ", mode: generate")
+    cfg = load_config(path, environ={}, overrides=[entry, "judge.spec=null"])
+    result = full_evaluation(cfg, backends=_mixed_backends())
+    [bench] = result.results.benchmarks
+    assert bench.mismatch == []
+    [(role, signature)] = bench.signatures
+    assert role == "" and "|mode:generate|" in signature
+
+
+def test_every_builtin_benchmark_has_its_options_listed():
+    from tuneval.benchmarks import BENCHMARKS
+    from tuneval.workflow.bench_config import benchmark_options
+
+    missing = [name for name in BENCHMARKS.names() if benchmark_options(name) is None]
+    assert missing == []  # else its entries' options would go unchecked at load

@@ -28,6 +28,8 @@ from tuneval.errors import UsageError
 
 if TYPE_CHECKING:
     from tuneval.records import Example
+    from tuneval.rundir import RunDir
+    from tuneval.workflow.config import ComparisonConfig
 
 # Piped output (CI logs, files) gets a fixed width wide enough for the comparison table
 # instead of rich's 80-column default; a terminal uses its own width.
@@ -116,20 +118,32 @@ def compare_cmd(
         int, typer.Option("--show-flipped", min=0, help="Ids of flipped items to print per score.")
     ] = 10,
     cluster_field: ClusterFieldOpt = None,
+    allow_mismatch: Annotated[
+        bool,
+        typer.Option(
+            "--allow-mismatch",
+            help="Benchmark runs: compare even when their protocol signatures differ.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Compare a fine-tuned model with its base on the same items: paired tests, Holm-corrected.
 
     Two prediction files are scored with the ``-m`` metrics. Two benchmark run directories
-    (``tuneval bench ... --out DIR``) are compared on their per-item scores.
+    (``tuneval bench ... --out DIR``) are compared on their per-item scores, and only when
+    their protocol signatures agree (unless ``--allow-mismatch``).
     """
     from tuneval.evaluation import BootstrapConfig, compare
+    from tuneval.workflow.config import ComparisonConfig
 
     tests = {"ar": "approximate_randomization", "bootstrap": "paired_bootstrap"}
     if test not in tests:
         raise UsageError(f"--test must be 'ar' or 'bootstrap', got {test!r}")
     if _is_score_run(base) or _is_score_run(finetuned):
-        _compare_score_runs(base, finetuned, resamples, seed, confidence, trials, alpha, as_json)
+        cfg = ComparisonConfig(
+            resamples=resamples, seed=seed, confidence=confidence, trials=trials, alpha=alpha
+        )
+        _compare_score_runs(base, finetuned, cfg, allow_mismatch, as_json)
         return
     if not metric:
         raise UsageError("give at least one metric with -m, e.g. -m exact_match -m rouge")
@@ -187,41 +201,33 @@ def _is_score_run(path: str) -> bool:
 
 
 def _compare_score_runs(
-    base: str,
-    finetuned: str,
-    resamples: int,
-    seed: int,
-    confidence: float,
-    trials: int,
-    alpha: float,
-    as_json: bool,
+    base: str, finetuned: str, cfg: ComparisonConfig, allow_mismatch: bool, as_json: bool
 ) -> None:
     """Compare two benchmark runs item by item (see `tuneval.workflow.compare_runs`)."""
     from rich.table import Table
 
     from tuneval.rundir import RunDir
     from tuneval.workflow.benchmarks_step import adjust_holm, compare_runs
-    from tuneval.workflow.config import ComparisonConfig
-    from tuneval.workflow.results import outcome
 
     for path in (base, finetuned):
         if not _is_score_run(path):
             raise UsageError(f"{path} is not a benchmark run directory (no scores.jsonl)")
-    cfg = ComparisonConfig(
-        resamples=resamples, seed=seed, confidence=confidence, trials=trials, alpha=alpha
-    )
-    measures = adjust_holm(compare_runs(RunDir(base), RunDir(finetuned), cfg))
+    runs = RunDir(base), RunDir(finetuned)
+    signatures = _check_signatures(runs, allow_mismatch)
+    measures = adjust_holm(compare_runs(*runs, cfg))
     if not measures:
         raise UsageError("the two runs share no scored measure; are they the same benchmark?")
     if as_json:
         print(json.dumps([m.model_dump(mode="json") for m in measures], indent=2))
         return
+    from tuneval.workflow.results import outcome
+
     table = Table(title=f"{finetuned} vs {base}")
     for col in ("measure", "n", "base", "fine-tuned", "difference [CI]", "p (Holm)", "verdict"):
         table.add_column(col)
     for m in measures:
         d = m.difference
-        significant = d is not None and m.p_value is not None and m.p_value < alpha
+        significant = d is not None and m.p_value is not None and m.p_value < cfg.alpha
         verdict = outcome(d.value if d is not None else 0.0, significant)
         table.add_row(
             m.name,
@@ -233,6 +239,44 @@ def _compare_score_runs(
             verdict,
         )
     console.print(table)
+    for label, signature in signatures:
+        console.print(f"signature{label}: {signature}", soft_wrap=True, markup=False)
+
+
+def _check_signatures(runs: tuple[RunDir, RunDir], allow: bool) -> list[tuple[str, str]]:
+    """The runs' protocol signatures to print; different ones refused unless ``allow``.
+
+    Raises:
+        ProtocolMismatchError: When the signatures differ and ``allow`` is False.
+    """
+    from tuneval.errors import ProtocolMismatchError
+    from tuneval.workflow.benchmarks_step import protocol_mismatch, run_signature
+
+    first, second = (run_signature(r) for r in runs)
+    warn = Console(stderr=True, highlight=False, soft_wrap=True)
+    for run, signature in zip(runs, (first, second), strict=True):
+        if signature is None:
+            warn.print(
+                f"Warning: {run.info_path} has no benchmark signature (made before tuneval "
+                "recorded them); cannot tell whether the runs used the same protocol",
+                markup=False,
+            )
+    diffs = protocol_mismatch(*runs)
+    if diffs and not allow:
+        raise ProtocolMismatchError(
+            f"{runs[0].path} and {runs[1].path} were run with different benchmark protocols "
+            f"({'; '.join(diffs)}), so their numbers are not comparable; rerun one with the "
+            "other's settings (benchmark.signature in each run.json says how each was run), "
+            "or pass --allow-mismatch to compare them anyway"
+        )
+    if diffs:
+        warn.print(
+            f"Warning: the runs used different protocols ({'; '.join(diffs)}); the "
+            "differences below mix the protocol with the model",
+            markup=False,
+        )
+        return [(" (base)", str(first)), (" (fine-tuned)", str(second))]
+    return [("", first)] if first is not None else []
 
 
 @app.command("metrics")

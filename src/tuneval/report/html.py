@@ -12,6 +12,7 @@ from html import escape
 from tuneval.report import svg
 from tuneval.report.markdown import contamination_skipped, fmt, interval
 from tuneval.report.schema import ItemView, Results
+from tuneval.report.semantic_section import semantic_html
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
@@ -277,6 +278,7 @@ def _contamination(results: Results) -> str:
     if skipped:
         items = "".join(f"<li>{escape(line[2:])}</li>" for line in skipped[1:])
         head += f"<p><strong>{escape(skipped[0])}</strong></p><ul>{items}</ul>"
+    head += semantic_html(summary)
     rows = [
         [
             _td(f["id"]),
@@ -310,7 +312,26 @@ def _benchmarks(results: Results) -> str:
                 ]
             )
     headers = ["benchmark", "measure", "n", "base", "fine-tuned", "difference [CI]", "p (Holm)"]
-    return _table(headers, rows, "benchmarks")
+    return _table(headers, rows, "benchmarks") + _benchmark_signatures(results)
+
+
+def _benchmark_signatures(results: Results) -> str:
+    """Each benchmark's protocol signature, and a warning where the two runs' differ."""
+    items = []
+    for b in results.benchmarks:
+        for role, sig in b.signatures:
+            label = f"{b.name} ({role})" if role else b.name
+            items.append(f"<li>{escape(label)}: <code>{escape(sig)}</code></li>")
+        if b.mismatch:
+            items.append(
+                f'<li class="worse">{escape(b.name)}: the models ran different protocols '
+                f"({escape('; '.join(b.mismatch))}); its difference mixes the protocol with "
+                "the fine-tuning.</li>"
+            )
+    return (
+        '<p class="note">Protocol signatures (numbers compare only under equal signatures):</p>'
+        f'<ul id="benchmark-signatures">{"".join(items)}</ul>'
+    )
 
 
 def render_html(results: Results) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tuneval.judge.records import Interval
 from tuneval.report.schema import Results
+from tuneval.report.semantic_section import semantic_markdown
 
 
 def _pct(x: float) -> str:
@@ -67,6 +68,21 @@ def _benchmark_table(results: Results) -> list[str]:
             lines.append(
                 f"| {_esc(b.name)} | {_esc(m.name)} | {m.n} | {m.base:.3f} | {m.finetuned:.3f} "
                 f"| {delta} | {fmt(m.p_value)} |"
+            )
+    return [*lines, "", *_benchmark_signatures(results)]
+
+
+def _benchmark_signatures(results: Results) -> list[str]:
+    """Each benchmark's protocol signature, and a loud line where the two runs' differ."""
+    lines = ["Protocol signatures (numbers compare only under equal signatures):", ""]
+    for b in results.benchmarks:
+        for role, sig in b.signatures:
+            lines.append(f"- {_esc(b.name)}{f' ({role})' if role else ''}: `{sig}`")
+        if b.mismatch:
+            lines.append(
+                f"- **{_esc(b.name)}: the models ran different protocols "
+                f"({_esc('; '.join(b.mismatch))}); its difference mixes the protocol with the "
+                "fine-tuning.**"
             )
     return lines
 
@@ -143,6 +159,7 @@ def render_markdown(results: Results) -> str:
             "the training data.",
             *(f"- `{f['id']}`: overlap {f['overlap']:.2f}" for f in c.get("flagged", [])),
             *contamination_skipped(c),
+            *semantic_markdown(c),
             "",
         ]
     if results.notes:

@@ -27,7 +27,8 @@ from tuneval.report.schema import BenchmarkMeasure, BenchmarkResult
 from tuneval.rundir import RunDir, read_jsonl
 from tuneval.stats import holm
 from tuneval.workflow.analysis import BASE, FINETUNED, _paired_difference
-from tuneval.workflow.config import BenchmarkConfig, ComparisonConfig, WorkflowConfig
+from tuneval.workflow.bench_config import BenchmarkConfig
+from tuneval.workflow.config import ComparisonConfig, WorkflowConfig
 
 BENCH_DIR = "benchmarks"
 """Folder of the benchmark runs inside the run directory."""
@@ -90,7 +91,8 @@ def bench_key(config: WorkflowConfig, bench: BenchmarkConfig, role: str) -> str:
     """Hash of everything one benchmark run of one model depends on."""
     model = getattr(config.models, role)
     payload = {
-        "bench": bench.model_dump(mode="json"),
+        # allow_mismatch only changes how the runs are compared, not the runs themselves.
+        "bench": bench.model_dump(mode="json", exclude={"allow_mismatch"}),
         "model": {"spec": model.spec, "options": model.options, "system": model.system_prompt},
         "judge": config.judge.spec,
     }
@@ -120,7 +122,7 @@ def run_benchmarks(
     from tuneval.benchmarks import BenchOptions, get_benchmark
 
     made = kept = 0
-    for bench in config.benchmarks:
+    for index, bench in enumerate(config.benchmarks):
         for role in (BASE, FINETUNED):
             out = bench_dir(run, bench.name, role)
             key = bench_key(config, bench, role)
@@ -139,6 +141,9 @@ def run_benchmarks(
                 max_concurrency=max_concurrency,
                 subjects=tuple(bench.subjects) if bench.subjects else None,
                 mode=bench.mode,
+                format=bench.format,
+                protocol=bench.protocol,
+                timeout_factor=bench.timeout_factor,
                 judge=config.judge.spec,
             )
             model = getattr(config.models, role)
@@ -146,7 +151,62 @@ def run_benchmarks(
             get_benchmark(bench.name).run(backend, out, options)
             out.update_info(workflow_key=key)  # last: the run counts as finished from here
             made += 1
+        check_protocols(run, config, index)
     return made, kept
+
+
+def run_signature(run: RunDir) -> str | None:
+    """The protocol signature in a benchmark run's ``run.json`` (None when it has none)."""
+    summary = run.read_info().get("benchmark")
+    signature = summary.get("signature") if isinstance(summary, dict) else None
+    return signature if isinstance(signature, str) else None
+
+
+def protocol_mismatch(base: RunDir, finetuned: RunDir) -> list[str]:
+    """The fields on which two benchmark runs' protocol signatures differ.
+
+    No signature field names the evaluated model (a signature describes how a number was
+    produced, not of which model), so every differing field is a protocol difference: a
+    code benchmark's ``mode`` defaults by model (chat template or not) yet changes the
+    prompt. A run without a signature (made before tuneval recorded them) is not checked.
+    """
+    from tuneval.benchmarks import signature_mismatch
+
+    first, second = run_signature(base), run_signature(finetuned)
+    if first is None or second is None:
+        return []
+    return signature_mismatch(first, second)
+
+
+def check_protocols(run: RunDir, config: WorkflowConfig, index: int) -> list[str]:
+    """The protocol differences of benchmark ``index``'s two runs, refused unless allowed.
+
+    Raises:
+        ProtocolMismatchError: When the runs' signatures differ and the entry does not say
+            ``allow_mismatch: true``; names the fields and the options that line them up.
+    """
+    from tuneval.errors import ProtocolMismatchError
+
+    bench = config.benchmarks[index]
+    diffs = protocol_mismatch(
+        bench_dir(run, bench.name, BASE), bench_dir(run, bench.name, FINETUNED)
+    )
+    if diffs and not bench.allow_mismatch:
+        # A differing mode/format/protocol is a default that depends on the model (e.g. log-
+        # probabilities or a chat template); pinning it lines up the fields derived from it.
+        fields = [d.split(":", 1)[0] for d in diffs]
+        pin = [f for f in fields if f in ("mode", "format", "protocol")]
+        fix = (
+            f"set {', '.join(pin)} on this benchmarks entry so both models run the same protocol"
+            if pin
+            else "rerun both models' runs with --force benchmarks"
+        )
+        raise ProtocolMismatchError(
+            f"benchmarks.{index} ({bench.name}): the base and fine-tuned runs used different "
+            f"protocols ({'; '.join(diffs)}), so their difference would mix the protocol with "
+            f"the fine-tuning; {fix}, or allow_mismatch: true to compare them anyway"
+        )
+    return diffs
 
 
 def compare_runs(base: RunDir, finetuned: RunDir, cfg: ComparisonConfig) -> list[BenchmarkMeasure]:
@@ -190,9 +250,13 @@ def compare_benchmarks(
     """Each benchmark's summaries for both models and `compare_runs` of the two.
 
     The p-values are Holm-adjusted across all benchmark measures of the run.
+
+    Raises:
+        ProtocolMismatchError: When a benchmark's two runs used different protocols and its
+            entry does not allow it (see `check_protocols`).
     """
     out: list[BenchmarkResult] = []
-    for bench in config.benchmarks:
+    for index, bench in enumerate(config.benchmarks):
         runs = {role: bench_dir(run, bench.name, role) for role in (BASE, FINETUNED)}
         if not all(r.info_path.exists() for r in runs.values()):
             continue
@@ -202,6 +266,7 @@ def compare_benchmarks(
                 base=_summary(runs[BASE].read_info().get("benchmark")),
                 finetuned=_summary(runs[FINETUNED].read_info().get("benchmark")),
                 measures=compare_runs(runs[BASE], runs[FINETUNED], cfg),
+                mismatch=check_protocols(run, config, index),
             )
         )
     return holm_benchmarks(out)

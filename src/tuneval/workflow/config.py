@@ -20,6 +20,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tuneval.errors import ConfigError
+from tuneval.workflow.bench_config import BenchmarkConfig as BenchmarkConfig
+from tuneval.workflow.semantic_config import SemanticConfig
 
 SCHEMA_VERSION = 1
 """Version of the config schema; bumped when a key changes meaning."""
@@ -164,6 +166,8 @@ class ContaminationConfig(_Strict):
     skip_bad: bool = False
     """Scan the rest when some training records are unreadable (counted and listed in the
     report); without it they fail the step."""
+    semantic: SemanticConfig | None = None
+    """Paraphrase candidates by sentence embeddings (``semantic: true``, or a mapping)."""
 
 
 class HumanConfig(_Strict):
@@ -191,36 +195,6 @@ class HumanConfig(_Strict):
         if len(set(self.annotators)) != len(self.annotators):
             raise ValueError("annotator names must be unique")
         return self
-
-
-class BenchmarkConfig(_Strict):
-    """A standard benchmark run on both models and compared item by item."""
-
-    name: str
-    """Registered benchmark (``tuneval bench list``): mmlu, humaneval, mbpp, mt-bench, ..."""
-    data: Path | None = None
-    """Local data in the release format (default: the Hugging Face hub)."""
-    limit: int | None = Field(default=None, ge=1)
-    """First N problems (MMLU: per subject)."""
-    samples: int = Field(default=1, ge=1)
-    """Samples per problem (code benchmarks: n of pass@k)."""
-    temperature: float = Field(default=0.0, ge=0.0)
-    """Sampling temperature."""
-    max_tokens: int = Field(default=512, ge=1)
-    """Upper bound on generated tokens per answer."""
-    subjects: list[str] | None = None
-    """MMLU: only these subjects."""
-    mode: Literal["loglikelihood", "generate"] | None = None
-    """MMLU: scoring mode (default: log-likelihood when the backend gives log-probabilities)."""
-
-    @field_validator("name")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        from tuneval.benchmarks import BENCHMARKS
-
-        if value not in BENCHMARKS.names():
-            raise ValueError(f"unknown benchmark '{value}'; known: {', '.join(BENCHMARKS.names())}")
-        return value
 
 
 class CallSettings(_Strict):
@@ -297,7 +271,10 @@ def format_errors(exc: ValidationError, source: str) -> str:
         elif err["type"] == "missing":
             lines.append(f"{source}: missing required key '{key}'")
         else:
-            lines.append(f"{source}: key '{key}': {err['msg']} (got {err.get('input')!r})")
+            # A whole mapping echoed back would bury the message; its key path locates it.
+            value = err.get("input")
+            got = "" if isinstance(value, dict) else f" (got {value!r})"
+            lines.append(f"{source}: key '{key}': {err['msg']}{got}")
     return "\n".join(lines)
 
 
