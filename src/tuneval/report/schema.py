@@ -186,17 +186,6 @@ class BenchmarkResult(Record):
         if base == tuned:
             return [("", str(base))] if base else []
         return [(role, str(s)) for role, s in (("base", base), ("fine-tuned", tuned)) if s]
-    mismatch: list[str] = Field(default_factory=list)
-    """Protocol-signature fields on which the two runs differ (``field: base != fine-tuned``);
-    empty when the runs are comparable, else present only under ``allow_mismatch``."""
-
-    @property
-    def signatures(self) -> list[tuple[str, str]]:
-        """(label, protocol signature) to show: one shared signature, or one per model."""
-        base, tuned = self.base.get("signature"), self.finetuned.get("signature")
-        if base == tuned:
-            return [("", str(base))] if base else []
-        return [(role, str(s)) for role, s in (("base", base), ("fine-tuned", tuned)) if s]
 
 
 class Results(Record):
