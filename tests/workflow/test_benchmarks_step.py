@@ -198,3 +198,35 @@ def test_every_builtin_benchmark_has_its_options_listed():
 
     missing = [name for name in BENCHMARKS.names() if benchmark_options(name) is None]
     assert missing == []  # else its entries' options would go unchecked at load
+
+
+def test_entry_options_reach_the_benchmark_runner(tmp_path, monkeypatch):
+    import tuneval.benchmarks
+    from tuneval.benchmarks import Benchmark, BenchOptions
+    from tuneval.workflow.benchmarks_step import run_benchmarks
+
+    seen: dict[str, BenchOptions] = {}
+
+    class Recorder(Benchmark):
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def run(self, backend, out, options):
+            seen[f"{self.name}/{backend.name}"] = options
+            summary = {"signature": f"{self.name}|x:1"}
+            out.update_info(benchmark=summary)
+            return summary
+
+    monkeypatch.setattr(tuneval.benchmarks, "get_benchmark", Recorder)
+    entries = (
+        "benchmarks=[{name: humaneval, mode: completion, timeout_factor: 2.5}, "
+        "{name: alpaca-eval, protocol: alpaca_eval}, {name: mmlu, format: original}]"
+    )
+    cfg = load_config(write_config(tmp_path), environ={}, overrides=[entries])
+    backends = {"base": MockBackend("mock:echo"), "finetuned": MockBackend("mock:echo")}
+    assert run_benchmarks(RunDir(cfg.run_dir), cfg, backends, 2) == (6, 0)
+    code = seen["humaneval/finetuned"]
+    assert (code.mode, code.timeout_factor) == ("completion", 2.5)
+    assert seen["alpaca-eval/base"].protocol == "alpaca_eval"
+    assert seen["alpaca-eval/base"].judge == "mock:echo"
+    assert seen["mmlu/base"].format == "original"
