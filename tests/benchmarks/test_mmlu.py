@@ -253,7 +253,7 @@ def test_prompts_byte_equal_to_lm_eval(tmp_path: Path) -> None:
     pytest.importorskip("lm_eval")
     import importlib.util
 
-    from lm_eval.tasks import TaskManager, get_task_dict
+    from lm_eval.tasks import TaskManager
 
     check_py = Path(__file__).resolve().parents[2] / "examples" / "mmlu_lmeval" / "check.py"
     spec = importlib.util.spec_from_file_location("mmlu_lmeval_check", check_py)
@@ -264,7 +264,7 @@ def test_prompts_byte_equal_to_lm_eval(tmp_path: Path) -> None:
     tasks = check.write_tasks(SHARED, subjects, tmp_path)
     manager = TaskManager(include_path=str(tasks))
     for subject in subjects:
-        task = get_task_dict([f"mmlu_local_{subject}"], manager)[f"mmlu_local_{subject}"]
+        task = manager.load(f"mmlu_local_{subject}")["tasks"][f"mmlu_local_{subject}"]
         task.set_config(key="num_fewshot", value=5)
         task.build_all_requests(limit=3)
         shots = load_split(SHARED, subject, "dev")[:5]
