@@ -248,3 +248,22 @@ def _require_readable(count: int, problems: list[Problem], train: list[str], ski
             f"{len(problems)} training record(s) could not be read, first: {first}; fix them, "
             "or pass --skip-bad (contamination.skip_bad in a config) to scan the rest"
         )
+
+
+def semantic_summary(report: SemanticReport, limit: int = 100) -> dict[str, object]:
+    """A compact summary for results.json and the reports: no per-item list of every match.
+
+    ``pairs`` holds, per eval item with candidates, its judge-confirmed match (or else its
+    best one) side by side with the item; confirmed items first, then by similarity, at most
+    `limit` of them.
+    """
+    head = report.model_dump(exclude={"examples"})
+    pairs = []
+    for ex in report.examples:
+        shown = next((m for m in ex.matches if m.verdict), ex.best)
+        if shown is not None:
+            pairs.append(
+                {"id": ex.id, "eval_text": ex.text, **shown.model_dump(), "confirmed": ex.confirmed}
+            )
+    pairs.sort(key=lambda p: (not p["confirmed"], -float(p["similarity"])))
+    return {**head, "pairs": pairs[:limit]}

@@ -7,10 +7,16 @@ otherwise the step reports ``off`` with the reason, and the report shows that re
 from __future__ import annotations
 
 import importlib.util
-from typing import Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal
 
+from tuneval.errors import ConfigError
 from tuneval.rundir import RunDir
 from tuneval.workflow.config import WorkflowConfig
+
+if TYPE_CHECKING:
+    from tuneval.contamination.semantic import SemanticReport
+    from tuneval.models.base import ModelBackend
 
 Status = Literal["ran", "skipped", "off"]
 
@@ -26,8 +32,17 @@ CONTAMINATION_FILE = "contamination.json"
 """Where the contamination step writes its `ContaminationReport`."""
 
 
-def run_contamination(run: RunDir, config: WorkflowConfig) -> tuple[Status, str]:
-    """Check the eval set against the configured training data (``contamination.json``)."""
+def run_contamination(
+    run: RunDir,
+    config: WorkflowConfig,
+    judge: Callable[[], ModelBackend] | None = None,
+    cache: object | None = None,
+) -> tuple[Status, str]:
+    """Check the eval set against the configured training data (``contamination.json``).
+
+    With ``contamination.semantic`` the paraphrase scan runs too, and with its ``verify``
+    the workflow's judge (`judge` builds it) confirms the candidates through `cache`.
+    """
     cont = config.contamination
     if not cont.training_data:
         return "off", "no contamination.training_data configured"
@@ -42,18 +57,49 @@ def run_contamination(run: RunDir, config: WorkflowConfig) -> tuple[Status, str]
         fields=cont.fields,
         threshold=cont.threshold,
         skip_bad=cont.skip_bad,
+        ray=cont.ray,
     )
+    if cont.semantic is not None and cont.semantic.enabled:
+        report = report.model_copy(update={"semantic": _semantic(config, judge, cache)})
     path = run.path / CONTAMINATION_FILE
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(report.model_dump_json(indent=1), encoding="utf-8")
     tmp.replace(path)
     detail = f"{report.contaminated} of {report.total} items overlap the training data"
+    if report.semantic is not None:
+        sem = report.semantic
+        detail += f"; {sem.candidates} have semantic candidates"
+        detail += f", {sem.confirmed} confirmed by the judge" if sem.judge else ""
     if report.bad_records:
         detail += (
             f"; {report.bad_records} unreadable training records skipped (skip_bad), first: "
             + "; ".join(report.problems[:3])
         )
     return "ran", detail
+
+
+def _semantic(
+    config: WorkflowConfig, judge: Callable[[], ModelBackend] | None, cache: object | None
+) -> SemanticReport:
+    """The paraphrase scan of ``contamination.semantic``, verified by the judge if asked."""
+    from tuneval.contamination.semantic_check import semantic_check
+
+    cont = config.contamination
+    sem = cont.semantic
+    assert sem is not None
+    backend = None
+    if sem.verify:
+        if not config.judge.spec or judge is None:
+            raise ConfigError(
+                "contamination.semantic.verify needs a judge: set judge.spec, or set "
+                "contamination.semantic.verify to false"
+            )
+        backend = judge()
+    return semantic_check(
+        [str(p) for p in cont.training_data], str(config.eval_set), model=sem.model,
+        top_k=sem.top_k, floor=sem.floor, fields=cont.fields, skip_bad=cont.skip_bad,
+        judge=backend, cache=cache,
+    )  # fmt: skip
 
 
 HUMAN_STUDY_DIR = "human-study"

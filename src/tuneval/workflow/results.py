@@ -263,6 +263,12 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
                 f"{summary['contaminated']} of {summary['total']} items share "
                 f"{summary['n']}-grams with the training data; see the contamination section"
             )
+        sem = summary.get("semantic")
+        if isinstance(sem, dict) and sem.get("confirmed"):
+            notes.append(
+                f"{sem['confirmed']} of {summary['total']} items have a judge-confirmed "
+                "rephrasing in the training data; see the contamination section"
+            )
         if summary["bad_records"]:
             notes.append(
                 f"{summary['bad_records']} unreadable training records were skipped by the "
@@ -348,7 +354,13 @@ def _contamination(run: RunDir) -> tuple[dict[str, object], dict[str, float]] | 
     from tuneval.contamination import ContaminationReport
 
     report = ContaminationReport.model_validate_json(path.read_text(encoding="utf-8"))
-    summary: dict[str, object] = report.model_dump(exclude={"examples", "removed", "problems"})
+    summary: dict[str, object] = report.model_dump(
+        exclude={"examples", "removed", "problems", "semantic"}
+    )
+    if report.semantic is not None:
+        from tuneval.contamination.semantic import semantic_summary
+
+        summary["semantic"] = semantic_summary(report.semantic)
     summary["problems"] = report.problems[:5]  # the first unreadable training records
     summary["flagged"] = [
         {"id": e.id, "overlap": e.overlap, "spans": e.spans[:3], "found_in": e.found_in[:3]}

@@ -184,7 +184,7 @@ def _run_benchmarks(ctx: RunContext) -> tuple[StepStatus, str]:
 def _run_contamination(ctx: RunContext) -> tuple[StepStatus, str]:
     from tuneval.workflow.optional_steps import run_contamination
 
-    return run_contamination(ctx.run, ctx.config)
+    return run_contamination(ctx.run, ctx.config, lambda: ctx.backend("judge"), ctx.cache)
 
 
 def _run_human(ctx: RunContext) -> tuple[StepStatus, str]:
