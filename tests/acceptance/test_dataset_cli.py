@@ -130,3 +130,26 @@ def test_validate_csv_with_undecodable_rows_and_header(tmp_path, capsys):
     code, out, _ = run(["dataset", "validate", str(path)], capsys)
     listed = [line for line in out.splitlines() if line.startswith("error: ")]
     assert code == 1 and len(listed) == 1 and f"{path}:1: invalid UTF-8" in listed[0]
+
+
+def test_dataset_stats_exits_1_when_items_are_invalid(tmp_path, capsys):
+    # Coverage of a set that could not be read whole is not a result: exit 1, say why.
+    path = tmp_path / "eval.jsonl"
+    path.write_text(good(1) + "\n" + '{"id": "q2", "prompt": "unterminated\n' + good(3) + "\n")
+    code, out, err = run(["dataset", "stats", str(path)], capsys)
+    assert code == 1
+    assert "eval.jsonl:2" in out + err
+    assert "invalid item" in err
+
+
+def test_run_with_eval_set_directory_says_is_a_directory(tmp_path, capsys):
+    (tmp_path / "evals").mkdir()
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "name: t\neval_set: evals\nmodels:\n  base: {spec: 'mock:echo'}\n"
+        "  finetuned: {spec: 'mock:upper'}\n"
+    )
+    code, out, err = run(["run", str(config)], capsys)
+    assert code == 1
+    assert "is a directory" in err
+    assert "Traceback" not in out + err

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -94,7 +93,9 @@ def _close(backends: list[ModelBackend]) -> None:
         for backend in backends:
             await backend.aclose()
 
-    asyncio.run(close_all())
+    from tuneval.models.loop import run_sync
+
+    run_sync(close_all())
 
 
 @contextmanager

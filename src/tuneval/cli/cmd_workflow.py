@@ -87,7 +87,12 @@ def stats_cmd(
     """Coverage table (category x difficulty, adversarial), duplicates and warnings."""
     from tuneval.data.validate import validate_evalset
 
-    _print_report(validate_evalset(path), show_coverage=True)
+    evalset = validate_evalset(path)
+    _print_report(evalset, show_coverage=True)
+    if evalset.errors:
+        # Coverage computed from a set that could not be read whole is not a result.
+        err_console.print(f"{len(evalset.errors)} invalid item(s) in {path}")
+        raise typer.Exit(1)
     if training:
         from tuneval.contamination import check
 

@@ -166,6 +166,9 @@ class ContaminationConfig(_Strict):
     skip_bad: bool = False
     """Scan the rest when some training records are unreadable (counted and listed in the
     report); without it they fail the step."""
+    ray: str | None = None
+    """Scan on Ray: ``local`` starts a local runtime, ``auto``, ``HOST:PORT`` or
+    ``ray://HOST:PORT`` joins a cluster (as ``tuneval contamination --ray``); same report."""
     semantic: SemanticConfig | None = None
     """Paraphrase candidates by sentence embeddings (``semantic: true``, or a mapping)."""
 
@@ -391,7 +394,8 @@ def validate_config(
         return config
     eval_set = str(config.eval_set)
     if not eval_set.startswith("hf:") and not config.eval_set.is_file():
-        raise ConfigError(f"{source}: key 'eval_set': file {config.eval_set} does not exist")
+        what = "is a directory, not a file" if config.eval_set.is_dir() else "does not exist"
+        raise ConfigError(f"{source}: key 'eval_set': {config.eval_set} {what}")
     for i, train in enumerate(config.contamination.training_data):
         if not train.exists():
             raise ConfigError(
