@@ -220,7 +220,8 @@ def _chunks(handle: io.BufferedIOBase, shard: Shard) -> Iterator[bytes]:
     """The shard's bytes in pieces of about `BLOCK`; a read error comes after the data before it.
 
     Compressed input is read with ``read1``, so a truncated stream keeps everything that was
-    decompressed up to the damage (``read`` would drop the whole piece with the error).
+    decompressed up to the damage (``read`` would drop the whole piece with the error). No
+    piece stays referenced here while the caller works on it (memory: one block less).
     """
     todo = shard.end - shard.start if shard.end >= 0 else -1
     read = handle.read1 if shard.compression else handle.read
@@ -230,22 +231,28 @@ def _chunks(handle: io.BufferedIOBase, shard: Shard) -> Iterator[bytes]:
         got = 0
         try:
             while got < want:
-                piece = read(want - got)
-                if not piece:
+                parts.append(read(want - got))
+                if not parts[-1]:
                     break
-                parts.append(piece)
-                got += len(piece)
+                got += len(parts[-1])
         except _read_errors():
-            if parts:
-                yield b"".join(parts)
+            if got:
+                yield _take(parts)
             raise
-        if not parts:
+        if not got:
             return
         if todo > 0:
             todo -= got
-        yield b"".join(parts)
+        yield _take(parts)
         if got < want:
             return
+
+
+def _take(parts: list[bytes]) -> bytes:
+    """The pieces joined, and the list emptied (so it no longer holds them)."""
+    out = b"".join(parts)
+    parts.clear()
+    return out
 
 
 def _why(exc: BaseException, shard: Shard) -> str:
