@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from tuneval.cli.app import app
+from tuneval.cli.membership_view import membership_lines, run_membership
 from tuneval.cli.semantic_view import SEMANTIC_FLOOR, run_semantic, semantic_lines
 from tuneval.errors import UsageError
 
@@ -109,6 +110,20 @@ def contamination_cmd(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not use the call cache for the judge.")
     ] = False,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Membership check: the fine-tuned model (llamacpp:/hf:)."),
+    ] = None,
+    base: Annotated[
+        str | None, typer.Option("--base", help="Membership check: its base model.")
+    ] = None,
+    min_k: Annotated[
+        float, typer.Option("--min-k", min=0.01, max=1.0, help="Min-K% share of words.")
+    ] = 0.2,
+    label_field: Annotated[
+        str | None,
+        typer.Option("--label-field", help="Eval field saying true/false whether it was seen."),
+    ] = None,
 ) -> None:
     """Exact n-gram overlap (lowercased, punctuation stripped) of each eval example.
 
@@ -117,6 +132,10 @@ def contamination_cmd(
     """
     from tuneval import contamination
 
+    if model or base:
+        _membership(eval_path, model, base, min_k, label_field, eval_fields, out,
+                    others=bool(train or within or semantic or write_clean))  # fmt: skip
+        return
     if within == bool(train):
         raise UsageError("give --train PATH (repeatable) or --within, not both or neither")
     if within and ray is not None:
@@ -152,6 +171,34 @@ def contamination_cmd(
         with open(out, "w", encoding="utf-8") as handle:
             handle.write(report.model_dump_json(indent=2) + "\n")
     _render(report, write_clean, out)
+
+
+def _membership(
+    eval_path: str,
+    model: str | None,
+    base: str | None,
+    k: float,
+    label_field: str | None,
+    eval_fields: str | None,
+    out: str | None,
+    others: bool,
+) -> None:
+    """The model-side check: its own report, so it is not mixed with the data-side scans."""
+    if not (model and base) or others:
+        raise UsageError(
+            "the membership check takes --model SPEC and --base SPEC (with --eval, and "
+            "optionally --label-field and --out); run the training-data scans separately"
+        )
+    if out:
+        _check_writable("--out", out)
+    report = run_membership(eval_path, model, base, k=k, label_field=label_field,
+                            eval_fields=_fields(eval_fields))  # fmt: skip
+    if out:
+        Path(out).write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    for line in membership_lines(report):
+        console.print(line, markup=False)
+    if out:
+        console.print(f"wrote {out}", markup=False)
 
 
 def _check_writable(option: str, path: str) -> None:
