@@ -70,6 +70,59 @@ def replicas_bench(n: int, latency: float, per_replica: int) -> None:
     print(f"  ratio     : {three / one:.2f}x (goal >= 2.7x)")
 
 
+def _ray_rate(train: Path, ev: Path, cpus: int) -> tuple[float, float]:
+    """(MB/s of a scan on a warm local Ray runtime of ``cpus`` CPUs, runtime start-up s)."""
+    import ray
+
+    from tuneval.contamination import check
+
+    started = time.perf_counter()
+    ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    startup = time.perf_counter() - started
+    try:
+        check([str(train)], str(ev), n=13, ray="local")  # workers start, kernels load
+        started = time.perf_counter()
+        report = check([str(train)], str(ev), n=13, ray="local")
+        return report.bytes_scanned / (time.perf_counter() - started) / 1e6, startup
+    finally:
+        ray.shutdown()
+
+
+def ray_bench(size_mb: int, cpus: int) -> None:
+    """Print the built-in scan and the Ray scan side by side, scaling and a projection."""
+    import random
+    import tempfile
+
+    from contamination import make_corpus, make_eval, ours
+
+    with tempfile.TemporaryDirectory() as tmp:
+        train, ev = Path(tmp, "train.jsonl"), Path(tmp, "eval.jsonl")
+        rng = random.Random(0)
+        make_corpus(train, size_mb, rng)
+        make_eval(train, ev, rng)
+        ours(train, ev, 1)  # compile/load the kernels once
+        local, _ = ours(train, ev, cpus)
+        on_ray, startup = _ray_rate(train, ev, cpus)
+        one, _ = _ray_rate(train, ev, 1)
+    print(f"{size_mb} MB JSONL, 2000 eval examples, 13-grams; end to end (index, report)")
+    print(f"  built-in scan, {cpus} workers: {local:6.1f} MB/s")
+    print(
+        f"  Ray, {cpus} CPUs (warm):      {on_ray:6.1f} MB/s = {on_ray / local:.2f}x (goal 0.85x)"
+    )
+    print(f"  Ray runtime start-up: {startup:.1f} s (once per cluster, or per --ray local)")
+    print(f"  Ray 1 CPU: {one:.1f} MB/s; 1 -> {cpus} CPUs: {on_ray / one:.2f}x")
+    efficiency = on_ray / one / cpus
+    print(f"projected wall time at {one:.1f} MB/s per core x {efficiency:.2f} efficiency:")
+    print("  corpus   " + "".join(f"{c:>12} cores" for c in (16, 64, 256)))
+    for label, size in (("100 GB", 1e5), ("1 TB", 1e6), ("10 TB", 1e7)):
+        cells = "".join(f"{_hours(size / (one * c * efficiency)):>18}" for c in (16, 64, 256))
+        print(f"  {label:<7}{cells}")
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -77,9 +130,14 @@ def main() -> None:
     rep.add_argument("--requests", type=int, default=960)
     rep.add_argument("--latency", type=float, default=0.2)
     rep.add_argument("--per-replica", type=int, default=16)
+    on_ray = sub.add_parser("ray")
+    on_ray.add_argument("--size-mb", type=int, default=200)
+    on_ray.add_argument("--cpus", type=int, default=2)
     args = parser.parse_args()
     if args.what == "replicas":
         replicas_bench(args.requests, args.latency, args.per_replica)
+    else:
+        ray_bench(args.size_mb, args.cpus)
 
 
 if __name__ == "__main__":

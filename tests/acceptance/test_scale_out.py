@@ -7,9 +7,11 @@ SIGKILL mid-run. The run must finish with every item answered exactly once.
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -141,7 +143,9 @@ def test_contamination_ray_flag_gives_the_local_report(tmp_path, capsys):
     train, ev = _corpus(tmp_path)
     common = ["--eval", str(ev), "--train", str(train), "-n", "8", "--workers", "2"]
     local = _contamination([*common, "--out", str(tmp_path / "local.json")], capsys)
-    on_ray = _contamination([*common, "--ray", "local", "--out", str(tmp_path / "ray.json")], capsys)
+    on_ray = _contamination(
+        [*common, "--ray", "local", "--out", str(tmp_path / "ray.json")], capsys
+    )
     assert on_ray == local
     flagged = {e["id"]: e["found_in"] for e in on_ray["examples"] if e["flagged"]}
     assert flagged == {
@@ -151,12 +155,17 @@ def test_contamination_ray_flag_gives_the_local_report(tmp_path, capsys):
     }
 
 
+# Recent Ray turns on token authentication for `ray start`; a loopback test cluster opts out.
+NO_TOKEN = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+
+
 def _ray_node(args: list[str]) -> subprocess.Popen:
     """``ray start ... --block`` in its own process group (ended with that group)."""
     ray_cli = Path(sys.executable).with_name("ray")
     cmd = [str(ray_cli), "start", *args, "--block", "--disable-usage-stats"]
     return subprocess.Popen(
         [*cmd, "--include-dashboard=false"] if "--head" in args else cmd,
+        env=NO_TOKEN,
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -172,7 +181,7 @@ def _wait_cluster(address: str, cpus: int) -> None:
         "    if time.time() > deadline: sys.exit(1)\n"
         "    time.sleep(0.5)\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=240)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=240, env=NO_TOKEN)
 
 
 @pytest.mark.slow
@@ -181,7 +190,8 @@ def test_contamination_on_a_two_node_ray_cluster(tmp_path, capsys):
     train, ev = _corpus(tmp_path)
     port = _free_port()
     address = f"127.0.0.1:{port}"
-    env_tmp = ["--temp-dir", str(tmp_path / "ray")]
+    # Ray's Unix sockets live under the temp dir: pytest's tmp_path is too long for them.
+    env_tmp = ["--temp-dir", tempfile.mkdtemp(prefix="tr")]
     nodes = [_ray_node(["--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
                         "--num-cpus", "1", *env_tmp])]  # fmt: skip
     try:
@@ -192,12 +202,38 @@ def test_contamination_on_a_two_node_ray_cluster(tmp_path, capsys):
         local = _contamination([*common, "--out", str(tmp_path / "local.json")], capsys)
         argv = ["tuneval", "contamination", *common, "--ray", address]
         done = subprocess.run(
-            [*argv, "--out", str(tmp_path / "cluster.json")], capture_output=True, text=True
+            [*argv, "--out", str(tmp_path / "cluster.json")],
+            capture_output=True,
+            text=True,
+            env=NO_TOKEN,
         )
         assert done.returncode == 0, done.stderr
         assert json.loads((tmp_path / "cluster.json").read_text()) == local
     finally:
         for node in reversed(nodes):
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(node.pid, signal.SIGTERM)
+                os.killpg(node.pid, signal.SIGKILL)  # the node's raylet, store and workers
             node.wait(60)
+        shutil.rmtree(env_tmp[1], ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_workflow_contamination_ray_setting(tmp_path, capsys):
+    pytest.importorskip("ray")
+    train, ev = _corpus(tmp_path)
+    reports = []
+    for name, extra in (("plain", ""), ("onray", ", ray: local")):
+        config = tmp_path / f"{name}.yaml"
+        config.write_text(
+            f"name: {name}\neval_set: {ev}\noutput_dir: {tmp_path / 'runs'}\n"
+            "models:\n  base: {spec: 'mock:echo'}\n  finetuned: {spec: 'mock:echo'}\n"
+            "metrics: {default: [exact_match]}\ncalls: {cache: false}\n"
+            f"contamination: {{training_data: [{train}], ngram: 8{extra}}}\n"
+        )
+        with pytest.raises(SystemExit) as exc:
+            main(["run", str(config)])
+        out, err = capsys.readouterr()
+        assert exc.value.code in (0, None), out + err
+        assert "Traceback" not in err
+        reports.append(json.loads((tmp_path / "runs" / name / "contamination.json").read_text()))
+    assert reports[0] == reports[1] and reports[1]["contaminated"] == 3
