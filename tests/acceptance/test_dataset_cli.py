@@ -153,3 +153,18 @@ def test_run_with_eval_set_directory_says_is_a_directory(tmp_path, capsys):
     assert code == 1
     assert "is a directory" in err
     assert "Traceback" not in out + err
+
+
+def test_dataset_stats_training_with_bad_records(tmp_path, capsys):
+    evals = tmp_path / "eval.jsonl"
+    evals.write_text(good(1) + "\n" + good(2) + "\n")
+    train = tmp_path / "train.jsonl"
+    train.write_text('{"text": "question 1 answer 1"}\n{"text": "broken\n')
+    code, out, err = run(["dataset", "stats", str(evals), "--training", str(train)], capsys)
+    assert code == 1 and "--skip-bad" in err
+    code, out, err = run(
+        ["dataset", "stats", str(evals), "--training", str(train), "--skip-bad"], capsys
+    )
+    assert code == 0
+    assert "1 of 2 items" in out
+    assert "1 training record(s) could not be read" in err and "train.jsonl:2" in err

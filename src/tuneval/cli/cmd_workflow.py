@@ -83,6 +83,12 @@ def stats_cmd(
         typer.Option("--training", help="Training data to check for overlap (repeatable)."),
     ] = None,
     ngram: Annotated[int, typer.Option("--ngram", min=1, help="N-gram length.")] = 13,
+    skip_bad: Annotated[
+        bool,
+        typer.Option(
+            "--skip-bad", help="Finish the overlap check past unreadable training records."
+        ),
+    ] = False,
 ) -> None:
     """Coverage table (category x difficulty, adversarial), duplicates and warnings."""
     from tuneval.data.validate import validate_evalset
@@ -96,12 +102,21 @@ def stats_cmd(
     if training:
         from tuneval.contamination import check
 
-        report = check(list(training), path, n=ngram)
+        report = check(list(training), path, n=ngram, skip_bad=skip_bad)
         console.print(
             f"contamination: {report.contaminated} of {report.total} items share {ngram}-grams "
             f"with the training data",
             markup=False,
         )
+        if report.bad_records:
+            # Only --skip-bad gets here: say loudly what the overlap figure did not see.
+            first = "; ".join(report.problems[:3])
+            err_console.print(
+                f"warning: {report.bad_records} training record(s) could not be read and were "
+                f"not checked, first: {first}",
+                markup=False,
+                soft_wrap=True,
+            )
         for e in report.examples:
             if e.flagged:
                 where = ", ".join(e.found_in[:2])
