@@ -90,3 +90,65 @@ def test_the_contamination_command_imports_no_model_library() -> None:
             "print(any(m in sys.modules for m in ('torch', 'sentence_transformers')))")  # fmt: skip
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.stdout.strip() == "False", res.stderr
+
+
+_WORDS = (
+    "river stone cloud apple seven green market quiet engine table paper winter silver "
+    "garden north orange window purple letter bright lamp forest yellow music ocean "
+    "thunder basket copper eagle violin mirror castle desert ladder pepper rocket tiger "
+    "velvet walnut zebra anchor bridge candle dragon feather glacier harbor island jungle"
+)
+VOCAB = _WORDS.split()
+
+
+def _contaminated_finetune(folder: Path, seen: list[str]) -> tuple[str, str]:
+    """A tiny random Llama (the base) and a LoRA trained on the `seen` texts (the fine-tune)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    specials = ["<unk>", "<pad>", "<s>", "</s>"]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(specials + VOCAB)}, "<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>",
+                                   bos_token="<s>", eos_token="</s>")  # fmt: skip
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(specials) + len(VOCAB), hidden_size=64,
+                         intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                         num_key_value_heads=2, max_position_embeddings=64, bos_token_id=2,
+                         eos_token_id=3, pad_token_id=1)  # fmt: skip
+    base = LlamaForCausalLM(config)
+    base.save_pretrained(folder / "base")
+    fast.save_pretrained(folder / "base")
+    targets = ["q_proj", "v_proj", "o_proj", "up_proj"]
+    lora = get_peft_model(base, LoraConfig(r=8, lora_alpha=16, target_modules=targets))
+    ids = torch.tensor([fast(t)["input_ids"] for t in seen])
+    optim = torch.optim.AdamW([p for p in lora.parameters() if p.requires_grad], lr=2e-2)
+    for _ in range(150):
+        loss = lora(input_ids=ids, labels=ids).loss
+        loss.backward()
+        optim.step()
+        optim.zero_grad()
+    lora.save_pretrained(folder / "lora")
+    return f"hf:{folder / 'base'}+{folder / 'lora'}", f"hf:{folder / 'base'}"
+
+
+@pytest.mark.slow
+def test_membership_separates_the_items_a_lora_was_trained_on(tmp_path: Path) -> None:
+    rng = __import__("random").Random(5)
+    texts = [" ".join(rng.choice(VOCAB) for _ in range(12)) for _ in range(40)]
+    rows = [{"id": f"i{n}", "prompt": t, "seen": n % 2 == 0} for n, t in enumerate(texts)]
+    ev = tmp_path / "eval.jsonl"
+    ev.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    tuned, base = _contaminated_finetune(tmp_path, texts[::2])
+    out = tmp_path / "membership.json"
+    res = tuneval("contamination", "--eval", str(ev), "--model", tuned, "--base", base,
+                  "--label-field", "seen", "--out", str(out), cache=tmp_path / "cache")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    data = json.loads(out.read_text())
+    print(f"membership AUC {data['auc']:.3f}")  # the figure in the notes (pytest -s)
+    assert data["auc"] >= 0.8, data["auc"]
+    top = data["most_likely_seen"]
+    assert sum(int(i[1:]) % 2 == 0 for i in top) >= 8  # the likeliest ten are mostly seen
+    assert "AUC" in res.stdout
