@@ -168,8 +168,10 @@ class TunevalCallback(TrainerCallback):
         p = self.prefix
         metrics = result.results.metrics
         for comp in metrics.comparisons if metrics is not None else []:
-            out[f"{p}/{comp.name}/base"] = float(comp.base.value)
-            out[f"{p}/{comp.name}/finetuned"] = float(comp.finetuned.value)
+            # Named like the verdicts (metric.name), so one measure's numbers group together.
+            key = f"{p}/{comp.metric}.{comp.name}"
+            out[f"{key}/base"] = float(comp.base.value)
+            out[f"{key}/finetuned"] = float(comp.finetuned.value)
         for verdict in result.results.verdicts:
             key = f"{p}/{verdict.measure}"
             out[f"{key}/difference"] = verdict.difference
