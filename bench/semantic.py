@@ -1,6 +1,6 @@
 """Planted paraphrases: recall and false positives of the n-gram scan vs the semantic scan.
 
-Usage: python bench/semantic.py [--judge SPEC] [--floor 0.5] [--throughput 2000] [--threads 2]
+Usage: python bench/semantic.py [--judge SPEC] [--floor 0.45] [--throughput 2000] [--threads 2]
 
 Reads tests/fixtures/paraphrase (eval.jsonl, train.jsonl, labels.json; see its build.py).
 A planted item counts as caught by the n-gram scan when it is flagged, and by the semantic
@@ -39,7 +39,7 @@ def _row(name: str, caught: dict[str, bool], labels: dict[str, int | None]) -> N
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--judge", default=None, help="Judge model spec (e.g. llamacpp:default)")
-    parser.add_argument("--floor", type=float, default=0.5)
+    parser.add_argument("--floor", type=float, default=None, help="Default: DEFAULT_FLOOR")
     parser.add_argument("--top-k", type=int, default=5)
     parser.add_argument("--throughput", type=int, default=2000, help="Records for the speed run")
     parser.add_argument("--threads", type=int, default=2, help="Torch CPU threads")
@@ -49,7 +49,10 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from tuneval.contamination import check
     from tuneval.contamination.embedder import SentenceEncoder
+    from tuneval.contamination.semantic import DEFAULT_FLOOR
     from tuneval.contamination.semantic_check import semantic_check
+
+    args.floor = DEFAULT_FLOOR if args.floor is None else args.floor
 
     train, evalp = [str(FIX / "train.jsonl")], str(FIX / "eval.jsonl")
     labels: dict[str, int | None] = json.loads((FIX / "labels.json").read_text())

@@ -173,10 +173,18 @@ def test_cli_semantic_without_judge_cleans_only_ngram_matches(
     assert "q1: 1.00 in" in stdout and "CONFIRMED" not in stdout
 
 
+def test_cli_semantic_needs_training_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ev, _ = _files(tmp_path)
+    code, _, err = run(["contamination", "--eval", str(ev), "--within", "--semantic"], capsys)
+    assert code == 2 and "--semantic compares with training data" in err
+
+
 @pytest.mark.parametrize(
     "extra",
     [
-        ["--within", "--semantic", "--judge", "mock:echo"],
+        ["--within", "--judge", "mock:echo"],
         ["--train", "x", "--judge", "mock:echo"],
         ["--train", "x", "--embedding-model", "m"],
     ],

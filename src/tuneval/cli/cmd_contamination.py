@@ -129,6 +129,11 @@ def contamination_cmd(
 
     An example shorter than n tokens is checked whole: flagged when all its tokens occur
     contiguously in one training record.
+
+    --semantic also lists, per example, the training records closest in meaning (paraphrases
+    with other words, numbers or names), which --judge SPEC can confirm; --write-clean then
+    drops confirmed ones too. --model SPEC --base SPEC instead runs the model-side membership
+    check (Min-K% likelihood jump of the fine-tune over its base) on the eval set alone.
     """
     from tuneval import contamination
 
@@ -140,6 +145,8 @@ def contamination_cmd(
         raise UsageError("give --train PATH (repeatable) or --within, not both or neither")
     if within and ray is not None:
         raise UsageError("--ray scans training data; --within checks the eval set alone")
+    if within and semantic:
+        raise UsageError("--semantic compares with training data: give --train, not --within")
     if (within or not semantic) and (judge or embedding_model):
         raise UsageError("--judge and --embedding-model go with --semantic and --train")
     for option, path in (("--out", out), ("--write-clean", write_clean)):
