@@ -108,3 +108,29 @@ def test_unreadable_training_records_fail_unless_skip_bad(tmp_path: Path) -> Non
     path.write_text("", encoding="utf-8")
     with pytest.raises(DataError, match="no training record could be read"):
         semantic_scan([str(path)], ["q"], ["a red fox"], BagEncoder(), skip_bad=True)
+
+
+def test_bundled_model_unpacks_once_into_the_cache(tmp_path: Path) -> None:
+    from tuneval.contamination.embedder import bundled_model_dir, resolve_model
+
+    first = bundled_model_dir(tmp_path)
+    assert (first / "modules.json").exists() and (first / "model.safetensors").exists()
+    stamp = (first / "model.safetensors").stat().st_mtime_ns
+    assert bundled_model_dir(tmp_path) == first
+    assert (first / "model.safetensors").stat().st_mtime_ns == stamp
+    assert [p.name for p in (tmp_path / "models").iterdir()] == [first.name]  # no leftovers
+    assert resolve_model(str(tmp_path)) == str(tmp_path)  # a folder is used as given
+
+
+def test_missing_model_package_names_the_extra(monkeypatch) -> None:
+    from importlib import metadata
+
+    import tuneval.contamination.embedder as embedder
+    from tuneval.errors import MissingDependencyError
+
+    def absent(name: str) -> None:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(embedder.metadata, "distribution", absent)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'tuneval\[semantic\]'"):
+        embedder.SentenceEncoder()

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from tuneval.errors import ConfigError, require
+from tuneval.errors import ConfigError, MissingDependencyError, require
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 """The model used when none is named; it comes from the package `BUNDLED_PACKAGE`."""
@@ -50,9 +50,9 @@ def bundled_model_dir(cache_dir: Path | None = None) -> Path:
     try:
         dist = metadata.distribution(BUNDLED_PACKAGE)
     except metadata.PackageNotFoundError:
-        require("_tuneval_no_such_module", package=BUNDLED_PACKAGE, extra="semantic",
-                purpose="The bundled embedding model")  # fmt: skip
-        raise  # pragma: no cover - require always raises here
+        raise MissingDependencyError(
+            BUNDLED_PACKAGE, "semantic", "The bundled embedding model"
+        ) from None
     archive = Path(str(dist.locate_file("all_minilm_l6_v2/model.zip")))
     if cache_dir is None:
         from tuneval.models.cache import default_cache_dir
