@@ -184,8 +184,27 @@ def _wait_cluster(address: str, cpus: int) -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=240, env=NO_TOKEN)
 
 
+def _scanning_on(node: subprocess.Popen) -> list[int]:
+    """Ray workers of ``node`` running a scan task (each worker is its raylet's child, in a
+    session of its own)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if b"ray::_scan_task" not in (proc / "cmdline").read_bytes():
+                continue
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if os.getpgid(parent) == node.pid:
+                found.append(int(proc.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 @pytest.mark.slow
-def test_contamination_on_a_two_node_ray_cluster(tmp_path, capsys):
+@pytest.mark.parametrize("kill_node", [False, True], ids=["steady", "worker-node-killed"])
+def test_contamination_on_a_two_node_ray_cluster(tmp_path, capsys, kill_node):
     pytest.importorskip("ray")
     train, ev = _corpus(tmp_path)
     port = _free_port()
@@ -201,13 +220,24 @@ def test_contamination_on_a_two_node_ray_cluster(tmp_path, capsys):
         common = ["--eval", str(ev), "--train", str(train), "-n", "8"]
         local = _contamination([*common, "--out", str(tmp_path / "local.json")], capsys)
         argv = ["tuneval", "contamination", *common, "--ray", address]
-        done = subprocess.run(
+        scan = subprocess.Popen(
             [*argv, "--out", str(tmp_path / "cluster.json")],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
             env=NO_TOKEN,
         )
-        assert done.returncode == 0, done.stderr
+        if kill_node:
+            # The second node dies (raylet, object store, workers) while it scans a shard.
+            deadline = time.monotonic() + 120
+            while not (workers := _scanning_on(nodes[1])):
+                assert scan.poll() is None and time.monotonic() < deadline, "no task ran there"
+                time.sleep(0.01)
+            os.killpg(nodes[1].pid, signal.SIGKILL)
+            for pid in workers:
+                os.kill(pid, signal.SIGKILL)
+        _, err = scan.communicate(timeout=400)
+        assert scan.returncode == 0, err
         assert json.loads((tmp_path / "cluster.json").read_text()) == local
     finally:
         for node in reversed(nodes):
