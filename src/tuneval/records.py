@@ -11,6 +11,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Difficulty = Literal["easy", "medium", "hard"]
+Outcome = Literal["a", "b", "tie"]
+"""A pairwise verdict in model terms: model ``a`` won, model ``b`` won, or a tie."""
 
 
 class Record(BaseModel):

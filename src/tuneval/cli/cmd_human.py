@@ -16,7 +16,8 @@ from tuneval.errors import UsageError
 
 if TYPE_CHECKING:
     from tuneval.human.ppi import RateInterval
-    from tuneval.human.results import Estimate, HumanResults, JudgeAgreement
+    from tuneval.human.results import HumanResults, JudgeAgreement
+    from tuneval.stats import Interval
 
 human_app = typer.Typer(
     help="Human evaluation: blind A/B studies, an annotation web app, agreement, unblinding.",
@@ -193,7 +194,7 @@ def results(
     _render(report, top)
 
 
-def _ci(e: Estimate | RateInterval, digits: int = 3) -> str:
+def _ci(e: Interval | RateInterval, digits: int = 3) -> str:
     return f"{e.value:.{digits}f} [{e.ci_low:.{digits}f}, {e.ci_high:.{digits}f}]"
 
 

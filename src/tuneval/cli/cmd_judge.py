@@ -17,7 +17,7 @@ from tuneval.errors import UsageError
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from tuneval.judge import AgreementSummary, Interval, PairwiseReport, ScoreReport
+    from tuneval.judge import AgreementSummary, Interval, JudgeScoreReport, PairwiseReport
     from tuneval.models.base import ModelBackend
 
 judge_app = typer.Typer(
@@ -136,7 +136,7 @@ def _agreement_table(rows: list[AgreementSummary]) -> Table:
     return table
 
 
-def _render_scores(report: ScoreReport) -> None:
+def _render_scores(report: JudgeScoreReport) -> None:
     from rich.table import Table
 
     table = Table(title="Judge scores", title_justify="left")

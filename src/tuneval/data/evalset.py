@@ -40,7 +40,7 @@ class RecordList(list[_T]):
 
 
 @dataclass(frozen=True)
-class _Fields:
+class ExampleFields:
     """Source field names of the `Example` attributes, and which fields are required."""
 
     id: str
@@ -60,7 +60,8 @@ class _Fields:
                 self.difficulty, self.adversarial}  # fmt: skip
 
 
-def _example(record: SourceRecord, example_id: str, fields: _Fields) -> Example:
+def to_example(record: SourceRecord, example_id: str, fields: ExampleFields) -> Example:
+    """The `Example` of one source record under the field mapping (the rest is metadata)."""
     mapped = fields.names
     return Example(
         id=example_id,
@@ -118,12 +119,12 @@ def load_examples(
     """
     records = list(read_records(source))
     ids, synthetic = record_ids(records, id_field)
-    fields = _Fields(
+    fields = ExampleFields(
         id_field, prompt_field, reference_field, references_field, category_field,
         difficulty_field, adversarial_field, require_prompt, require_reference,
     )  # fmt: skip
     examples = [
-        _example(record, example_id, fields)
+        to_example(record, example_id, fields)
         for record, example_id in zip(records, ids, strict=True)
     ]
     return RecordList(examples, path=str(source), id_field=id_field, synthetic_ids=synthetic)
@@ -180,7 +181,7 @@ def record_ids(records: Sequence[SourceRecord], id_field: str) -> tuple[list[str
                 f"(e.g. {with_id[0].where}); give every record an id, or none to number them "
                 f"by line; use --id-field to map another field",
             )
-        example_id = _id_value(record, id_field)
+        example_id = id_value(record, id_field)
         if example_id in seen:
             raise field_error(
                 record,
@@ -193,7 +194,8 @@ def record_ids(records: Sequence[SourceRecord], id_field: str) -> tuple[list[str
     return ids, False
 
 
-def _id_value(record: SourceRecord, id_field: str) -> str:
+def id_value(record: SourceRecord, id_field: str) -> str:
+    """The record's id as a string (an integer id is accepted; anything else is an error)."""
     value = record.data[id_field]
     # bool is an int subclass, but True as an id is almost surely a wrong column.
     if isinstance(value, int) and not isinstance(value, bool):
@@ -259,7 +261,7 @@ def _prompt(record: SourceRecord, field: str, required: bool) -> str | None:
     return value
 
 
-def _references(record: SourceRecord, fields: _Fields, required: bool) -> tuple[str, ...]:
+def _references(record: SourceRecord, fields: ExampleFields, required: bool) -> tuple[str, ...]:
     single, several = record.data.get(fields.reference), record.data.get(fields.references)
     if single is not None and several is not None:
         raise field_error(

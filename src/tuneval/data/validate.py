@@ -83,9 +83,9 @@ class EvalSetReport(Record):
 
 def _check_records(path: str) -> tuple[list[Example], list[Problem]]:
     from tuneval.data import read_records
-    from tuneval.data.evalset import _example, _Fields, _id_value
+    from tuneval.data.evalset import ExampleFields, id_value, to_example
 
-    fields = _Fields(
+    fields = ExampleFields(
         "id", "prompt", "reference", "references", "category", "difficulty", "adversarial",
         True, False,
     )  # fmt: skip
@@ -106,7 +106,7 @@ def _check_records(path: str) -> tuple[list[Example], list[Problem]]:
         try:
             if "id" not in record.data:
                 raise DataError("missing id; give every item a unique 'id'", field="id")
-            example = _example(record, _id_value(record, "id"), fields)
+            example = to_example(record, id_value(record, "id"), fields)
         except DataError as exc:
             problems.append(
                 Problem(path=path, line=record.line, field=exc.field, message=_msg(exc))

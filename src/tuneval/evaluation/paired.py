@@ -23,17 +23,13 @@ from tuneval.evaluation.inputs import (
     as_texts,
     check_lengths,
 )
-from tuneval.evaluation.paired_stats import (
-    PairedOutcome,
-    Units,
-    check_units,
-    paired_outcome,
-    resample,
-)
+from tuneval.evaluation.paired_stats import PairedOutcome, check_units, paired_outcome
 from tuneval.evaluation.single import BootstrapConfig, resolve_metrics, summarize
-from tuneval.metrics.base import FloatArray, Metric
+from tuneval.metrics.base import Metric
 from tuneval.records import Comparison, FlippedItems, MetricResult, Record
+from tuneval.stats.resample import FloatArray
 from tuneval.stats.tests import holm
+from tuneval.stats.units import Units, resample
 
 ContinuousTest = Literal["approximate_randomization", "paired_bootstrap"]
 

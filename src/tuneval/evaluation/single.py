@@ -16,16 +16,12 @@ from tuneval.evaluation.inputs import (
     as_texts,
     check_lengths,
 )
-from tuneval.evaluation.paired_stats import (
-    Units,
-    binary_interval,
-    check_units,
-    make_units,
-    resample,
-)
-from tuneval.metrics.base import FloatArray, Metric, create_metric
+from tuneval.evaluation.paired_stats import binary_interval, check_units
+from tuneval.metrics.base import Metric, create_metric
 from tuneval.records import MetricResult, Record, Score
 from tuneval.stats.intervals import expanded_percentile_interval
+from tuneval.stats.resample import FloatArray
+from tuneval.stats.units import Units, make_units, resample
 
 
 class BootstrapConfig(Record):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneval.errors import DataError
-from tuneval.human.unblind import Outcome
+from tuneval.records import Outcome
 
 _VERDICT_FIELDS = ("outcome", "winner", "verdict", "preference")
 

@@ -11,7 +11,6 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import NDArray
 from pydantic import Field
 
 from tuneval.errors import DataError
@@ -20,24 +19,18 @@ from tuneval.human.judge_file import load_judge_verdicts
 from tuneval.human.ppi import PPIWinRate, ppi_win_rate
 from tuneval.human.records import CRITERIA, StudyInfo
 from tuneval.human.store import StudyStore
-from tuneval.human.unblind import Outcome, UnblindedVote, by_item, unblind
-from tuneval.records import Record
-from tuneval.stats import paired_bootstrap_pvalue, percentile_interval, resample_counts
-from tuneval.stats.agreement import cohen_kappa
+from tuneval.human.unblind import UnblindedVote, by_item, unblind
+from tuneval.records import Outcome, Record
+from tuneval.stats import (
+    FloatArray,
+    Interval,
+    bootstrap_means,
+    mean_ci,
+    paired_bootstrap_pvalue,
+    percentile_interval,
+)
 
-FloatArray = NDArray[np.float64]
 _PREF = {"b": 1.0, "tie": 0.5, "a": 0.0}
-
-
-class Estimate(Record):
-    """A value with its bootstrap percentile interval."""
-
-    value: float
-    """The estimate on all items."""
-    ci_low: float
-    """Lower end of the interval."""
-    ci_high: float
-    """Upper end of the interval."""
 
 
 class WinRate(Record):
@@ -45,7 +38,7 @@ class WinRate(Record):
 
     model: str
     """The model."""
-    win_rate: Estimate
+    win_rate: Interval
     """(wins + ties/2) / votes, averaged per item first, with a bootstrap CI over items."""
     wins: int
     """Votes preferring this model."""
@@ -60,11 +53,11 @@ class CriterionResult(Record):
 
     criterion: str
     """The criterion."""
-    mean_a: Estimate
+    mean_a: Interval
     """Mean score of model_a (per-item means averaged), with CI."""
-    mean_b: Estimate
+    mean_b: Interval
     """Mean score of model_b, with CI."""
-    difference: Estimate
+    difference: Interval
     """model_b minus model_a, with a paired bootstrap CI."""
     p_value: float
     """Two-sided paired bootstrap p-value of the difference."""
@@ -149,23 +142,12 @@ def study_results(
     boot = (confidence, resamples, seed)
     pref_b = np.array([np.mean([_PREF[v.outcome] for v in g]) for g in grouped.values()])
     rate_b = _mean_interval(pref_b, *boot)
-    rate_a = Estimate(value=1 - rate_b.value, ci_low=1 - rate_b.ci_high, ci_high=1 - rate_b.ci_low)
+    rate_a = Interval(value=1 - rate_b.value, ci_low=1 - rate_b.ci_high, ci_high=1 - rate_b.ci_low)
     counts = Counter(v.outcome for v in votes)
+    sides = ((info.model_a, rate_a, "a", "b"), (info.model_b, rate_b, "b", "a"))
     win_rates = [
-        WinRate(
-            model=info.model_a,
-            win_rate=rate_a,
-            wins=counts["a"],
-            ties=counts["tie"],
-            losses=counts["b"],
-        ),
-        WinRate(
-            model=info.model_b,
-            win_rate=rate_b,
-            wins=counts["b"],
-            ties=counts["tie"],
-            losses=counts["a"],
-        ),
+        WinRate(model=m, win_rate=r, wins=counts[w], ties=counts["tie"], losses=counts[lost])
+        for m, r, w, lost in sides
     ]
     criteria = [_criterion(c, list(grouped.values()), *boot) for c in CRITERIA]
     judge = None
@@ -188,14 +170,11 @@ def study_results(
     )
 
 
-def _bootstrap_means(values: FloatArray, resamples: int, seed: int) -> FloatArray:
-    n = values.size
-    return np.concatenate([c @ values / n for c in resample_counts(n, resamples, seed)])
-
-
-def _mean_interval(values: FloatArray, confidence: float, resamples: int, seed: int) -> Estimate:
-    low, high = percentile_interval(_bootstrap_means(values, resamples, seed), confidence)
-    return Estimate(value=float(values.mean()), ci_low=low, ci_high=high)
+def _mean_interval(values: FloatArray, confidence: float, resamples: int, seed: int) -> Interval:
+    # The plain percentile interval (not the judge's expanded one) keeps published numbers.
+    return mean_ci(
+        values, resamples=resamples, seed=seed, confidence=confidence, method="percentile"
+    )
 
 
 def _criterion(
@@ -209,24 +188,16 @@ def _criterion(
     b = np.array([np.mean([v.scores_b.value(criterion) for v in g]) for g in groups])
     diff = b - a
     # The same seed draws the same item resamples for a, b and their difference (paired).
-    boot_diff = _bootstrap_means(diff, resamples, seed)
+    boot_diff = bootstrap_means(diff, resamples, seed)
     low, high = percentile_interval(boot_diff, confidence)
     observed = float(diff.mean())
     return CriterionResult(
         criterion=criterion,
         mean_a=_mean_interval(a, confidence, resamples, seed),
         mean_b=_mean_interval(b, confidence, resamples, seed),
-        difference=Estimate(value=observed, ci_low=low, ci_high=high),
+        difference=Interval(value=observed, ci_low=low, ci_high=high),
         p_value=1.0 if observed == 0.0 else paired_bootstrap_pvalue(boot_diff, observed),
     )
-
-
-def human_majority(group: list[UnblindedVote]) -> Outcome:
-    """The most common preference of an item's votes; a split between the top two is a tie."""
-    ranked = Counter(v.outcome for v in group).most_common()
-    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
-        return "tie"
-    return ranked[0][0]
 
 
 def _judge_agreement(
@@ -235,7 +206,10 @@ def _judge_agreement(
     grouped: dict[str, list[UnblindedVote]],
     confidence: float = 0.95,
 ) -> JudgeAgreement:
-    human = {g[0].example_id: human_majority(g) for g in grouped.values()}
+    from tuneval.judge.agreement import label_agreement, majority
+
+    # Every item in ``grouped`` has at least one vote, so its majority is never None.
+    human = {g[0].example_id: majority([v.outcome for v in g]) or "tie" for g in grouped.values()}
     common = [k for k in human if k in verdicts]
     if not common:
         return JudgeAgreement(
@@ -248,13 +222,13 @@ def _judge_agreement(
         )
     x = [human[k] for k in common]
     y = [verdicts[k] for k in common]
-    kappa = cohen_kappa(x, y)
+    labels = label_agreement(dict(zip(common, x, strict=True)), verdicts, "humans", source)
     unlabelled = [_PREF[o] for k, o in verdicts.items() if k not in human]
     return JudgeAgreement(
         source=source,
-        n=len(common),
-        agreement=sum(p == q for p, q in zip(x, y, strict=True)) / len(common),
-        kappa=None if np.isnan(kappa) else kappa,
+        n=labels.n,
+        agreement=labels.agreement,
+        kappa=labels.kappa,
         judge_win_rate_b=float(np.mean([_PREF[o] for o in y])),
         human_win_rate_b=float(np.mean([_PREF[o] for o in x])),
         ppi=_ppi([_PREF[o] for o in x], [_PREF[o] for o in y], unlabelled, confidence),

@@ -7,11 +7,10 @@ A study compares ``model_a`` against ``model_b`` (``--a`` and ``--b``); outcomes
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from tuneval.human.records import Placement, RubricScores, Vote
+from tuneval.records import Outcome
 
-Outcome = Literal["a", "b", "tie"]
 OUTCOMES: tuple[Outcome, ...] = ("a", "b", "tie")
 
 

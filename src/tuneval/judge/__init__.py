@@ -9,7 +9,12 @@ from tuneval.judge.agreement import human_majority, load_votes, panel_majority
 from tuneval.judge.config import JudgeConfig, PairConfig, ScoreConfig
 from tuneval.judge.length_control import lc_win_rate
 from tuneval.judge.pairwise import PAIRWISE_FILE, ajudge_pairs, judge_pairs
-from tuneval.judge.panel import PairwiseReport, ScoreReport, compare_with_panel, score_with_panel
+from tuneval.judge.panel import (
+    JudgeScoreReport,
+    PairwiseReport,
+    compare_with_panel,
+    score_with_panel,
+)
 from tuneval.judge.parse import ParseFailure, parse_preference, parse_score
 from tuneval.judge.records import (
     AgreementSummary,
@@ -30,6 +35,7 @@ __all__ = [
     "Bootstrap",
     "Interval",
     "JudgeConfig",
+    "JudgeScoreReport",
     "Judgment",
     "PairConfig",
     "PairJudgment",
@@ -37,7 +43,6 @@ __all__ = [
     "PairwiseSummary",
     "ParseFailure",
     "ScoreConfig",
-    "ScoreReport",
     "ScoreSummary",
     "ajudge_pairs",
     "ajudge_scores",

@@ -24,11 +24,10 @@ model refitted on each resample, vectorised).
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
 from tuneval.stats import percentile_interval, resample_counts
+from tuneval.stats.resample import FloatArray
 
-FloatArray = NDArray[np.float64]
 RIDGE = 1e-4
 _MAX_ITER = 100
 

@@ -31,16 +31,16 @@ from tuneval.judge.summary import (
     Bootstrap,
     ItemOutcome,
     combine,
-    mean_interval,
     score_summary,
     summarize_outcomes,
 )
 from tuneval.models.base import ModelBackend
 from tuneval.records import Record
 from tuneval.rundir import RunDir
+from tuneval.stats import mean_ci
 
 
-class ScoreReport(Record):
+class JudgeScoreReport(Record):
     """Single-output scoring of one model by one or more judges."""
 
     judges: list[ScoreSummary]
@@ -71,7 +71,7 @@ def score_with_panel(
     *,
     cache: object | None = None,
     on_call: Callable[[], None] | None = None,
-) -> ScoreReport:
+) -> JudgeScoreReport:
     """Score ``model``'s outputs with each judge; report agreement and the panel mean."""
     boot = boot or Bootstrap()
     results: list[list[Judgment]] = [
@@ -90,8 +90,10 @@ def score_with_panel(
                     per_item.setdefault(j.example_id, []).append(j.score)
         if per_item:
             values = np.array([np.mean(v) for v in per_item.values()], dtype=np.float64)
-            panel_mean = mean_interval(values, boot)
-    return ScoreReport(
+            panel_mean = mean_ci(
+                values, resamples=boot.resamples, seed=boot.seed, confidence=boot.confidence
+            )
+    return JudgeScoreReport(
         judges=[score_summary(r, boot) for r in results],
         panel_mean=panel_mean,
         agreement=agreement,

@@ -11,10 +11,11 @@ from typing import Literal
 
 from pydantic import Field
 
+from tuneval.records import Outcome as Outcome
 from tuneval.records import Record
+from tuneval.stats.estimates import Interval as Interval
 
 Position = Literal["A", "B", "tie"]
-Outcome = Literal["a", "b", "tie"]
 
 
 class Judgment(Record):
@@ -94,17 +95,6 @@ class PairJudgment(Record):
             return "tie"
         first_is_a = self.order == "ab"
         return "a" if (self.position == "A") == first_is_a else "b"
-
-
-class Interval(Record):
-    """A value with its bootstrap percentile interval."""
-
-    value: float
-    """The estimate on the full set."""
-    ci_low: float
-    """Lower end of the interval."""
-    ci_high: float
-    """Upper end of the interval."""
 
 
 class ScoreSummary(Record):

@@ -18,8 +18,7 @@ from tuneval.judge.records import (
     ScoreSummary,
 )
 from tuneval.records import Record
-from tuneval.stats import resample_counts
-from tuneval.stats.intervals import expanded_percentile_interval
+from tuneval.stats import mean_ci
 
 
 class Bootstrap(Record):
@@ -76,17 +75,6 @@ def combine(
     return out
 
 
-def mean_interval(values: np.ndarray, boot: Bootstrap) -> Interval:
-    """Mean of ``values`` with an expanded percentile bootstrap interval (items resampled)."""
-    n = values.size
-    means = np.concatenate(
-        [counts @ values / n for counts in resample_counts(n, boot.resamples, boot.seed)]
-    )
-    # Expanded percentile: as wide as the t interval, so 20 items do not give a too-narrow CI.
-    low, high = expanded_percentile_interval(means, boot.confidence, n)
-    return Interval(value=float(values.mean()), ci_low=low, ci_high=high)
-
-
 _PREF = {"b": 1.0, "tie": 0.5, "a": 0.0}
 
 
@@ -110,7 +98,9 @@ def summarize_outcomes(
     win_rate = lc = None
     if counted:
         pref = np.array([_PREF[i.outcome] for i in counted if i.outcome is not None])
-        win_rate = mean_interval(pref, boot)
+        win_rate = mean_ci(
+            pref, resamples=boot.resamples, seed=boot.seed, confidence=boot.confidence
+        )
         value, low, high, _phi = lc_win_rate(
             pref,
             np.array([i.chars_b for i in counted], dtype=np.float64),
@@ -195,7 +185,8 @@ def score_summary(judgments: list[Judgment], boot: Bootstrap | None = None) -> S
     means = {k: float(np.mean(v)) for k, v in scored.items()}
     mean = None
     if means:
-        mean = mean_interval(np.array(list(means.values()), dtype=np.float64), boot)
+        values = np.array(list(means.values()), dtype=np.float64)
+        mean = mean_ci(values, resamples=boot.resamples, seed=boot.seed, confidence=boot.confidence)
     repeats = max((j.repeat for j in judgments), default=0) + 1
     return ScoreSummary(
         model=first.model if first else "",

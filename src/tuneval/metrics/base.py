@@ -16,13 +16,11 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-from numpy.typing import NDArray
 from pydantic import ValidationError, create_model
 
 from tuneval.errors import MetricError
 from tuneval.registry import Registry
-
-FloatArray = NDArray[np.float64]
+from tuneval.stats.resample import FloatArray as FloatArray
 
 
 class Metric(ABC):

@@ -1,6 +1,16 @@
-"""Statistics: bootstrap resampling, paired tests, multiple-comparison correction, pass@k."""
+"""Statistics: bootstrap resampling, paired tests, multiple-comparison correction, pass@k.
 
-from tuneval.stats.resample import percentile_interval, resample_counts
+`mean_ci`, `paired_difference` and `Interval` are the estimates every package reports.
+"""
+
+from tuneval.stats.estimates import (
+    Interval,
+    PairedDifference,
+    bootstrap_means,
+    mean_ci,
+    paired_difference,
+)
+from tuneval.stats.resample import FloatArray, percentile_interval, resample_counts
 from tuneval.stats.tests import (
     approximate_randomization,
     holm,
@@ -10,10 +20,16 @@ from tuneval.stats.tests import (
 )
 
 __all__ = [
+    "FloatArray",
+    "Interval",
+    "PairedDifference",
     "approximate_randomization",
+    "bootstrap_means",
     "holm",
     "mcnemar_exact",
+    "mean_ci",
     "paired_bootstrap_pvalue",
+    "paired_difference",
     "pass_at_k",
     "percentile_interval",
     "resample_counts",

@@ -14,9 +14,10 @@ from collections.abc import Hashable, Sequence
 from typing import Literal
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
-FloatArray = NDArray[np.float64]
+from tuneval.stats.resample import FloatArray
+
 LevelOfMeasurement = Literal["nominal", "ordinal", "interval"]
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-FloatArray = NDArray[np.float64]
+from tuneval.stats.resample import FloatArray
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-FloatArray = NDArray[np.float64]
+from tuneval.stats.resample import FloatArray
+
 Aggregate = Callable[[FloatArray], dict[str, FloatArray]]
 
 

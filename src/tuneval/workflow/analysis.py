@@ -14,6 +14,7 @@ from tuneval.judge.records import Interval, Judgment, PairJudgment, PairwiseSumm
 from tuneval.judge.summary import Bootstrap, combine, pairwise_summary, score_summary
 from tuneval.records import Example, Generation
 from tuneval.report.schema import JudgeScores
+from tuneval.stats import paired_difference
 from tuneval.stats.paired import PairedTest
 from tuneval.workflow.config import ComparisonConfig
 
@@ -96,42 +97,22 @@ def paired_test(
     Returns:
         ``(paired items, test result or None under 2 items, minimum detectable effect)``.
     """
-    from tuneval.evaluation.paired_stats import POWER, make_units, unit_sums
-    from tuneval.stats.paired import detectable_effect, sign_flip
+    from tuneval.evaluation.paired_stats import POWER
+    from tuneval.stats.paired import detectable_effect
 
-    ids = [i for i in base if i in tuned]
-    n = len(ids)
-    if n < 2:
-        return n, None, None
-    diffs = np.array([tuned[i] - base[i] for i in ids], dtype=np.float64)
-    labels = [clusters.get(i, i) for i in ids] if clusters is not None else None
-    units = make_units(n, labels if labels and len(set(labels)) > 1 else None)
-    sums, sizes = unit_sums(diffs, units)
-    values = [*base.values(), *tuned.values()]
-    spread = max(1.0, max(values) - min(values), *(abs(x) for x in span))
-    r = sign_flip(
-        sums,
-        sizes,
+    r = paired_difference(
+        base,
+        tuned,
         trials=cfg.trials,
         seed=cfg.seed,
         confidence=cfg.confidence,
-        bounds=(-spread, spread),
+        clusters=clusters,
+        span=span,
     )
-    mde = detectable_effect(r.se, units.count, alpha=cfg.alpha, power=POWER)
-    return n, r, mde
-
-
-def _paired_difference(
-    base: Mapping[str, float],
-    tuned: Mapping[str, float],
-    cfg: ComparisonConfig,
-    clusters: Mapping[str, str] | None = None,
-) -> tuple[int, Interval | None, float | None]:
-    """`paired_test` as ``(n, difference with its interval, p-value)``."""
-    n, r, _ = paired_test(base, tuned, cfg, clusters)
-    if r is None:
-        return n, None, None
-    return n, Interval(value=r.difference, ci_low=r.ci_low, ci_high=r.ci_high), r.p_value
+    if r.test is None:
+        return r.n, None, None
+    mde = detectable_effect(r.test.se, r.units, alpha=cfg.alpha, power=POWER)
+    return r.n, r.test, mde
 
 
 def judge_scores(
@@ -161,13 +142,16 @@ def judge_scores(
         base=score_summary(by_model[BASE], boot),
         finetuned=score_summary(by_model[FINETUNED], boot),
         n_paired=n,
-        difference=None
-        if test is None
-        else Interval(value=test.difference, ci_low=test.ci_low, ci_high=test.ci_high),
+        difference=None if test is None else as_interval(test),
         p_value=None if test is None else test.p_value,
         mde=mde,
         unit="item" if clusters is None else "cluster",
     )
+
+
+def as_interval(test: PairedTest) -> Interval:
+    """The difference of a paired test with its interval."""
+    return Interval(value=test.difference, ci_low=test.ci_low, ci_high=test.ci_high)
 
 
 def _item_means(records: Sequence[Judgment]) -> dict[str, float]:

@@ -25,8 +25,8 @@ from tuneval.models.base import Completion, Message, ModelBackend, Request
 from tuneval.records import Score
 from tuneval.report.schema import BenchmarkMeasure, BenchmarkResult
 from tuneval.rundir import RunDir, read_jsonl
-from tuneval.stats import holm
-from tuneval.workflow.analysis import BASE, FINETUNED, _paired_difference
+from tuneval.stats import holm, paired_difference
+from tuneval.workflow.analysis import BASE, FINETUNED
 from tuneval.workflow.bench_config import BenchmarkConfig
 from tuneval.workflow.config import ComparisonConfig, WorkflowConfig
 
@@ -222,16 +222,23 @@ def compare_runs(base: RunDir, finetuned: RunDir, cfg: ComparisonConfig) -> list
     measures = []
     for name in [m for m in values[0] if m in values[1]]:
         a, b = values[0][name], values[1][name]
-        n, diff, p = _paired_difference(a, b, cfg, _turn_clusters(a))
+        r = paired_difference(
+            a,
+            b,
+            trials=cfg.trials,
+            seed=cfg.seed,
+            confidence=cfg.confidence,
+            clusters=_turn_clusters(a),
+        )
         common = [i for i in a if i in b]
         measures.append(
             BenchmarkMeasure(
                 name=name,
-                n=n,
+                n=r.n,
                 base=float(np.mean([a[i] for i in common])) if common else float("nan"),
                 finetuned=float(np.mean([b[i] for i in common])) if common else float("nan"),
-                difference=diff,
-                p_value=p,
+                difference=r.interval,
+                p_value=r.p_value,
             )
         )
     return measures

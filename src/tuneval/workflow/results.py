@@ -34,7 +34,8 @@ from tuneval.workflow.config import ComparisonConfig, WorkflowConfig
 from tuneval.workflow.metrics_step import NO_CATEGORY, MetricComparisons, read_metrics
 from tuneval.workflow.state import StepState, now
 
-Outcome = Literal["better", "worse", "no significant difference"]
+Direction = Literal["better", "worse", "no significant difference"]
+"""Which way a tested difference points (distinct from a pairwise `tuneval.records.Outcome`)."""
 
 
 def _generation_stats(name: str, spec: str, gens: Sequence[Generation]) -> GenerationStats:
@@ -148,7 +149,7 @@ def _tested_verdict(measure: str, d: Interval, p_value: float, alpha: float) -> 
     )
 
 
-def outcome(difference: float, significant: bool) -> Outcome:
+def outcome(difference: float, significant: bool) -> Direction:
     """The verdict on a difference: better or worse when significant and not zero."""
     if not significant or difference == 0:
         return "no significant difference"
