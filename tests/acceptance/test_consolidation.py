@@ -118,3 +118,35 @@ def test_no_module_imports_another_modules_private_names():
         for hit in _private_imports(path)
     ]
     assert offenders == []
+
+
+def _cli(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str]:
+    from tuneval.cli import main
+
+    code = 0
+    try:
+        main(argv)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, " ".join((captured.out + captured.err).split())
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'{"task_id": "a", "task_id": "b"}\n', "duplicate key 'task_id' in one object"),
+        (b'{"task_id": "caf\xe9"}\n', "invalid UTF-8 byte 0xe9 at byte offset"),
+        (b"{not json\n", ":1: malformed JSON"),
+    ],
+)
+def test_benchmark_data_is_read_as_strictly_as_an_eval_set(tmp_path, capsys, content, expected):
+    """`tuneval bench --data` and `tuneval dataset` share one reader, so one error wording."""
+    data = tmp_path / "humaneval.jsonl"
+    data.write_bytes(content)
+    argv = ["bench", "humaneval", "--model", "mock:echo", "--data", str(data)]
+    code, bench_out = _cli(capsys, [*argv, "--out", str(tmp_path / "r")])
+    assert code == 1 and "Traceback" not in bench_out
+    assert f"{data}:1: " in bench_out and expected in bench_out
+    _, dataset_out = _cli(capsys, ["dataset", "validate", str(data)])
+    assert expected in dataset_out

@@ -117,7 +117,7 @@ def test_malformed_humaneval(tmp_path: Path) -> None:
     assert err.value.line == 2 and err.value.field == "entry_point"
     assert str(path) in str(err.value)
     path.write_text("{not json\n")
-    with pytest.raises(DataError, match=":1: invalid JSON"):
+    with pytest.raises(DataError, match=":1: malformed JSON"):  # the shared reader's wording
         he.load_humaneval(path)
 
 

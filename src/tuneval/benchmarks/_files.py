@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,34 +10,15 @@ from tuneval.errors import DataError
 
 
 def iter_json_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(record number, object) of a JSONL file (optionally ``.gz``) or a JSON array file."""
-    if not path.exists():
-        raise DataError("file not found", path=path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        text = fh.read()
-    if path.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno) from None
-        if not isinstance(data, list):
-            raise DataError("expected a JSON array of records", path=path)
-        for i, obj in enumerate(data, 1):
-            if not isinstance(obj, dict):
-                raise DataError("record is not an object", path=path, line=i)
-            yield i, obj
-        return
-    for i, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"invalid JSON: {exc.msg}", path=path, line=i) from None
-        if not isinstance(obj, dict):
-            raise DataError("record is not an object", path=path, line=i)
-        yield i, obj
+    """(record number, object) of a benchmark data file, read by `tuneval.data.read_records`.
+
+    JSONL and JSON arrays (optionally ``.gz``) are what the benchmarks ship; the shared reader
+    gives every data file the same strictness (UTF-8, no duplicate keys) and error wording.
+    """
+    from tuneval.data.readers import read_records
+
+    for record in read_records(path):
+        yield record.line, record.data
 
 
 def field(obj: Mapping[str, Any], name: str, kind: type, path: Path | str, line: int) -> Any:
