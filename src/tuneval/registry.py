@@ -1,8 +1,14 @@
 """A registry by name, filled by decorators and by plugins' entry points.
 
-Metrics, backends, benchmarks and judges each get one `Registry`; the CLI looks things up by
-name, and a third-party package registers its own entries under the entry-point group
-``tuneval.<kind>`` (for metrics: ``tuneval.metrics``).
+Three registries exist: metrics (``tuneval.metrics.METRICS``, filled by ``@register_metric``),
+model backends (``tuneval.models.BACKENDS``, ``@register_backend``) and benchmarks
+(``tuneval.benchmarks.BENCHMARKS``, ``@register_benchmark``). A judge is a backend spec plus a
+template and a parser, so judges need no registry of their own: any registered backend judges.
+
+The CLI looks things up by name. A third-party package registers its entries by declaring an
+entry point in the group ``tuneval.<kind>s`` (``tuneval.metrics``, ``tuneval.backends`` or
+``tuneval.benchmarks``) whose value is a module; the first lookup in that registry imports
+the module, and its decorators register the entries.
 """
 
 from __future__ import annotations
@@ -49,9 +55,18 @@ class Registry(Generic[T]):
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
-        for ep in entry_points(group=f"tuneval.{self.kind}s"):
+        group = f"tuneval.{self.kind}s"
+        for ep in entry_points(group=group):
             # Loading the module runs its @register decorators.
-            ep.load()
+            try:
+                ep.load()
+            except Exception as exc:  # a broken plugin must not be a traceback in every command
+                package = ep.dist.name if ep.dist is not None else "the package that declares it"
+                raise self._error(
+                    f"the {self.kind} plugin '{ep.name}' ({ep.value}, entry-point group "
+                    f"{group}) failed to load: {type(exc).__name__}: {exc}; fix or uninstall "
+                    f"{package}"
+                ) from exc
 
     def get(self, name: str) -> T:
         """Return the entry registered under ``name``.
