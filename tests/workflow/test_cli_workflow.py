@@ -95,7 +95,7 @@ def test_dataset_validate_and_stats(tmp_path, capsys):
     assert f"{path}:9 [id]: duplicate id 'q0'" in out
     assert f"{path}:10 [difficulty]" in out
     code, out, _ = run(["dataset", "stats", str(path)], capsys)
-    assert code == 0 and "category" in out and "has 4 items (< 10)" in out
+    assert code == 1 and "category" in out and "has 4 items (< 10)" in out  # coverage still shown
 
 
 def test_power_both_directions(capsys):
