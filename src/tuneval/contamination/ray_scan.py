@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -107,6 +108,21 @@ def _get(ray: Any, future: Any, shard: Shard) -> ShardResult:
     return result
 
 
+def _check_reachable(address: str) -> None:
+    """Fail fast on a HOST:PORT that refuses connections (Ray itself retries for minutes)."""
+    if address == "auto" or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+    except (OSError, ValueError) as exc:
+        raise UsageError(
+            f"cannot join the Ray cluster at '{address}' ({exc}); give the head node's "
+            "HOST:PORT (ray start --head prints it; port 6379 by default), 'auto' on a "
+            "cluster node, or 'local' for a runtime on this machine"
+        ) from None
+
+
 def _failed(shard: Shard, why: str) -> str:
     where = shard.path if shard.end < 0 else f"{shard.path} bytes {shard.start}-{shard.end}"
     return (
@@ -133,6 +149,8 @@ def ray_session(address: str, cpus: int | None = None) -> Iterator[tuple[ScanFn,
     started = False
     if not ray.is_initialized():
         local = address in ("", "local")
+        if not local:
+            _check_reachable(address)
         kwargs: dict[str, Any] = {"num_cpus": cpus} if local else {"address": address}
         try:
             ray.init(**kwargs, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
