@@ -143,7 +143,7 @@ def study_results(
     pref_b = np.array([np.mean([_PREF[v.outcome] for v in g]) for g in grouped.values()])
     rate_b = _mean_interval(pref_b, *boot)
     rate_a = Interval(value=1 - rate_b.value, ci_low=1 - rate_b.ci_high, ci_high=1 - rate_b.ci_low)
-    counts = Counter(v.outcome for v in votes)
+    counts: Counter[str] = Counter(v.outcome for v in votes)
     sides = ((info.model_a, rate_a, "a", "b"), (info.model_b, rate_b, "b", "a"))
     win_rates = [
         WinRate(model=m, win_rate=r, wins=counts[w], ties=counts["tie"], losses=counts[lost])

@@ -10,13 +10,13 @@ handed to ``on_final`` as soon as it is known, so records are written call by ca
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from tuneval.judge.parse import ParseFailure
 from tuneval.models.base import Message, ModelBackend, Request
+from tuneval.models.cache import CallCache
 from tuneval.models.runner import CallOptions, CallResult, call_many
 
 V = TypeVar("V")
@@ -43,14 +43,6 @@ def render_prompt(request: Request) -> str:
     return "\n\n".join(f"[{m.role}]\n{m.content}" for m in request.full_messages())
 
 
-def _runner_kwargs(cache: object | None) -> dict[str, Any]:
-    # The call cache is owned by the models package; pass it through only when the runner
-    # accepts it, so the judge works with either version of the runner.
-    if cache is not None and "cache" in inspect.signature(call_many).parameters:
-        return {"cache": cache}
-    return {}
-
-
 def _retry(request: Request, raw: str, reason: str) -> Request:
     messages = (
         *request.messages,
@@ -68,7 +60,7 @@ async def judge_all(
     *,
     max_attempts: int = 3,
     options: CallOptions | None = None,
-    cache: object | None = None,
+    cache: CallCache | object | None = None,
     on_call: Callable[[], None] | None = None,
 ) -> None:
     """Judge every request; call ``on_final(index, outcome)`` once per request.
@@ -80,11 +72,13 @@ async def judge_all(
         on_final: Receives each item's outcome as soon as it is final.
         max_attempts: Calls per item at most (1 = no retries of unusable replies).
         options: Concurrency and timeouts of the calls.
-        cache: The call cache, passed to the runner when it supports one.
+        cache: The call cache (none: every call goes to the judge).
         on_call: Called after every call (progress bars).
     """
     pending: list[tuple[int, Request, int]] = [(i, r, 1) for i, r in enumerate(requests)]
-    kwargs = _runner_kwargs(cache)
+    if cache is not None and not isinstance(cache, CallCache):
+        # Callers outside the judge package still type the cache loosely; fail, never skip it.
+        raise TypeError(f"cache must be a CallCache, not {type(cache).__name__}")
     while pending:
         retries: list[tuple[int, Request, int]] = []
         batch = pending
@@ -113,5 +107,5 @@ async def judge_all(
                 return
             on_final(index, Final(verdict, raw, attempt, None, False))
 
-        await call_many(backend, [r for _, r, _ in batch], options, done, **kwargs)
+        await call_many(backend, [r for _, r, _ in batch], options, done, cache=cache)
         pending = retries

@@ -17,6 +17,7 @@ from tuneval.judge.templates import (
     reference_block,
 )
 from tuneval.models.base import Decoding, Message, ModelBackend, Request
+from tuneval.models.cache import CallCache
 from tuneval.records import Example, Generation
 from tuneval.rundir import JsonlAppender, RunDir, read_jsonl
 
@@ -109,7 +110,7 @@ async def ajudge_pairs(
     judge: ModelBackend,
     config: PairConfig | None = None,
     *,
-    cache: object | None = None,
+    cache: CallCache | None = None,
     on_call: Callable[[], None] | None = None,
 ) -> list[PairJudgment]:
     """Compare ``model_b`` with ``model_a`` on every shared item, in both orders; resumable.
@@ -176,7 +177,7 @@ def judge_pairs(
     judge: ModelBackend,
     config: PairConfig | None = None,
     *,
-    cache: object | None = None,
+    cache: CallCache | None = None,
     on_call: Callable[[], None] | None = None,
 ) -> list[PairJudgment]:
     """Synchronous `ajudge_pairs`; inside a running event loop it runs in a worker thread."""

@@ -35,6 +35,7 @@ from tuneval.judge.summary import (
     summarize_outcomes,
 )
 from tuneval.models.base import ModelBackend
+from tuneval.models.cache import CallCache
 from tuneval.records import Record
 from tuneval.rundir import RunDir
 from tuneval.stats import mean_ci
@@ -69,7 +70,7 @@ def score_with_panel(
     config: ScoreConfig | None = None,
     boot: Bootstrap | None = None,
     *,
-    cache: object | None = None,
+    cache: CallCache | None = None,
     on_call: Callable[[], None] | None = None,
 ) -> JudgeScoreReport:
     """Score ``model``'s outputs with each judge; report agreement and the panel mean."""
@@ -109,7 +110,7 @@ def compare_with_panel(
     boot: Bootstrap | None = None,
     *,
     human_votes: str | Path | None = None,
-    cache: object | None = None,
+    cache: CallCache | None = None,
     on_call: Callable[[], None] | None = None,
 ) -> PairwiseReport:
     """Compare ``model_b`` with ``model_a`` by each judge, the panel majority and humans."""

@@ -11,6 +11,7 @@ from tuneval.judge.parse import ScoreVerdict, parse_score, score_schema
 from tuneval.judge.records import Judgment
 from tuneval.judge.templates import SINGLE_SYSTEM, SINGLE_TEMPLATE, fingerprint, reference_block
 from tuneval.models.base import Decoding, Message, ModelBackend, Request
+from tuneval.models.cache import CallCache
 from tuneval.records import Example, Generation
 from tuneval.rundir import JsonlAppender, RunDir, read_jsonl
 
@@ -110,7 +111,7 @@ async def ajudge_scores(
     judge: ModelBackend,
     config: ScoreConfig | None = None,
     *,
-    cache: object | None = None,
+    cache: CallCache | None = None,
     on_call: Callable[[], None] | None = None,
 ) -> list[Judgment]:
     """Score every output of ``model`` in ``run`` with ``judge``; resumable.
@@ -177,7 +178,7 @@ def judge_scores(
     judge: ModelBackend,
     config: ScoreConfig | None = None,
     *,
-    cache: object | None = None,
+    cache: CallCache | None = None,
     on_call: Callable[[], None] | None = None,
 ) -> list[Judgment]:
     """Synchronous `ajudge_scores`; inside a running event loop it runs in a worker thread."""

@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -29,6 +29,9 @@ from tuneval.workflow.checks import check_config
 from tuneval.workflow.config import WorkflowConfig
 from tuneval.workflow.context import RunContext
 from tuneval.workflow.state import STEPS
+
+if TYPE_CHECKING:
+    from tuneval.judge.config import PairConfig, ScoreConfig
 
 StepStatus = Literal["ran", "skipped", "off"]
 
@@ -96,7 +99,8 @@ def _run_metrics(ctx: RunContext) -> tuple[StepStatus, str]:
     return "ran", written
 
 
-def _judge_configs(ctx: RunContext) -> tuple[object, object]:
+def _judge_configs(ctx: RunContext) -> tuple[ScoreConfig, PairConfig]:
+    """The judge's single-scoring and pairwise settings from the workflow config."""
     from tuneval.judge.config import PairConfig, ScoreConfig
 
     judge = ctx.config.judge
@@ -119,12 +123,12 @@ def _run_judge_single(ctx: RunContext) -> tuple[StepStatus, str]:
         return "off", "no judge configured" if not ctx.config.judge.spec else "judge.single is off"
     judge = ctx.backend("judge")
     score_config, _ = _judge_configs(ctx)
-    key = single_key(judge, score_config)  # type: ignore[arg-type]
+    key = single_key(judge, score_config)
     calls = [0]
     with _progress("judge single", 2 * len(ctx.run.examples())) as bump:
         for name in (BASE, FINETUNED):
             judge_scores(
-                ctx.run, name, judge, score_config,  # type: ignore[arg-type]
+                ctx.run, name, judge, score_config,
                 cache=ctx.cache, on_call=_counter(calls, bump),
             )  # fmt: skip
     ctx.state.finish("judge_single", judge_key=key)
@@ -141,11 +145,11 @@ def _run_judge_pairwise(ctx: RunContext) -> tuple[StepStatus, str]:
         )
     judge = ctx.backend("judge")
     _, pair_config = _judge_configs(ctx)
-    key = pair_key(judge, pair_config)  # type: ignore[arg-type]
+    key = pair_key(judge, pair_config)
     calls = [0]
     with _progress("judge pairwise", 2 * len(ctx.run.examples())) as bump:
         judge_pairs(
-            ctx.run, BASE, FINETUNED, judge, pair_config,  # type: ignore[arg-type]
+            ctx.run, BASE, FINETUNED, judge, pair_config,
             cache=ctx.cache, on_call=_counter(calls, bump),
         )  # fmt: skip
     ctx.state.finish("judge_pairwise", judge_key=key)
