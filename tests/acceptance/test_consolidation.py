@@ -150,3 +150,26 @@ def test_benchmark_data_is_read_as_strictly_as_an_eval_set(tmp_path, capsys, con
     assert f"{data}:1: " in bench_out and expected in bench_out
     _, dataset_out = _cli(capsys, ["dataset", "validate", str(data)])
     assert expected in dataset_out
+
+
+def test_judge_calls_use_the_call_cache_and_refuse_anything_else(tmp_path):
+    import asyncio
+
+    from tuneval.judge.engine import judge_all
+    from tuneval.models import create_backend
+    from tuneval.models.base import Message, Request
+    from tuneval.models.cache import CallCache
+
+    requests = [Request(messages=(Message(role="user", content="7"),))]
+    finals: list[object] = []
+
+    def run(cache: object) -> int:
+        backend = create_backend("mock:echo")
+        asyncio.run(judge_all(backend, requests, int, lambda i, f: finals.append(f), cache=cache))
+        return len(backend.calls)  # type: ignore[attr-defined]
+
+    cache = CallCache(tmp_path / "cache")
+    assert run(cache) == 1 and run(cache) == 0  # the second run is answered by the cache
+    assert [f.verdict for f in finals] == [7, 7]  # type: ignore[attr-defined]
+    with pytest.raises(TypeError, match="CallCache"):
+        run(str(tmp_path / "cache"))
