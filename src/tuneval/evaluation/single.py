@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Sequence
 
 import numpy as np
-from pydantic import Field
 
 from tuneval import __version__
 from tuneval.errors import UsageError
@@ -19,24 +18,10 @@ from tuneval.evaluation.inputs import (
 from tuneval.evaluation.paired_stats import binary_interval, check_units
 from tuneval.metrics.base import Metric, create_metric
 from tuneval.records import MetricResult, Record, Score
+from tuneval.stats.estimates import BootstrapConfig as BootstrapConfig
 from tuneval.stats.intervals import expanded_percentile_interval
 from tuneval.stats.resample import FloatArray
 from tuneval.stats.units import Units, make_units, resample
-
-
-class BootstrapConfig(Record):
-    """How confidence intervals are computed."""
-
-    resamples: int = Field(default=1000, ge=1)
-    """Number of bootstrap resamples."""
-    seed: int = 12345
-    """Seed of the resampling generator; the same seed reproduces the same interval."""
-    confidence: float = Field(default=0.95, gt=0.0, lt=1.0)
-    """Coverage of the percentile interval."""
-
-    def signature(self) -> str:
-        """The resampling part of a signature."""
-        return f"boot:{self.resamples}|seed:{self.seed}|ci:{self.confidence:g}"
 
 
 class ScoreReport(Record):

@@ -17,19 +17,10 @@ from tuneval.judge.records import (
     PairwiseSummary,
     ScoreSummary,
 )
-from tuneval.records import Record
-from tuneval.stats import mean_ci
+from tuneval.stats import BootstrapConfig, mean_ci
 
-
-class Bootstrap(Record):
-    """How intervals are computed."""
-
-    resamples: int = 1000
-    """Bootstrap resamples."""
-    seed: int = 12345
-    """Seed of the resampling."""
-    confidence: float = 0.95
-    """Coverage of the percentile intervals."""
+Bootstrap = BootstrapConfig
+"""How intervals are computed: the one bootstrap record of `tuneval.stats` (judge-side name)."""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@
 """
 
 from tuneval.stats.estimates import (
+    BootstrapConfig,
     Interval,
     PairedDifference,
     bootstrap_means,
@@ -20,6 +21,7 @@ from tuneval.stats.tests import (
 )
 
 __all__ = [
+    "BootstrapConfig",
     "FloatArray",
     "Interval",
     "PairedDifference",

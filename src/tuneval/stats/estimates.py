@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from pydantic import Field
 
 from tuneval.records import Record
 from tuneval.stats.intervals import expanded_percentile_interval
@@ -21,6 +22,21 @@ from tuneval.stats.resample import FloatArray, percentile_interval, resample_cou
 from tuneval.stats.units import make_units, unit_sums
 
 IntervalMethod = Literal["expanded", "percentile"]
+
+
+class BootstrapConfig(Record):
+    """How confidence intervals are computed."""
+
+    resamples: int = Field(default=1000, ge=1)
+    """Number of bootstrap resamples."""
+    seed: int = 12345
+    """Seed of the resampling generator; the same seed reproduces the same interval."""
+    confidence: float = Field(default=0.95, gt=0.0, lt=1.0)
+    """Coverage of the percentile interval."""
+
+    def signature(self) -> str:
+        """The resampling part of a signature."""
+        return f"boot:{self.resamples}|seed:{self.seed}|ci:{self.confidence:g}"
 
 
 class Interval(Record):

@@ -11,7 +11,7 @@ import numpy as np
 
 from tuneval.evaluation import BootstrapConfig, ComparisonReport, compare
 from tuneval.judge.records import Interval, Judgment, PairJudgment, PairwiseSummary
-from tuneval.judge.summary import Bootstrap, combine, pairwise_summary, score_summary
+from tuneval.judge.summary import combine, pairwise_summary, score_summary
 from tuneval.records import Example, Generation
 from tuneval.report.schema import JudgeScores
 from tuneval.stats import paired_difference
@@ -23,13 +23,8 @@ BASE, FINETUNED = "base", "finetuned"
 
 
 def bootstrap_config(cfg: ComparisonConfig) -> BootstrapConfig:
-    """The evaluation package's bootstrap settings from the config."""
+    """The bootstrap settings (metrics and judge alike) from the config."""
     return BootstrapConfig(resamples=cfg.resamples, seed=cfg.seed, confidence=cfg.confidence)
-
-
-def judge_bootstrap(cfg: ComparisonConfig) -> Bootstrap:
-    """The judge package's bootstrap settings from the config."""
-    return Bootstrap(resamples=cfg.resamples, seed=cfg.seed, confidence=cfg.confidence)
 
 
 def outputs(gens: Sequence[Generation]) -> dict[str, str]:
@@ -133,7 +128,7 @@ def judge_scores(
             by_model[r.model].append(r)
     if not by_model[BASE] or not by_model[FINETUNED]:
         return None
-    boot = judge_bootstrap(cfg)
+    boot = bootstrap_config(cfg)
     scored = {m: _item_means(rs) for m, rs in by_model.items()}
     low, high = by_model[BASE][0].scale
     n, test, mde = paired_test(scored[BASE], scored[FINETUNED], cfg, clusters, (high - low,))
@@ -170,7 +165,7 @@ def pairwise(
     chosen = [r for r in records if r.example_id in ids]
     if not chosen:
         return None
-    return pairwise_summary(chosen, judge_bootstrap(cfg))
+    return pairwise_summary(chosen, bootstrap_config(cfg))
 
 
 def pair_outcomes(records: Sequence[PairJudgment]) -> dict[str, str]:
