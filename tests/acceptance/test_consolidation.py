@@ -136,7 +136,7 @@ def _cli(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str]
     ("content", "expected"),
     [
         (b'{"task_id": "a", "task_id": "b"}\n', "duplicate key 'task_id' in one object"),
-        (b'{"task_id": "caf\xe9"}\n', "invalid UTF-8 byte 0xe9 at byte offset"),
+        (b'{"task_id": "caf\xe9"}\n', "the file is not UTF-8 (byte 0xe9 at byte offset"),
         (b"{not json\n", ":1: malformed JSON"),
     ],
 )

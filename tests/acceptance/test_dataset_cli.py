@@ -46,7 +46,7 @@ def test_validate_reports_every_bad_line(tmp_path, capsys):
     assert [int(line.split(":")[2].split()[0]) for line in listed] == [2, 4, 5, 6, 7, 8]
     assert "malformed JSON" in listed[0] and "missing id" in listed[1]
     assert "difficulty" in listed[2] and "JSON array" in listed[3]
-    assert "duplicate id 'q1'" in listed[4] and "invalid UTF-8" in listed[5]
+    assert "duplicate id 'q1'" in listed[4] and "not UTF-8" in listed[5]
     assert "6 invalid item(s)" in err
 
 
@@ -58,7 +58,7 @@ def test_validate_caps_the_listing(tmp_path, capsys):
     assert code == 1
     listed = [line for line in out.splitlines() if line.startswith("error: ")]
     assert len(listed) == 50
-    assert listed[0].startswith(f"error: {path}:2: row has 4 columns")
+    assert listed[0].startswith(f"error: {path}:2: has 4 cells")
     assert "... and 70 more error(s) not listed" in out
     assert "120 invalid item(s)" in err
 
@@ -125,11 +125,11 @@ def test_validate_csv_with_undecodable_rows_and_header(tmp_path, capsys):
     code, out, _ = run(["dataset", "validate", str(path)], capsys)
     listed = [line for line in out.splitlines() if line.startswith("error: ")]
     assert code == 1 and [line.split(":")[2] for line in listed] == ["2", "4"]
-    assert all("invalid UTF-8 byte" in line for line in listed)
+    assert all("not UTF-8 (byte" in line for line in listed)
     path.write_bytes(b"id,pr\xe9mpt\nq1,p\n")
     code, out, _ = run(["dataset", "validate", str(path)], capsys)
     listed = [line for line in out.splitlines() if line.startswith("error: ")]
-    assert code == 1 and len(listed) == 1 and f"{path}:1: invalid UTF-8" in listed[0]
+    assert code == 1 and len(listed) == 1 and f"{path}:1: the file is not UTF-8" in listed[0]
 
 
 def test_dataset_stats_exits_1_when_items_are_invalid(tmp_path, capsys):

@@ -223,7 +223,7 @@ def test_csv_row_with_wrong_number_of_columns(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("id,prediction\n1,a\n2,b,c\n")
     message = read_error(path)
-    assert f"{path}:3:" in message and "3 columns but the header has 2" in message
+    assert f"{path}:3:" in message and "3 cells but the header has 2" in message
 
 
 def test_tsv_row_with_too_few_columns(tmp_path):

@@ -143,3 +143,16 @@ def test_put_votes_is_one_transaction(study):
     assert study.votes() == []  # the two good votes before the bad one were rolled back
     stored = study.put_votes(batch[:2])
     assert [v.item_id for v in stored] == mine[:2] and len(study.votes()) == 2
+
+
+def test_jsonl_is_read_as_strictly_as_every_data_file(exported, capsys):
+    """The import reads with `tuneval.data.read_records`: a key given twice is an error, not
+    silently the last value (issue 18: one reader, one wording)."""
+    study, table, rows = exported
+    jsonl = table.with_suffix(".jsonl")
+    lines = [json.dumps(r) for r in rows]
+    lines[4] = lines[4][:-1] + ', "preference": "A"}'  # line 5 names preference twice
+    jsonl.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    err = import_error(study, jsonl, capsys)
+    assert "annotations.jsonl:5: duplicate key 'preference' in one object" in err
+    assert "nothing was imported" in err

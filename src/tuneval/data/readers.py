@@ -59,6 +59,10 @@ def supported_formats() -> str:
     return f"{', '.join(SUPPORTED_EXTENSIONS)}, {gz}, or {HF_PREFIX}DATASET[#CONFIG][@SPLIT]"
 
 
+class NoRecordsError(DataError):
+    """The source holds no records at all (empty, blank lines only, or a header only)."""
+
+
 def _raise(error: DataError) -> None:
     raise error
 
@@ -129,7 +133,7 @@ def _non_empty(
         count += 1
         yield record
     if count == 0 and not errors:
-        raise DataError(
+        raise NoRecordsError(
             "no records found: the source is empty or holds only blank lines; check that it "
             "is the right file",
             path=name,
@@ -155,8 +159,9 @@ def _utf8_error(raw: bytes, bad: int, name: str, line: int, offset: int) -> Data
     """Describe the invalid byte at index `bad` of `raw`, whose first byte is at `offset`."""
     column = len(raw[raw.rfind(b"\n", 0, bad) + 1 : bad].decode("utf-8", errors="replace")) + 1
     return DataError(
-        f"invalid UTF-8 byte 0x{raw[bad]:02x} at byte offset {offset + bad} (column {column}); "
-        f"re-save the file as UTF-8, e.g. with 'iconv -f latin1 -t utf-8 {name}'",
+        f"the file is not UTF-8 (byte 0x{raw[bad]:02x} at byte offset {offset + bad}) on this "
+        f"line (column {column}); save it as UTF-8 (in a spreadsheet: 'CSV UTF-8'; on the "
+        f"command line: 'iconv -f latin1 -t utf-8 {name}')",
         path=name,
         line=line,
     )
@@ -334,18 +339,24 @@ def _read_delimited(
             if header is None:
                 header = _check_header(row, name, line)
             elif len(row) != len(header):
-                report(
-                    DataError(
-                        f"row has {len(row)} columns but the header has {len(header)}; quote "
-                        f"values that contain '{delimiter}' or line breaks",
-                        path=name,
-                        line=line,
-                    )
-                )
+                report(_cell_count_error(row, header, delimiter, name, line))
             else:
                 yield SourceRecord(dict(zip(header, row, strict=True)), name, line)
     except csv.Error as exc:
         raise DataError(f"malformed row: {exc}", path=name, line=reader.line_num) from exc
+
+
+def _cell_count_error(
+    row: list[str], header: list[str], delimiter: str, name: str, line: int
+) -> DataError:
+    """The error of a row with more or fewer cells than the header (what a spreadsheet does)."""
+    found = f"has {len(row)} cells but the header has {len(header)}"
+    if len(row) > len(header):
+        sign = "comma" if delimiter == "," else "tab"
+        hint = f"(a {sign} too many?); quote values that contain '{delimiter}' or line breaks"
+    else:
+        hint = f"(a truncated row?), missing {', '.join(header[len(row) :])}"
+    return DataError(f"{found} {hint}", path=name, line=line)
 
 
 def _check_header(row: list[str], name: str, line: int) -> list[str]:

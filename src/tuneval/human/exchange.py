@@ -9,9 +9,7 @@ comments on import.
 
 from __future__ import annotations
 
-import codecs
 import csv
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +35,7 @@ FIELDS = [
 ]
 _REQUIRED = ("annotator", "item_id", *SCORE_FIELDS, "preference")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NO_ROWS = "the file has no rows; fill in the file written by 'tuneval human export'"
 
 
 @dataclass(frozen=True)
@@ -141,9 +140,7 @@ def import_votes(study: str | Path, path: str | Path) -> ImportSummary:
                 problems.add(line, str(exc).removeprefix(f"{file}:{line}: "), exc.field)
     problems.raise_if_any()
     if rows == 0:
-        raise DataError(
-            "the file has no rows; fill in the file written by 'tuneval human export'", path=file
-        )
+        raise DataError(_NO_ROWS, path=file)
     store.put_votes(pending)  # one transaction: all of them or none
     return ImportSummary(imported=len(pending), blank=blank)
 
@@ -225,55 +222,43 @@ def _score(value: Any, file: Path, line: int, field: str) -> int:
 
 
 def _read(file: Path, problems: _Problems) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line, row)`` for each well-formed row; note malformed ones in ``problems``."""
-    text = _text(file)
-    if file.suffix.lower() == ".csv":
-        yield from _read_csv(file, text, problems)
-        return
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"not JSON: {exc.msg}", path=file, line=number) from None
-        if not isinstance(record, dict):
-            raise DataError("each line must be a JSON object", path=file, line=number)
-        missing = [f for f in _REQUIRED if f not in record]
-        unknown = [str(k) for k in record if k not in FIELDS]
-        if missing or unknown:
-            problems.add(number, _shape(missing, unknown, "fields"))
-            continue
-        yield number, record
+    """Yield ``(line, row)`` for each well-formed row; note malformed ones in ``problems``.
+
+    The file is read by `tuneval.data.read_records` (UTF-8 with or without Excel's BOM, cell
+    counts, JSON objects): the same strictness and wording as every other data file.
+    """
+    from tuneval.data.readers import NoRecordsError, read_records
+
+    errors: list[DataError] = []
+    header_checked = file.suffix.lower() != ".csv"
+    try:
+        for record in read_records(file, errors=errors):
+            _note(errors, problems)
+            row = record.data
+            if not header_checked:
+                # A CSV's columns are its header's (line 1): one error for the whole file.
+                missing = [f for f in _REQUIRED if f not in row]
+                unknown = [str(k) for k in row if k not in FIELDS]
+                if missing or unknown:
+                    raise DataError(_shape(missing, unknown, "columns"), path=file, line=1)
+                header_checked = True
+            missing = [f for f in _REQUIRED if f not in row]
+            unknown = [str(k) for k in row if k not in FIELDS]
+            if missing or unknown:
+                problems.add(record.line, _shape(missing, unknown, "fields"))
+                continue
+            yield record.line, row
+    except NoRecordsError:
+        raise DataError(_NO_ROWS, path=file) from None
+    _note(errors, problems)
 
 
-def _read_csv(file: Path, text: str, problems: _Problems) -> Iterator[tuple[int, dict[str, Any]]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
-    if not header:
-        return  # no header and no rows: the caller reports an empty file
-    missing = [f for f in _REQUIRED if f not in header]
-    unknown = [f for f in header if f not in FIELDS]
-    if missing or unknown:
-        raise DataError(_shape(missing, unknown, "columns"), path=file, line=1)
-    for row in reader:
-        # DictReader files surplus cells under the key None and fills absent ones with None.
-        extra, absent = row.pop(None, None), [k for k, v in row.items() if v is None]
-        if extra:
-            cells = len(header) + len(extra)
-            problems.add(
-                reader.line_num,
-                f"has {cells} cells but the header has {len(header)} (a comma too many?)",
-            )
-        elif absent:
-            cells = len(header) - len(absent)
-            problems.add(
-                reader.line_num,
-                f"has {cells} cells but the header has {len(header)} (a truncated row?), "
-                f"missing {', '.join(absent)}",
-            )
-        else:
-            yield reader.line_num, dict(row)
+def _note(errors: list[DataError], problems: _Problems) -> None:
+    """Move the reader's malformed-row errors into ``problems`` (without their location)."""
+    for exc in errors:
+        prefix = f"{exc.path}:{exc.line}: " if exc.line is not None else f"{exc.path}: "
+        problems.add(exc.line or 0, str(exc).removeprefix(prefix), exc.field)
+    errors.clear()
 
 
 def _shape(missing: list[str], unknown: list[str], what: str) -> str:
@@ -283,22 +268,3 @@ def _shape(missing: list[str], unknown: list[str], what: str) -> str:
             f"unknown {what}: {', '.join(unknown)} (the export's {what} are {', '.join(FIELDS)})"
         )
     return " and ".join(parts)
-
-
-def _text(file: Path) -> str:
-    """The file's text, or a `DataError` naming the first byte that is not UTF-8."""
-    if not file.is_file():
-        raise DataError("file does not exist", path=file)
-    data = file.read_bytes()
-    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0  # Excel's "CSV UTF-8"
-    try:
-        return data[skip:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        offset = skip + exc.start
-        line = data.count(b"\n", 0, offset) + 1
-        raise DataError(
-            f"the file is not UTF-8 (byte 0x{data[offset]:02x} at byte offset {offset}); "
-            "save it as UTF-8 (in a spreadsheet: 'CSV UTF-8') and import it again",
-            path=file,
-            line=line,
-        ) from None
