@@ -120,10 +120,12 @@ def test_reference_guided(run_factory):
 
 def test_reference_guided_needs_references(run_factory):
     run = run_factory({"ft": ["a"]}, references=False)
-    with pytest.raises(DataError, match="no reference"):
+    with pytest.raises(DataError, match="no reference") as err:
         judge_scores(
             run, "ft", MockBackend("mock:j", responder=lambda r: "x"), ScoreConfig(reference=True)
         )
+    # Library callers have no flags: the message names the setting, not "--reference".
+    assert "reference setting off" in str(err.value) and "--" not in str(err.value)
 
 
 def test_unknown_model_is_a_clear_error(run_factory):

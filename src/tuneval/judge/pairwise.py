@@ -84,7 +84,8 @@ def _items(run: RunDir, model_a: str, model_b: str, config: PairConfig) -> list[
             continue  # only items both models answered can be compared
         if config.reference and example.reference is None:
             raise DataError(
-                f"example '{example_id}' has no reference; drop --reference or add references",
+                f"example '{example_id}' has no reference; turn the judge's reference setting "
+                "off, or add references",
                 path=run.examples_path,
                 field="references",
             )

@@ -90,7 +90,7 @@ def _pairs(run: RunDir, model: str, config: ScoreConfig) -> list[tuple[Example, 
         if config.reference and example.reference is None:
             raise DataError(
                 f"example '{example.id}' has no reference; reference-guided judging needs one "
-                "for every example (drop --reference or add references)",
+                "for every example (turn the judge's reference setting off, or add references)",
                 path=run.examples_path,
                 field="references",
             )
