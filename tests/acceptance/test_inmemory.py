@@ -129,7 +129,9 @@ def test_model_without_tokenizer_and_stale_config_are_one_line_errors(peft_model
     with pytest.raises(tuneval.TunevalError, match="needs its tokenizer") as err:
         tuneval.full_evaluation(model, None, tiny_eval_set(2), run_dir=tmp_path / "x")
     assert "\n" not in str(err.value)
-    result = tuneval.full_evaluation(lambda p: p, None, [{"prompt": "x"}], "mock:echo", **FAST)
+    result = tuneval.full_evaluation(
+        lambda p: p, None, [{"prompt": "x", "reference": "x"}], "mock:echo", **FAST
+    )
     # The run's config read by the CLI (another process) names an object it cannot have.
     config = json.loads((Path(result.run_dir) / "run.json").read_text())["config"]
     config["name"] = "again"

@@ -73,6 +73,8 @@ def test_second_run_on_a_busy_directory_exits_2_and_nothing_is_done_twice(
 
 def test_lock_of_a_killed_process_does_not_block(tmp_path, capsys):
     config = write_config(tmp_path)
+    # No judge: mock:echo as a judge scores nothing (exit 1); this test is about the lock.
+    args = ["run", str(config), "--set", "judge.spec=null"]
     run_dir = tmp_path / "runs" / "t"
     holder = subprocess.Popen(
         [
@@ -88,12 +90,12 @@ def test_lock_of_a_killed_process_does_not_block(tmp_path, capsys):
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        code, _, err = run_cli(["run", str(config)], capsys)
+        code, _, err = run_cli(args, capsys)
         assert code == 2 and f"PID {holder.pid}" in err
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait(30)
     assert holder.returncode == -signal.SIGKILL
-    code, out, err = run_cli(["run", str(config)], capsys)
+    code, out, err = run_cli(args, capsys)
     assert code == 0, err
     assert "report:" in out

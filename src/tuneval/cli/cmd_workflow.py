@@ -187,10 +187,19 @@ def run_cmd(
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Ignore cached answers; store fresh ones.")
     ] = False,
+    allow_failures: Annotated[
+        bool,
+        typer.Option(
+            "--allow-failures",
+            help="Exit 0 although some generations failed (they stay excluded from scoring).",
+        ),
+    ] = False,
 ) -> None:
     """Generate, score, judge, compare and report, as the config says; resumable."""
+    from tuneval.rundir import RunDir
     from tuneval.workflow import full_evaluation, load_config
     from tuneval.workflow.gate import worse_reasons
+    from tuneval.workflow.run_checks import check_gates, unusable_reasons
 
     overrides = list(set_ or [])
     if judge is not None:
@@ -201,7 +210,10 @@ def run_cmd(
         overrides.append("calls.cache=false")
     if refresh:
         overrides.append("calls.refresh=true")
+    if allow_failures:
+        overrides.append("calls.allow_failures=true")
     cfg = load_config(config, overrides=overrides)
+    check_gates(cfg, fail_if_worse or [])
     result = full_evaluation(
         cfg,
         force=force or (),
@@ -214,6 +226,19 @@ def run_cmd(
             markup=False,
         )
     console.print(f"report: {result.run_dir}/report.html")
+    for stats in result.results.generation:
+        if stats.errors:  # loud even when --allow-failures accepts them
+            err_console.print(
+                f"warning: {stats.errors} of {stats.n} {stats.model} generations failed and are "
+                "excluded from scoring",
+                markup=False,
+            )
+    gens = RunDir(result.run_dir).generations()
+    unusable = unusable_reasons(result.results, cfg, gens)
+    if unusable:
+        for reason in unusable:
+            err_console.print(f"Error: {reason}", markup=False, soft_wrap=True)
+        raise typer.Exit(1)
     reasons = worse_reasons(result.results, fail_if_worse or [])
     if reasons:
         for reason in reasons:

@@ -29,7 +29,7 @@ class GenerationStats(Record):
     n: int
     """Generations stored."""
     errors: int
-    """Calls that failed (their output counts as empty for the metrics)."""
+    """Calls that failed (those items are left out of the metrics and the judge)."""
     mean_chars: float
     """Mean output length in characters."""
     mean_latency_s: float

@@ -214,6 +214,10 @@ class CallSettings(_Strict):
     ``~/.cache/tuneval``), so a rerun or a new run with the same calls costs nothing."""
     refresh: bool = False
     """Ignore cached answers and store fresh ones."""
+    allow_failures: bool = False
+    """Finish with exit status 0 although some model calls failed (``--allow-failures``).
+    Failed generations are always excluded from scoring and counted in the report; without
+    this the run ends in an error, as a verdict on part of the eval set is easy to misread."""
 
 
 class WorkflowConfig(_Strict):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pydantic import Field
 
 from tuneval.evaluation import ComparisonReport
-from tuneval.records import Record
+from tuneval.records import Generation, Record
 from tuneval.rundir import RunDir
-from tuneval.workflow.analysis import BASE, FINETUNED, metric_comparison, outputs
+from tuneval.workflow.analysis import BASE, FINETUNED, metric_comparison
 from tuneval.workflow.config import WorkflowConfig
 
 COMPARISON_FILE = "comparison.json"
@@ -27,6 +27,15 @@ class MetricComparisons(Record):
     """Each category's comparison with that category's metrics."""
 
 
+def _answered(gens: list[Generation]) -> dict[str, str]:
+    """Output per example id of the calls that succeeded.
+
+    A failed call is left out, so the item drops out of the paired comparison: scoring it as an
+    empty answer would count the backend's failure as the model's mistake.
+    """
+    return {g.example_id: g.output for g in gens if g.output is not None}
+
+
 def compute_metrics(run: RunDir, config: WorkflowConfig) -> str:
     """Compare the two models' outputs and write ``comparison.json``.
 
@@ -38,8 +47,8 @@ def compute_metrics(run: RunDir, config: WorkflowConfig) -> str:
         A one-line summary of what was compared.
     """
     examples = run.examples()
-    base = outputs(run.generations(BASE))
-    tuned = outputs(run.generations(FINETUNED))
+    base = _answered(run.generations(BASE))
+    tuned = _answered(run.generations(FINETUNED))
     cmp = config.comparison
     own = set(config.metrics.per_category)
     default_items = [e for e in examples if (e.category or NO_CATEGORY) not in own]

@@ -424,7 +424,10 @@ def _notes(state: StepState, gens: dict[str, dict[str, Generation]]) -> list[str
     for name, by_id in gens.items():
         errors = sum(g.output is None for g in by_id.values())
         if errors:
-            notes.append(f"{errors} {name} calls failed; their outputs count as empty answers")
+            notes.append(
+                f"{errors} {name} generations failed; those items are excluded from the "
+                "metrics and left unscored by the judge"
+            )
     for step, saved in state.all().items():
         if saved.get("status") == "off" and saved.get("detail"):
             notes.append(f"step {step} was not run: {saved['detail']}")

@@ -28,6 +28,7 @@ from tuneval.workflow.analysis import BASE, FINETUNED
 from tuneval.workflow.checks import check_config
 from tuneval.workflow.config import WorkflowConfig
 from tuneval.workflow.context import RunContext
+from tuneval.workflow.run_checks import check_inputs
 from tuneval.workflow.state import STEPS
 
 if TYPE_CHECKING:
@@ -89,7 +90,8 @@ def _run_generate(ctx: RunContext) -> tuple[StepStatus, str]:
         made += summary.done + summary.failed - summary.cached
         cached += summary.cached
         failed += summary.failed
-    return "ran", f"{made} model calls, {cached} cached, {failed} failed"
+    lost = f"{failed} FAILED (excluded from scoring)" if failed else "0 failed"
+    return "ran", f"{made} model calls, {cached} cached, {lost}"
 
 
 def _run_metrics(ctx: RunContext) -> tuple[StepStatus, str]:
@@ -125,14 +127,16 @@ def _run_judge_single(ctx: RunContext) -> tuple[StepStatus, str]:
     score_config, _ = _judge_configs(ctx)
     key = single_key(judge, score_config)
     calls = [0]
+    judged = []
     with _progress("judge single", 2 * len(ctx.run.examples())) as bump:
         for name in (BASE, FINETUNED):
-            judge_scores(
+            judged += judge_scores(
                 ctx.run, name, judge, score_config,
                 cache=ctx.cache, on_call=_counter(calls, bump),
             )  # fmt: skip
     ctx.state.finish("judge_single", judge_key=key)
-    return "ran", f"{calls[0]} judge calls"
+    unscored = sum(j.score is None for j in judged)
+    return "ran", f"{calls[0]} judge calls, {_unscored(unscored, len(judged), 'outputs')}"
 
 
 def _run_judge_pairwise(ctx: RunContext) -> tuple[StepStatus, str]:
@@ -148,12 +152,18 @@ def _run_judge_pairwise(ctx: RunContext) -> tuple[StepStatus, str]:
     key = pair_key(judge, pair_config)
     calls = [0]
     with _progress("judge pairwise", 2 * len(ctx.run.examples())) as bump:
-        judge_pairs(
+        pairs = judge_pairs(
             ctx.run, BASE, FINETUNED, judge, pair_config,
             cache=ctx.cache, on_call=_counter(calls, bump),
         )  # fmt: skip
     ctx.state.finish("judge_pairwise", judge_key=key)
-    return "ran", f"{calls[0]} judge calls"
+    unscored = sum(p.position is None for p in pairs)
+    return "ran", f"{calls[0]} judge calls, {_unscored(unscored, len(pairs), 'comparisons')}"
+
+
+def _unscored(unscored: int, total: int, what: str) -> str:
+    """The step line's count of unusable judge replies, in capitals when there are any."""
+    return f"UNSCORED {unscored} of {total} {what}" if unscored else f"all {total} {what} scored"
 
 
 def _counter(box: list[int], advance: Callable[[], None]) -> Callable[[], None]:
@@ -294,6 +304,7 @@ def _evaluate(
     if unknown:
         raise UsageError(f"unknown step(s) {', '.join(unknown)}; steps are {', '.join(STEPS)}")
     ctx = RunContext(config, backends)
+    check_inputs(config, ctx.examples())
     _make_run_dir(ctx.run)
     with ctx.run.lock():
         ctx.run.update_info(config=config.model_dump(mode="json"), config_version=config.version)

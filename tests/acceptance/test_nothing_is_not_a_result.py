@@ -1,0 +1,127 @@
+"""Nothing is not a result: runs that read, scored or compared nothing say so and exit non-zero.
+
+Every test goes through ``tuneval.cli.main`` in-process, as a shell user reaches the CLI.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tuneval.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _cold_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUNEVAL_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def cli(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return exc.value.code or 0, out, " ".join(err.split())
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _items(n: int = 6, *, references: bool = True) -> list[dict]:
+    rows = []
+    for i in range(n):
+        row = {"id": f"q{i}", "prompt": f"Say the word number {i}"}
+        if references:
+            row["reference"] = f"Say the word number {i}"
+        rows.append(row)
+    return rows
+
+
+def _config(tmp_path: Path, evalset: Path, base: str, tuned: str, **extra: object) -> Path:
+    cfg = {
+        "version": 1,
+        "name": "r",
+        "eval_set": str(evalset),
+        "output_dir": str(tmp_path / "runs"),
+        "models": {"base": {"spec": base}, "finetuned": {"spec": tuned}},
+        "comparison": {"resamples": 50, "trials": 200},
+        **extra,
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    return path
+
+
+# 1. failed generations -----------------------------------------------------------------------
+
+
+def _partly_failing(tmp_path: Path) -> Path:
+    evalset = _write(tmp_path / "eval.jsonl", _items())
+    # The base file answers 4 of 6 items: 2 generations fail with "no prediction".
+    preds = [{"id": f"q{i}", "prediction": f"Say the word number {i}"} for i in range(4)]
+    base = _write(tmp_path / "base.jsonl", preds)
+    return _config(tmp_path, evalset, f"file:{base}", "mock:echo")
+
+
+def test_failed_generations_are_excluded_reported_and_fail_the_run(tmp_path, capsys):
+    cfg = _partly_failing(tmp_path)
+    code, out, err = cli(["run", cfg], capsys)
+    assert code == 1
+    assert "2 FAILED (excluded from scoring)" in out
+    assert "2 of 12 generations failed" in err and "--allow-failures" in err
+    results = json.loads((tmp_path / "runs/r/results.json").read_text())
+    # Excluded, not scored as empty answers: the 4 answered items agree exactly on both sides.
+    assert results["metrics"]["n"] == 4
+    em = next(c for c in results["metrics"]["comparisons"] if c["metric"] == "exact_match")
+    assert em["difference"] == 0.0
+    assert any("2 base generations failed" in n for n in results["notes"])
+    assert "2 base generations failed" in (tmp_path / "runs/r/report.md").read_text()
+
+
+def test_allow_failures_accepts_the_rest_but_still_warns(tmp_path, capsys):
+    cfg = _partly_failing(tmp_path)
+    code, _, err = cli(["run", cfg, "--allow-failures"], capsys)
+    assert code == 0
+    assert "warning: 2 of 6 base generations failed" in err
+
+
+# 2. a judge that scores nothing --------------------------------------------------------------
+
+
+def test_run_with_a_judge_that_scores_nothing_exits_1(tmp_path, capsys):
+    evalset = _write(tmp_path / "eval.jsonl", _items())
+    judge = {"spec": "mock:echo", "single": True, "pairwise": True, "max_attempts": 1}
+    cfg = _config(tmp_path, evalset, "mock:echo", "mock:upper", judge=judge)
+    code, out, err = cli(["run", cfg, "--fail-if-worse", "win_rate"], capsys)
+    assert code == 1
+    assert "UNSCORED 12 of 12 outputs" in out
+    assert "judge scored 0/12 outputs" in err
+    assert "judge decided 0/6 pairwise comparisons" in err
+    assert "no such measure" not in err  # the flag is not blamed
+
+
+# 3. nothing to compare -----------------------------------------------------------------------
+
+
+def test_run_without_references_or_judge_is_refused_before_generating(tmp_path, capsys):
+    evalset = _write(tmp_path / "eval.jsonl", _items(references=False))
+    cfg = _config(tmp_path, evalset, "mock:echo", "mock:upper")
+    code, _, err = cli(["run", cfg], capsys)
+    assert code == 1
+    assert "nothing to compare" in err and "no judge" in err
+    assert not (tmp_path / "runs/r/generations.jsonl").exists()
+
+
+# 5. --fail-if-worse typo ---------------------------------------------------------------------
+
+
+def test_fail_if_worse_typo_is_a_usage_error_before_any_step(tmp_path, capsys):
+    evalset = _write(tmp_path / "eval.jsonl", _items())
+    cfg = _config(tmp_path, evalset, "mock:echo", "mock:upper")
+    code, out, err = cli(["run", cfg, "--fail-if-worse", "blue"], capsys)
+    assert code == 2
+    assert "--fail-if-worse blue" in err and "exact_match" in err and "token_f1" in err
+    assert "generate" not in out
+    assert not (tmp_path / "runs/r").exists()
