@@ -114,3 +114,16 @@ def test_dataframe_rows_are_references_and_unordered_inputs_are_refused():
         tuneval.score({"Paris", "Rome"}, ["Paris", "Rome"], "exact_match")
     with pytest.raises(tuneval.UsageError, match="references must be a list"):
         tuneval.score(["Paris"], {"q1": "Paris"}, "exact_match")
+
+
+def test_classification_scores_get_their_own_intervals():
+    # Each macro/weighted score has its own bootstrap interval, which contains its value;
+    # only accuracy (right/wrong per item) gets the proportion interval.
+    result = tuneval.score(["a"] * 100, ["a"] * 95 + ["b"] * 5, ["classification"])
+    by_name = {r.name: r for r in result.results}
+    for r in result.results:
+        assert r.ci_low <= r.value + 1e-12 and r.value <= r.ci_high + 1e-12, r.name
+    assert (by_name["macro_f1"].ci_low, by_name["macro_f1"].ci_high) != (
+        by_name["accuracy"].ci_low,
+        by_name["accuracy"].ci_high,
+    )

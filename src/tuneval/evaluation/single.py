@@ -93,7 +93,8 @@ def summarize(
     per_example = metric.per_example(stats) if n and metric.binary_scores else {}
     results = []
     for i, name in enumerate(metric.score_names):
-        if name in per_example:
+        # Only right/wrong scores get a proportion interval: per_example holds every score.
+        if name in metric.binary_scores and name in per_example:
             low, high = binary_interval(
                 (per_example[name] >= 0.5).astype(np.float64), units, boot.confidence
             )
