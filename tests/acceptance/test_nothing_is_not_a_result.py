@@ -125,3 +125,51 @@ def test_fail_if_worse_typo_is_a_usage_error_before_any_step(tmp_path, capsys):
     assert "--fail-if-worse blue" in err and "exact_match" in err and "token_f1" in err
     assert "generate" not in out
     assert not (tmp_path / "runs/r").exists()
+
+
+def _generated(tmp_path: Path, capsys) -> Path:
+    evalset = _write(tmp_path / "eval.jsonl", _items())
+    out = tmp_path / "gen"
+    for name, spec in (("base", "mock:echo"), ("finetuned", "mock:upper")):
+        args = ["generate", "--model", spec, "--data", evalset, "--out", out, "--name", name]
+        assert cli(args, capsys)[0] == 0
+    return out
+
+
+def test_judge_score_and_pairwise_that_score_nothing_exit_1(tmp_path, capsys):
+    run = _generated(tmp_path, capsys)
+    common = ["--run", run, "--judge", "mock:echo", "--max-attempts", "1"]
+    code, _, err = cli(["judge", "score", *common, "--model-name", "base"], capsys)
+    assert code == 1 and "scored 0/6 outputs" in err
+    code, _, err = cli(["judge", "pairwise", *common], capsys)
+    assert code == 1 and "scored 0/6 comparisons" in err
+
+
+def test_judge_score_with_some_unscored_warns_and_succeeds(tmp_path, capsys):
+    run = _generated(tmp_path, capsys)
+    # A judge that scores every output (a constant JSON verdict); one output of the run failed,
+    # so that item is unscored: a partial share is reported loudly, not fatal.
+    rows = [json.loads(x) for x in (run / "generations.jsonl").read_text().splitlines()]
+    rows = [r for r in rows if not (r["model"] == "base" and r["example_id"] == "q3")]
+    rows.append(
+        {"example_id": "q3", "model": "base", "output": None, "error": "boom", "metadata": {}}
+    )
+    (run / "generations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = ["judge", "score", "--run", run, "--judge", 'mock:constant={"score": 7}']
+    code, _, err = cli([*args, "--model-name", "base"], capsys)
+    assert code == 0, err
+    assert "left 1 of 6 outputs unscored" in err
+
+
+# 4. tuneval generate with failed calls -------------------------------------------------------
+
+
+def test_generate_with_failed_calls_exits_1_unless_allowed(tmp_path, capsys):
+    evalset = _write(tmp_path / "eval.jsonl", _items())
+    preds = _write(tmp_path / "p.jsonl", [{"id": "q0", "prediction": "x"}])
+    args = ["generate", "--model", f"file:{preds}", "--data", evalset, "--out", tmp_path / "g"]
+    code, _, err = cli(args, capsys)
+    assert code == 1
+    assert "5 of 6 model calls failed" in err and "--allow-failures" in err
+    code, _, err = cli([*args, "--allow-failures"], capsys)
+    assert code == 0 and "warning: 5 of 6 model calls failed" in err

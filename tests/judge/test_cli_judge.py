@@ -71,7 +71,7 @@ def test_judge_pairwise_json_with_unscored(run_factory, capsys):
         ],
         capsys,
     )
-    assert code == 0
+    assert code == 1  # a judge that decided nothing is no result; the JSON still says why
     (summary,) = json.loads(out)["judges"]
     assert summary["unscored"] == 1 and summary["win_rate"] is None
 

@@ -57,6 +57,10 @@ def generate_cmd(
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Ignore cached answers; store the fresh ones.")
     ] = False,
+    allow_failures: Annotated[
+        bool,
+        typer.Option("--allow-failures", help="Exit 0 although some calls failed."),
+    ] = False,
 ) -> None:
     """Generate outputs for every example; a rerun of the same command resumes."""
     from tuneval.data import load_examples
@@ -118,3 +122,20 @@ def generate_cmd(
     if s.failures:
         reasons = ", ".join(f"{kind}: {n}" for kind, n in sorted(s.failures.items()))
         err_console.print(f"[yellow]failed by reason:[/] {reasons}")
+    failed = [g for g in run.generations(name) if g.output is None]
+    if not failed:
+        return
+    what = (
+        f"{len(failed)} of {s.total} {name} calls failed and have no output (first: "
+        f"{failed[0].error})"
+    )
+    if allow_failures:
+        err_console.print(f"warning: {what}; they are left out of scoring", markup=False)
+        return
+    # A set of generations with holes scores as a different eval set: not a silent success.
+    err_console.print(
+        f"Error: {what}; fix the cause and generate into a new --out, or pass "
+        "--allow-failures to keep the rest",
+        markup=False,
+    )
+    raise typer.Exit(1)

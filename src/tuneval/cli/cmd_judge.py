@@ -214,6 +214,35 @@ def _render_pairs(report: PairwiseReport) -> None:
         console.print(_agreement_table(report.agreement))
 
 
+def _check_scored(counts: list[tuple[str, int, int]], what: str) -> None:
+    """Say loudly what the judge left unscored; a judge that scored nothing is an error.
+
+    Args:
+        counts: ``(judge, scored, unscored)`` per judge.
+        what: What was scored (``outputs``, ``comparisons``), for the message.
+
+    Raises:
+        DataError: When a judge scored none of its items: its numbers would be no result.
+    """
+    from tuneval.errors import DataError
+
+    for judge, scored, unscored in counts:
+        if unscored and scored:
+            err_console.print(
+                f"warning: {judge} left {unscored} of {scored + unscored} {what} unscored; "
+                "the results cover the rest only",
+                markup=False,
+                soft_wrap=True,
+            )
+    nothing = [(j, u) for j, s, u in counts if u and not s]
+    if nothing:
+        judge, unscored = nothing[0]
+        raise DataError(
+            f"judge {judge} scored 0/{unscored} {what} (every reply unusable, reasons above); "
+            "check the judge spec, or raise --max-attempts/--max-tokens"
+        )
+
+
 @judge_app.command("score")
 def score_cmd(
     run: RunOpt,
@@ -275,6 +304,7 @@ def score_cmd(
         print(report.model_dump_json(indent=2))
     else:
         _render_scores(report)
+    _check_scored([(s.judge, s.scored, s.unscored) for s in report.judges], "outputs")
 
 
 @judge_app.command("pairwise")
@@ -345,3 +375,4 @@ def pairwise_cmd(
         print(report.model_dump_json(indent=2))
     else:
         _render_pairs(report)
+    _check_scored([(s.judge, s.n, s.unscored) for s in report.judges], "comparisons")
