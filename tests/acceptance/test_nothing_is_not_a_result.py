@@ -173,3 +173,38 @@ def test_generate_with_failed_calls_exits_1_unless_allowed(tmp_path, capsys):
     assert "5 of 6 model calls failed" in err and "--allow-failures" in err
     code, _, err = cli([*args, "--allow-failures"], capsys)
     assert code == 0 and "warning: 5 of 6 model calls failed" in err
+
+
+# 6-7. one clear line for bad input ----------------------------------------------------------
+
+
+def test_run_on_a_directory_names_the_config_it_probably_meant(tmp_path, capsys):
+    code, _, err = cli(["run", tmp_path], capsys)
+    assert code == 1
+    assert f"{tmp_path} is a directory, not a config file" in err
+    assert f"did you mean {tmp_path / 'config.yaml'}?" in err
+
+
+def test_unknown_judge_backend_names_the_spec_not_the_options(tmp_path, capsys):
+    cfg = _config(tmp_path, _write(tmp_path / "eval.jsonl", _items()), "mock:echo", "mock:upper")
+    code, _, err = cli(["run", cfg, "--judge", "nosuch:x"], capsys)
+    assert code == 1
+    assert "key 'judge.spec' (or --judge): unknown backend 'nosuch'" in err
+    assert "judge.options" not in err
+
+
+def test_set_without_equals_is_a_usage_error(tmp_path, capsys):
+    cfg = _config(tmp_path, _write(tmp_path / "eval.jsonl", _items()), "mock:echo", "mock:upper")
+    code, _, err = cli(["run", cfg, "--set", "nokey"], capsys)
+    assert code == 2 and "--set nokey: must look like key.path=value" in err
+
+
+def test_compare_names_a_missing_directory_and_a_workflow_run(tmp_path, capsys):
+    evalset = _write(tmp_path / "eval.jsonl", _items())
+    cfg = _config(tmp_path, evalset, "mock:echo", "mock:upper")
+    assert cli(["run", cfg], capsys)[0] == 0
+    run = tmp_path / "runs/r"
+    code, _, err = cli(["compare", run, tmp_path / "runs/nosuch"], capsys)
+    assert code == 2 and "runs/nosuch does not exist" in err
+    code, _, err = cli(["compare", run, run, "-m", "exact_match"], capsys)
+    assert code == 2 and "is a workflow run directory" in err

@@ -79,7 +79,7 @@ def test_unknown_backend_and_metric_option_listed_together(tmp_path, capsys):
     )
     code, _, err = run_cli(["run", config_with(tmp_path, body)], capsys)
     assert code == 1 and "Traceback" not in err
-    assert "key 'models.base.options': unknown backend 'nosuch'" in err
+    assert "key 'models.base.spec': unknown backend 'nosuch'" in err
     assert "key 'metrics.default.0': metric 'exact_match' has no option 'lowercse'" in err
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from wf_helpers import write_config
 
-from tuneval.errors import ConfigError
+from tuneval.errors import ConfigError, UsageError
 from tuneval.workflow import load_config
 
 GOOD = (
@@ -94,5 +94,5 @@ def test_bad_env_value_names_variable_key(tmp_path):
 
 
 def test_bad_override_syntax(tmp_path):
-    with pytest.raises(ConfigError, match=r"key\.path=value"):
+    with pytest.raises(UsageError, match=r"key\.path=value"):
         load_config(write_config(tmp_path, GOOD), environ={}, overrides=["judge.spec"])

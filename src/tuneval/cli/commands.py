@@ -139,6 +139,7 @@ def compare_cmd(
     tests = {"ar": "approximate_randomization", "bootstrap": "paired_bootstrap"}
     if test not in tests:
         raise UsageError(f"--test must be 'ar' or 'bootstrap', got {test!r}")
+    _check_compare_paths(base, finetuned)
     if _is_score_run(base) or _is_score_run(finetuned):
         cfg = ComparisonConfig(
             resamples=resamples, seed=seed, confidence=confidence, trials=trials, alpha=alpha
@@ -194,6 +195,28 @@ def _clusters(examples: list[Example], cluster_field: str | None, source: str) -
     from tuneval.evaluation.paired_stats import example_clusters
 
     return example_clusters(examples, cluster_field, source)
+
+
+def _check_compare_paths(*paths: str) -> None:
+    """Say which argument is missing, or is a workflow run, before anything is read."""
+    local = [Path(p) for p in paths if not p.startswith("hf:")]
+    for where in local:
+        if not where.exists():
+            raise UsageError(f"{where} does not exist; pass two prediction files or run dirs")
+    for where in local:
+        if where.is_dir() and not _is_score_run(str(where)) and _is_workflow_run(where):
+            raise UsageError(
+                f"{where} is a workflow run directory; its comparison is in its results.json "
+                f"(re-render with 'tuneval report {where}')"
+            )
+
+
+def _is_workflow_run(path: Path) -> bool:
+    """A run directory of ``tuneval run``: its run.json holds the workflow config."""
+    try:
+        return "config" in json.loads((path / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return False
 
 
 def _is_score_run(path: str) -> bool:

@@ -52,15 +52,21 @@ def load_yaml(text: str, source: str) -> Any:
 
 
 def _backend_problem(key: str, spec: str, options: dict[str, Any]) -> str | None:
-    from tuneval.models.base import validate_backend_options
+    from tuneval.models.base import backend_class, validate_backend_options
     from tuneval.workflow.config import DecodingConfig
 
+    try:
+        backend_class(spec)
+    except BackendError as exc:
+        # The spec itself is wrong (unknown prefix), not its options: name the key to edit.
+        flag = " (or --judge)" if key == "judge" else ""
+        return f"key '{key}.spec'{flag}: {exc}"
     try:
         validate_backend_options(spec, options)
     except BackendError as exc:
         decoding = sorted(set(options) & set(DecodingConfig.model_fields))
         hint = f" ({', '.join(decoding)}: set under 'decoding')" if decoding else ""
-        return f"key '{key}': {exc}{hint}"
+        return f"key '{key}.options': {exc}{hint}"
     return None
 
 
@@ -78,9 +84,7 @@ def check_config(config: WorkflowConfig, source: str = "config") -> None:
     ]
     if config.judge.spec is not None:
         backends.append(("judge", config.judge.spec, config.judge.options))
-    problems = [
-        p for key, spec, opts in backends if (p := _backend_problem(f"{key}.options", spec, opts))
-    ]
+    problems = [p for key, spec, opts in backends if (p := _backend_problem(key, spec, opts))]
     metrics = [(f"metrics.default.{i}", s) for i, s in enumerate(config.metrics.default)]
     for category, specs in config.metrics.per_category.items():
         metrics += [(f"metrics.per_category.{category}.{i}", s) for i, s in enumerate(specs)]

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from tuneval.errors import ConfigError
+from tuneval.errors import ConfigError, UsageError
 from tuneval.workflow.bench_config import BenchmarkConfig as BenchmarkConfig
 from tuneval.workflow.semantic_config import SemanticConfig
 
@@ -323,7 +323,8 @@ def parse_overrides(items: Sequence[str]) -> list[tuple[list[str], Any, str]]:
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"override '{item}' must look like key.path=value")
+            # A malformed flag is a usage error (exit 2), not a problem of the config file.
+            raise UsageError(f"--set {item}: must look like key.path=value")
         out.append((key.strip().split("."), _parse_scalar(raw), f"override '{item}'"))
     return out
 
@@ -365,6 +366,9 @@ def load_config(
     from tuneval.workflow.checks import load_yaml
 
     source = Path(path)
+    if source.is_dir():
+        hint = source / "config.yaml"
+        raise ConfigError(f"{source} is a directory, not a config file (did you mean {hint}?)")
     if not source.is_file():
         raise ConfigError(f"config file {source} does not exist; create one with 'tuneval init'")
     data = load_yaml(source.read_text(encoding="utf-8"), str(source)) or {}
