@@ -208,3 +208,40 @@ def test_compare_names_a_missing_directory_and_a_workflow_run(tmp_path, capsys):
     assert code == 2 and "runs/nosuch does not exist" in err
     code, _, err = cli(["compare", run, run, "-m", "exact_match"], capsys)
     assert code == 2 and "is a workflow run directory" in err
+
+
+# 8. contamination ---------------------------------------------------------------------------
+
+
+def test_unclosed_csv_quote_is_an_unreadable_record_not_a_swallowed_file(tmp_path, capsys):
+    train = tmp_path / "t.csv"
+    train.write_text('text\n"oops unclosed\ncapital of france\nhello there friend\n')
+    rows = [{"id": "a", "prompt": "what is the capital of france"}]
+    evalset = _write(tmp_path / "se.jsonl", rows)
+    args = ["contamination", "--train", train, "--eval", evalset, "-n", "3"]
+    code, _, err = cli(args, capsys)
+    assert code == 1
+    assert "t.csv:2" in err and "quote opened on line 2 is never closed" in err
+
+
+def test_unclosed_csv_quote_with_skip_bad_counts_it_and_reads_the_rest(tmp_path, capsys):
+    train = tmp_path / "t.csv"
+    train.write_text('text\ncapital of france is paris\n"oops unclosed\nhello there friend\n')
+    evalset = _write(tmp_path / "se.jsonl", [{"id": "a", "prompt": "the capital of france is"}])
+    args = ["contamination", "--train", train, "--eval", evalset, "-n", "3", "--skip-bad"]
+    code, out, _ = cli(args, capsys)
+    assert code == 0
+    assert "1 training records" in out and "1 unreadable training records skipped" in out
+    assert "never closed" in out
+
+
+def test_contamination_with_no_eval_text_is_an_error_and_some_is_loud(tmp_path, capsys):
+    train = tmp_path / "t.csv"
+    train.write_text("text\ncapital of france is paris\n")
+    empty = _write(tmp_path / "e.jsonl", [{"id": "a", "prompt": ""}, {"id": "b", "prompt": " "}])
+    code, _, err = cli(["contamination", "--train", train, "--eval", empty, "-n", "3"], capsys)
+    assert code == 1 and "none of the 2 eval examples has any text" in err
+    rows = [{"id": "a", "prompt": ""}, {"id": "b", "prompt": "capital of france is"}]
+    some = _write(tmp_path / "s.jsonl", rows)
+    code, _, err = cli(["contamination", "--train", train, "--eval", some, "-n", "3"], capsys)
+    assert code == 0 and "warning: 1 of 2 eval examples have no text" in err

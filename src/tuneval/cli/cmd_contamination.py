@@ -277,6 +277,13 @@ def _lines(report: ContaminationReport) -> Iterator[str]:
 def _render(report: ContaminationReport, clean: str | None, out: str | None) -> None:
     for line in _lines(report):
         console.print(line, markup=False)
+    if report.no_text:
+        err_console.print(
+            f"warning: {report.no_text} of {report.total} eval examples have no text and were "
+            "not checked (--eval-fields names the fields that hold it)",
+            markup=False,
+            soft_wrap=True,
+        )
     if report.semantic is not None:
         for line in semantic_lines(report.semantic):
             console.print(line, markup=False)

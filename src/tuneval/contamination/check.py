@@ -94,11 +94,18 @@ def check(
         The report, one entry per eval example.
 
     Raises:
-        DataError: No training file or record, a field no record has, or (without
-            `skip_bad`) unreadable records.
+        DataError: No training file or record, a field no record has, no eval example with
+            any text, or (without `skip_bad`) unreadable records.
     """
     evalset = load_eval(eval_path, eval_fields)
     index = EvalIndex.build(evalset.texts, n)
+    if index.tokens and not any(index.tokens):
+        # Nothing to look for: a scan would read all the training data and flag nothing.
+        raise DataError(
+            f"none of the {len(index.tokens)} eval examples has any text to check; nothing "
+            "could be checked (use --eval-fields to name the fields that hold the text)",
+            path=eval_path,
+        )
     with _scanner(workers, ray) as (scan, cpus):
         shards = plan_for_workers(train, cpus)
         if not shards:

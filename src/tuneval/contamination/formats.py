@@ -185,28 +185,50 @@ def _records(
 
 
 def _csv(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
-    """CSV/TSV with a header row; `line` is the physical line where the row starts."""
+    """CSV/TSV with a header row; `line` is the physical line where the row starts.
+
+    The reader is strict: a lenient one reads an unclosed quote as a field running to the end
+    of the file, so one typo would silently swallow every later record.
+    """
     text = _decode(_whole(shard, sink), shard.path, sink)
-    reader = csv.reader(io.StringIO(text), delimiter="\t" if shard.fmt == "tsv" else ",")
+    delimiter = "\t" if shard.fmt == "tsv" else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
     except StopIteration:
         return
+    except csv.Error as exc:
+        sink.bad(shard.path, 1, f"unreadable header row: {exc}")
+        return
     batch = Batch()
     start = reader.line_num + 1
-    try:
-        for row in reader:
-            if row:
-                if len(row) != len(header):
-                    sink.bad(shard.path, start, f"{len(row)} columns, the header has {len(header)}")
-                else:
-                    batch.texts.append(sink.text(dict(zip(header, row, strict=False)), fields))
-                    batch.lines.append(start)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # the reader goes on with the next line
+            sink.bad(shard.path, start, _csv_problem(str(exc), start))
             start = reader.line_num + 1
-    except (csv.Error, ValueError) as exc:
-        sink.bad(shard.path, start, f"unreadable row: {exc}")
+            continue
+        if row:
+            if len(row) != len(header):
+                sink.bad(shard.path, start, f"{len(row)} columns, the header has {len(header)}")
+            else:
+                batch.texts.append(sink.text(dict(zip(header, row, strict=False)), fields))
+                batch.lines.append(start)
+        start = reader.line_num + 1
     batch.nbytes = len(text)
     yield batch
+
+
+def _csv_problem(message: str, line: int) -> str:
+    if "unexpected end of data" in message:
+        return (
+            f"the quote opened on line {line} is never closed, so the rest of the file would "
+            'read as one record; close it, or write a literal quote as ""'
+        )
+    return f"unreadable row: {message}"
 
 
 def _parquet(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
