@@ -30,9 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from tuneval.evaluation.paired_stats import Units, make_units, paired_outcome, resample
+from tuneval.evaluation.paired_stats import paired_outcome
 from tuneval.evaluation.single import BootstrapConfig, summarize
 from tuneval.metrics.base import FloatArray, MeanMetric, Metric
+from tuneval.stats.units import Units, make_units, resample
 
 ALPHA = 0.05
 TRIALS = 2000

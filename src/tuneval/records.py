@@ -165,7 +165,9 @@ class Comparison(Record):
     """The field the clusters come from, when known."""
     mde: float | None = None
     """Minimum detectable effect: the smallest true difference this comparison would find
-    significant 80% of the time at its n, observed variance and clustering (unadjusted α)."""
+    significant 80% of the time at its n, observed variance and clustering (unadjusted α).
+    ``inf`` (``null`` in JSON) when no difference is detectable: the test cannot reach α with
+    this many units, or the effect would exceed the score's range."""
 
     @property
     def significant(self) -> bool:

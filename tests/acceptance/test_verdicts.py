@@ -338,3 +338,79 @@ def test_workflow_human_votes_and_judge_give_the_ppi_win_rate(tmp_path, monkeypa
     saved = json.loads((Path(result.run_dir) / "results.json").read_text())
     assert saved["human_win_rate"]["ppi"]["value"] == pytest.approx(ppi.ppi.value)
     assert "PPI estimate of the human win rate" in (Path(result.run_dir) / "report.md").read_text()
+
+
+def _four_items(tmp_path: Path) -> list[Path]:
+    """4 items, every one improved by the fine-tune (token F1 up, 2 of 4 exact answers fixed)."""
+    refs = ["the cat sat on the mat", "paris is the capital", "two plus two is four", "water"]
+    base = ["a dog", "london", "three", "ice"]
+    tuned = ["the cat sat", "paris is the capital", "two plus two is four", "water boils"]
+    return [
+        _write(tmp_path / f"{name}.jsonl", [{"id": str(i), key: t} for i, t in enumerate(texts)])
+        for name, key, texts in [
+            ("b4", "prediction", base),
+            ("f4", "prediction", tuned),
+            ("r4", "reference", refs),
+        ]
+    ]
+
+
+def test_compare_on_4_items_says_no_difference_is_detectable(tmp_path, capsys):
+    # Sign flips on 4 items cannot go below p = 2/16 = 0.125, and McNemar on 4 items rejects
+    # only 4 fixes of 4: an MDE of 0.13 (below the observed +0.83) or 1.04 (beyond any
+    # possible difference) was a number the test could not honour.
+    base, tuned, refs = _four_items(tmp_path)
+    argv = ["compare", base, tuned, "-r", refs, "-m", "token_f1", "-m", "exact_match"]
+    code, out, err = cli(argv, capsys)
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "token_f1: no significant difference; no difference is detectable with 4 items" in text
+    assert "exact_match: no significant difference; no difference is detectable with 4 items" in (
+        text
+    )
+    assert "effects below" not in text
+    report = tuneval.compare(
+        [json.loads(x)["prediction"] for x in base.read_text().splitlines()],
+        [json.loads(x)["prediction"] for x in tuned.read_text().splitlines()],
+        [json.loads(x)["reference"] for x in refs.read_text().splitlines()],
+        ["token_f1", "exact_match"],
+    )
+    assert [c.mde for c in report.comparisons] == [float("inf")] * 2
+
+
+def test_mde_is_never_below_an_effect_the_test_missed():
+    # 5 of 6 items gain 0.67 token F1, one loses 0.05: the sign-flip p is 4/64 (not
+    # significant), yet the t formula promised to detect 0.42 < the +0.55 just missed.
+    long = "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10"
+    refs, base = ["red blue"] * 5 + [long], ["green"] * 5 + [long]
+    c = tuneval.compare(base, ["red"] * 5 + [long + " w11"], refs, "token_f1").comparisons[0]
+    assert c.p_value > 0.05 and c.difference == pytest.approx(0.5476, abs=1e-4)
+    assert c.mde == pytest.approx(c.difference)
+
+
+def test_win_rate_of_all_ties_is_not_a_point():
+    from tuneval.judge.records import PairJudgment
+    from tuneval.judge.summary import pairwise_summary
+
+    records = [
+        PairJudgment(
+            example_id=f"e{i}",
+            judge="j",
+            model_a="base",
+            model_b="finetuned",
+            order=order,
+            config_key="k",
+            prompt="p",
+            raw='{"winner": "tie"}',
+            position="tie",
+            attempts=1,
+            chars_a=10,
+            chars_b=10,
+        )
+        for i in range(4)
+        for order in ("ab", "ba")
+    ]
+    w = pairwise_summary(records).win_rate
+    # Was [0.500, 0.500]: the bootstrap of four equal verdicts has no spread.
+    assert w.value == 0.5
+    assert (w.ci_low, w.ci_high) == pytest.approx((0.2551, 0.7449), abs=1e-4)

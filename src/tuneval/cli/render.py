@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tuneval.evaluation import ComparisonReport, ScoreReport
+from tuneval.records import Comparison
 
 
 def fmt(value: float) -> str:
@@ -87,7 +88,7 @@ def comparison_table(report: ComparisonReport) -> Table:
             f"{diff} [{fmt(c.ci_low)}, {fmt(c.ci_high)}]",
             _TEST_NAMES[c.test],
             fmt_p(c.p_adjusted),
-            "—" if c.mde is None else fmt(c.mde),
+            "—" if c.mde is None else "none" if math.isinf(c.mde) else fmt(c.mde),
             _verdict(c.difference, c.p_adjusted, report.alpha),
         )
     return table
@@ -107,13 +108,27 @@ def print_flipped(console: Console, report: ComparisonReport, limit: int) -> Non
             )
 
 
-def verdict_text(difference: float, significant: bool, mde: float | None) -> str:
-    """The verdict in words, with what the comparison could not have seen."""
+def verdict_text(
+    difference: float, significant: bool, mde: float | None, units: str = "items"
+) -> str:
+    """The verdict in words, with what the comparison could not have seen.
+
+    ``units`` (e.g. ``"4 items"``) is named when no difference is detectable at all (``mde``
+    infinite: too few units for the test to reach alpha, or an effect beyond the range).
+    """
     if significant and difference != 0:
         return "better" if difference > 0 else "worse"
     if mde is None:
         return "no significant difference"
+    if math.isinf(mde):
+        return f"no significant difference; no difference is detectable with {units}"
     return f"no significant difference; effects below {fmt(mde)} could not be detected (80% power)"
+
+
+def _count(c: Comparison) -> str:
+    """``"4 items"`` or ``"3 clusters"``: the units behind a comparison."""
+    n = c.units if c.units is not None else c.n
+    return f"{n} {c.unit}{'' if n == 1 else 's'}"
 
 
 def print_power(console: Console, report: ComparisonReport) -> None:
@@ -121,7 +136,7 @@ def print_power(console: Console, report: ComparisonReport) -> None:
     for c in report.comparisons:
         if c.p_adjusted >= report.alpha:
             console.print(
-                f"{c.name}: {verdict_text(c.difference, False, c.mde)}",
+                f"{c.name}: {verdict_text(c.difference, False, c.mde, _count(c))}",
                 highlight=False,
                 soft_wrap=True,
             )

@@ -16,6 +16,11 @@ agree (significant exactly when 0 is outside the interval):
 When clusters are given, the cluster, not the item, is the resampled unit everywhere: items
 that share a prompt or a category are not independent evidence, and treating them as such
 made false positives 2–6 times more frequent than α in our simulations (bench/calibration.py).
+
+The minimum detectable effect follows the test used: infinite (no difference is detectable)
+when the test cannot reach α at this many units (sign flips on 5 units or fewer; McNemar on 3
+items or fewer) or when it reaches the score's range; never below the smallest difference
+McNemar can reject at n, nor below an observed difference the test did not find significant.
 """
 
 from __future__ import annotations
@@ -38,9 +43,13 @@ from tuneval.stats.intervals import (
 from tuneval.stats.paired import (
     PairedTest,
     agree,
+    attained_sign_flip_alpha,
     detectable_effect,
+    mcnemar_floor,
     mcnemar_score,
     sign_flip,
+    smallest_mcnemar_p,
+    smallest_sign_flip_p,
 )
 from tuneval.stats.resample import FloatArray
 from tuneval.stats.units import Units, make_units, unit_sums
@@ -158,7 +167,16 @@ def paired_outcome(
         if se == 0.0:
             # No discordant item: up to 3/n of items could still differ (rule of three).
             se = math.sqrt(3.0) / per_a.size
-        mde = detectable_effect(se, units.count, alpha=alpha, power=POWER)
+        n = per_a.size
+        mde = detectable_effect(
+            se,
+            n,
+            alpha=alpha,
+            power=POWER,
+            smallest_p=smallest_mcnemar_p(n),
+            span=1.0,
+            floor=max(mcnemar_floor(n, alpha), _missed(res, alpha)),
+        )
         return PairedOutcome("mcnemar_score", res, 0, "tango_score", mde)
     if mean_like and (binary or test == "approximate_randomization"):
         d_sums, sizes = unit_sums(per_b - per_a, units)
@@ -171,7 +189,15 @@ def paired_outcome(
         se = res.se
         if binary and se == 0.0:
             se = math.sqrt(3.0) / units.count  # the rule of three, with clusters as units
-        mde = detectable_effect(se, units.count, alpha=alpha, power=POWER)
+        mde = detectable_effect(
+            se,
+            units.count,
+            alpha=attained_sign_flip_alpha(units.count, alpha),
+            power=POWER,
+            smallest_p=smallest_sign_flip_p(units.count, trials),
+            span=spread,
+            floor=_missed(res, alpha),
+        )
         return PairedOutcome("approximate_randomization", res, trials, "inverted_sign_flip", mde)
     totals = metric.aggregate(np.vstack([stats[0].sum(0), stats[1].sum(0)]))[name]
     low, high = expanded_percentile_interval(diffs, confidence, units.count)
@@ -179,8 +205,17 @@ def paired_outcome(
     low, high = agree(low, high, p, alpha, float(totals[1] - totals[0]))
     se = float(np.nanstd(diffs, ddof=1)) if diffs.size > 1 else float("nan")
     res = PairedTest(float(totals[1] - totals[0]), low, high, p, se)
-    mde = detectable_effect(se, units.count, alpha=alpha, power=POWER)
+    mde = detectable_effect(se, units.count, alpha=alpha, power=POWER, floor=_missed(res, alpha))
     return PairedOutcome("paired_bootstrap", res, int(diffs.size), "expanded_percentile", mde)
+
+
+def _missed(res: PairedTest, alpha: float) -> float:
+    """The observed difference when the test did not find it significant, else 0.
+
+    An MDE below an effect the test just missed would contradict it (4 items, all improved
+    by 0.25: not significant, yet "effects below 0.13 could not be detected").
+    """
+    return abs(res.difference) if res.p_value > alpha else 0.0
 
 
 def example_clusters(

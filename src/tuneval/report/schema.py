@@ -6,6 +6,7 @@ interval and a signature that says how it was computed.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import Field
@@ -130,7 +131,7 @@ class Verdict(Record):
     """The call at the configured significance level."""
     mde: float | None = None
     """Minimum detectable effect at 80% power at this n, variance and clustering (None when
-    the data show no variation to base it on)."""
+    the data show no variation to base it on; ``inf`` when no difference is detectable)."""
     unit: str = "item"
     """What was resampled: ``item``, or ``cluster:FIELD`` (``cluster`` when unnamed)."""
     units: int | None = None
@@ -141,6 +142,9 @@ class Verdict(Record):
         """The verdict in words, saying what a non-significant result could have missed."""
         if self.outcome != "no significant difference" or self.mde is None:
             return self.outcome
+        if math.isinf(self.mde):  # too few units to reach alpha, or beyond the score's range
+            units = f"{self.units} {self.unit.split(':')[0]}s" if self.units else "these items"
+            return f"no significant difference; no difference is detectable with {units}"
         return (
             f"no significant difference; effects below {self.mde:.3g} could not be detected"
             " (80% power)"

@@ -5,6 +5,11 @@
   [1, 1]), and its coverage at n = 30 stays within about 0.93–0.97 across p (Brown, Cai &
   DasGupta 2001). With clusters, the number of trials is the *effective* sample size
   ``n / design effect``.
+* `score_interval`: Wilson's interval for the mean of any score in [0, 1], with the observed
+  variance in place of ``p(1 − p)`` (for right/wrong scores the two are equal). It is the
+  exact score interval of a win rate ``(wins + ties/2)/n`` when the tie share is shrunk to
+  ``ties/(n + z²)``, so it keeps a width of about ``z²/n`` where the data show no variation
+  (4 ties of 4 gives [0.255, 0.745], not the bootstrap's [0.5, 0.5]).
 * `expanded_percentile_interval`: Hesterberg's (2015) expanded percentile bootstrap. The plain
   percentile interval is too narrow for small samples (its spread ignores the ``n - 1``); the
   expanded one reads the bootstrap quantiles at ``α'/2 = Φ(−√(n/(n−1))·t_{α/2, n−1})`` so that
@@ -48,6 +53,35 @@ def wilson_interval(successes: float, n: float, confidence: float = 0.95) -> tup
     low = 0.0 if successes <= 0 else max(0.0, centre - half)
     high = 1.0 if successes >= n else min(1.0, centre + half)
     return low, high
+
+
+def score_interval(
+    mean: float, variance: float, n: int, confidence: float = 0.95
+) -> tuple[float, float]:
+    """Wilson-type interval of the mean of ``n`` scores in [0, 1] (see the module docstring).
+
+    ``centre ± half`` with ``centre = (m + z²/2n)/(1 + z²/n)`` and
+    ``half = z·√(v/n + z²/4n²)/(1 + z²/n)``: Wilson's interval with ``p(1 − p)`` replaced by
+    the observed (population) variance ``v``. For a win rate, ``v = m(1 − m) − ties/(4n)``.
+
+    Args:
+        mean: Observed mean, in [0, 1].
+        variance: Observed population variance of the scores (``ddof=0``).
+        n: Number of scores; must be positive.
+        confidence: Coverage, e.g. 0.95.
+
+    Returns:
+        ``(low, high)`` within [0, 1]; NaN when ``n`` is not positive.
+    """
+    from scipy.stats import norm
+
+    if n <= 0:
+        return float("nan"), float("nan")
+    z = float(norm.ppf(0.5 + confidence / 2.0))
+    denom = 1.0 + z * z / n
+    centre = (mean + z * z / (2.0 * n)) / denom
+    half = z * math.sqrt(max(variance, 0.0) / n + z * z / (4.0 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _expanded_tail(confidence: float, units: int) -> float:
