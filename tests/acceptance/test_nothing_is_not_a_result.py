@@ -245,3 +245,26 @@ def test_contamination_with_no_eval_text_is_an_error_and_some_is_loud(tmp_path, 
     some = _write(tmp_path / "s.jsonl", rows)
     code, _, err = cli(["contamination", "--train", train, "--eval", some, "-n", "3"], capsys)
     assert code == 0 and "warning: 1 of 2 eval examples have no text" in err
+
+
+# 9. benchmarks without the hub ---------------------------------------------------------------
+
+
+def test_bench_without_the_hub_is_one_line_naming_data(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    # Offline mode fails the same way as no network, without the hub client's retries.
+    env = os.environ | {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    args = ["bench", "mmlu", "--model", "mock:echo", "--out", tmp_path / "mm", "--limit", "2"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "tuneval", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "Error: cannot reach the Hugging Face hub for cais/mmlu; pass --data DIR" in proc.stderr

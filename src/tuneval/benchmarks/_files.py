@@ -41,4 +41,11 @@ def load_hub(dataset: str, config: str | None, split: str) -> list[dict[str, Any
     from tuneval.errors import require
 
     mod: Any = require("datasets", package="datasets", extra="hf", purpose=f"loading {dataset}")
-    return [dict(row) for row in mod.load_dataset(dataset, config, split=split)]
+    try:
+        return [dict(row) for row in mod.load_dataset(dataset, config, split=split)]
+    except ConnectionError:
+        # datasets raises ConnectionError once its retries of the hub are spent (offline).
+        raise DataError(
+            f"cannot reach the Hugging Face hub for {dataset}; pass --data DIR (the original "
+            "release files)"
+        ) from None
