@@ -268,3 +268,21 @@ def test_bench_without_the_hub_is_one_line_naming_data(tmp_path):
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "Error: cannot reach the Hugging Face hub for cais/mmlu; pass --data DIR" in proc.stderr
+
+
+# 10. importing an untouched export -----------------------------------------------------------
+
+
+def test_importing_an_untouched_export_exits_1(tmp_path, capsys):
+    for name, answer in (("a", "four"), ("b", "4")):
+        rows = [{"id": f"q{i}", "prompt": f"What is {i}?", "prediction": answer} for i in range(3)]
+        _write(tmp_path / f"{name}.jsonl", rows)
+    study = tmp_path / "study"
+    create = ["human", "create", "--predictions-a", tmp_path / "a.jsonl"]
+    create += ["--predictions-b", tmp_path / "b.jsonl", "--out", study]
+    assert cli([*create, "--annotators", "ann1,ann2", "--per-item", "2"], capsys)[0] == 0
+    assert cli(["human", "export", study, "--out", tmp_path / "sheets"], capsys)[0] == 0
+    code, out, err = cli(["human", "import", study, tmp_path / "sheets/annotations.csv"], capsys)
+    assert code == 1
+    assert "no votes in the file (6 rows, all blank); fill it in first" in err
+    assert "Imported" not in out

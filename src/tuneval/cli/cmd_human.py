@@ -160,6 +160,13 @@ def import_(
     from tuneval.human import import_votes
 
     summary = import_votes(study, file)
+    if not summary.imported:
+        from tuneval.errors import DataError
+
+        # An untouched export imports "successfully" yet adds nothing: say so, exit 1.
+        raise DataError(
+            f"no votes in the file ({summary.blank} rows, all blank); fill it in first", path=file
+        )
     console.print(f"Imported {summary.imported} votes; {summary.blank} blank rows skipped.")
 
 
