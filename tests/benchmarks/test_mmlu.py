@@ -276,3 +276,20 @@ def test_prompts_byte_equal_to_lm_eval(tmp_path: Path) -> None:
         assert len(task.instances) == 12
         if subject == "moral_disputes":  # the case where stripping matters is covered
             assert test[0].question != test[0].question.strip()
+
+
+def test_loglikelihood_mode_inside_a_running_event_loop(tmp_path: Path) -> None:
+    # A notebook calls the benchmark from inside its running loop: asyncio.run would refuse.
+    import asyncio
+
+    _fixture(tmp_path)
+    backend = MockBackend(
+        "mock:ll", responder=lambda r: "", logprob=lambda c, x: 0.0 if x == " A" else -1.0
+    )
+    opts = BenchOptions(data=tmp_path, subjects=("anatomy", "virology"))
+
+    async def main() -> dict:
+        return get_benchmark("mmlu").run(backend, RunDir(tmp_path / "run"), opts)
+
+    summary = asyncio.run(main())
+    assert summary["overall"]["micro"]["accuracy"] == pytest.approx(2 / 5)

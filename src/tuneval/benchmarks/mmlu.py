@@ -36,6 +36,7 @@ from tuneval.benchmarks.mmlu_data import (
 )
 from tuneval.errors import UsageError
 from tuneval.models.base import Decoding, Message, ModelBackend, Request
+from tuneval.models.loop import run_sync
 from tuneval.models.runner import CallOptions, run_calls
 from tuneval.records import Example, Generation, Record, Score
 from tuneval.rundir import JsonlAppender, RunDir
@@ -181,7 +182,8 @@ class MMLU(Benchmark):
         answers: list[tuple[str | None, str | None, dict[str, Any]]]
         if mode == "loglikelihood":
             templated = fmt == "chat"
-            lls = asyncio.run(_loglik_all(backend, prompts, templated, options.max_concurrency))
+            # run_sync: also callable from a notebook's running event loop.
+            lls = run_sync(_loglik_all(backend, prompts, templated, options.max_concurrency))
             answers = [_from_scores(ll) for ll in lls]
         else:
             decoding = Decoding(temperature=options.temperature, max_tokens=options.max_tokens)
