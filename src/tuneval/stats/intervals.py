@@ -40,23 +40,16 @@ def wilson_interval(successes: float, n: float, confidence: float = 0.95) -> tup
     Returns:
         ``(low, high)`` within [0, 1]; NaN when ``n`` is not positive.
     """
-    from scipy.stats import norm
-
     if n <= 0:
         return float("nan"), float("nan")
-    z = float(norm.ppf(0.5 + confidence / 2.0))
     p = successes / n
-    denom = 1.0 + z * z / n
-    centre = (p + z * z / (2.0 * n)) / denom
-    half = z * math.sqrt(max(p * (1.0 - p), 0.0) / n + z * z / (4.0 * n * n)) / denom
+    low, high = score_interval(p, p * (1.0 - p), n, confidence)
     # At 0/n and n/n the bound is exactly 0 or 1; rounding would leave 0.9999999999999999.
-    low = 0.0 if successes <= 0 else max(0.0, centre - half)
-    high = 1.0 if successes >= n else min(1.0, centre + half)
-    return low, high
+    return (0.0 if successes <= 0 else low), (1.0 if successes >= n else high)
 
 
 def score_interval(
-    mean: float, variance: float, n: int, confidence: float = 0.95
+    mean: float, variance: float, n: float, confidence: float = 0.95
 ) -> tuple[float, float]:
     """Wilson-type interval of the mean of ``n`` scores in [0, 1] (see the module docstring).
 
@@ -67,7 +60,7 @@ def score_interval(
     Args:
         mean: Observed mean, in [0, 1].
         variance: Observed population variance of the scores (``ddof=0``).
-        n: Number of scores; must be positive.
+        n: Number of scores (or an effective sample size); must be positive.
         confidence: Coverage, e.g. 0.95.
 
     Returns:
