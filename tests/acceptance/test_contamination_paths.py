@@ -15,21 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from tuneval.cli import main
+from cli_helpers import run_cli as run
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART_EVAL = ROOT / "examples" / "eval.jsonl"
 COPY = "the quick brown fox jumps over the lazy dog near the river bank at dawn"
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def tuneval(*args: str) -> subprocess.CompletedProcess[str]:

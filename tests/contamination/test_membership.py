@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from tuneval.cli import main
+from cli_helpers import run_cli as run
 from tuneval.contamination.membership import auc, membership, min_k, word_logprobs
 from tuneval.models.loop import run_sync
 from tuneval.models.mock import MockBackend
@@ -75,16 +75,6 @@ def test_the_jump_over_the_base_separates_seen_items() -> None:
     same = membership(["a", "b"], texts[:1] + texts[6:7], _lm("b", _noise),
                       _lm("b2", _noise), labels=[True, False])  # fmt: skip
     assert [it.score for it in same.items] == [0.0, 0.0] and same.auc == 0.5
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_membership_needs_log_probabilities_and_both_models(

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from test_semantic import BagEncoder
 
-from tuneval.cli import main
+from cli_helpers import run_cli as run
 from tuneval.contamination.paraphrase_judge import judge_matches, parse_verdict
 from tuneval.contamination.semantic import DEFAULT_FLOOR, semantic_scan
 from tuneval.judge.parse import ParseFailure
@@ -121,16 +121,6 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(embedder, "_load", load)
     return loaded
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_semantic_with_judge_writes_json_and_a_clean_set(
