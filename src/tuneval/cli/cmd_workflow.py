@@ -196,7 +196,6 @@ def run_cmd(
     ] = False,
 ) -> None:
     """Generate, score, judge, compare and report, as the config says; resumable."""
-    from tuneval.rundir import RunDir
     from tuneval.workflow import full_evaluation, load_config
     from tuneval.workflow.gate import worse_reasons
     from tuneval.workflow.run_checks import check_gates, unusable_reasons
@@ -233,8 +232,7 @@ def run_cmd(
                 "excluded from scoring",
                 markup=False,
             )
-    gens = RunDir(result.run_dir).generations()
-    unusable = unusable_reasons(result.results, cfg, gens)
+    unusable = unusable_reasons(result.results, cfg)
     if unusable:
         for reason in unusable:
             err_console.print(f"Error: {reason}", markup=False, soft_wrap=True)

@@ -31,6 +31,8 @@ class GenerationStats(Record):
     """Generations stored."""
     errors: int
     """Calls that failed (those items are left out of the metrics and the judge)."""
+    first_error: str | None = None
+    """The error of the first failed call, for messages; None when none failed."""
     mean_chars: float
     """Mean output length in characters."""
     mean_latency_s: float

@@ -41,11 +41,13 @@ Direction = Literal["better", "worse", "no significant difference"]
 def _generation_stats(name: str, spec: str, gens: Sequence[Generation]) -> GenerationStats:
     outputs = [len(g.output) for g in gens if g.output is not None]
     latencies = [float(g.metadata.get("latency_s") or 0.0) for g in gens]
+    failed = [g for g in gens if g.output is None]
     return GenerationStats(
         model=name,
         spec=spec,
         n=len(gens),
-        errors=sum(g.output is None for g in gens),
+        errors=len(failed),
+        first_error=failed[0].error if failed else None,
         mean_chars=statistics.fmean(outputs) if outputs else 0.0,
         mean_latency_s=statistics.fmean(latencies) if latencies else 0.0,
     )

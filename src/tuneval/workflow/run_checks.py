@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from tuneval.errors import ConfigError, UsageError
-from tuneval.records import Example, Generation
+from tuneval.records import Example
 from tuneval.report.schema import Results
 from tuneval.workflow.config import WorkflowConfig
 
@@ -77,18 +77,18 @@ def check_gates(config: WorkflowConfig, measures: Sequence[str]) -> None:
             raise UsageError(f"--fail-if-worse {measure}: no such measure; valid: {valid}")
 
 
-def unusable_reasons(
-    results: Results, config: WorkflowConfig, generations: Sequence[Generation]
-) -> list[str]:
+def unusable_reasons(results: Results, config: WorkflowConfig) -> list[str]:
     """One line per reason the finished run's verdicts are not a result; empty when fine."""
     reasons = []
-    failed = [g for g in generations if g.output is None]
-    if failed and not config.calls.allow_failures:
-        per_model = ", ".join(f"{s.model} {s.errors}/{s.n}" for s in results.generation if s.errors)
+    failing = [s for s in results.generation if s.errors]
+    if failing and not config.calls.allow_failures:
+        per_model = ", ".join(f"{s.model} {s.errors}/{s.n}" for s in failing)
+        failed = sum(s.errors for s in failing)
+        total = sum(s.n for s in results.generation)
         reasons.append(
-            f"{len(failed)} of {len(generations)} generations failed ({per_model}; first: "
-            f"{failed[0].error}); they are excluded from scoring. Fix the cause and rerun "
-            "with --force generate, or pass --allow-failures to accept results on the rest"
+            f"{failed} of {total} generations failed ({per_model}; first: "
+            f"{failing[0].first_error}); they are excluded from scoring. Fix the cause and "
+            "rerun with --force generate, or pass --allow-failures to accept results on the rest"
         )
     js = results.judge_scores
     if config.judge.spec and config.judge.single and js is not None:
