@@ -159,7 +159,7 @@ def test_references_are_optional_unless_required(tmp_path):
     assert_located(error, path, 1, "reference")
     assert (
         "missing field 'reference' (expected a string: the reference output; "
-        "use --reference-field to map another field)"
+        "use reference_field to map another field)"
     ) in str(error)
     assert "'id', 'prompt'" in str(error)
 
@@ -175,7 +175,7 @@ def test_required_prompt(tmp_path):
     path = write_jsonl(tmp_path / "e.jsonl", [{"id": 1, "prompt": "p"}, {"id": 2, "prompt": None}])
     error = load_error(path, require_prompt=True)
     assert_located(error, path, 2, "prompt")
-    assert "--prompt-field" in str(error)
+    assert "prompt_field" in str(error)
 
 
 def test_empty_reference_list_is_an_error_when_required(tmp_path):
@@ -232,7 +232,7 @@ def test_ids_missing_in_some_records(tmp_path):
     path = write_jsonl(tmp_path / "e.jsonl", [{"id": 1}, {"id": 2}, {"prompt": "no id"}])
     error = load_error(path)
     assert_located(error, path, 3, "id")
-    assert "line 1" in str(error) and "--id-field" in str(error)
+    assert "line 1" in str(error) and "id_field" in str(error)
 
 
 def test_duplicate_ids_name_both_lines(tmp_path):
@@ -269,7 +269,7 @@ def test_references_from_names_ids_without_reference(tmp_path):
     message = str(info.value)
     assert message.startswith(f"{path}: 7 of 10 examples have no reference")
     assert "x0, x1, x2, x3, x4, ..." in message and "x5" not in message
-    assert "--reference-field" in message
+    assert "reference_field" in message
 
 
 def test_references_from_plain_list():

@@ -86,7 +86,7 @@ def test_missing_prediction_field_lists_fields_and_suggests_flag(tmp_path):
     path = write_jsonl(tmp_path / "p.jsonl", [{"id": 1, "output": "a", "reference": "a"}])
     error = load_error(path)
     assert_located(error, path, 1, "prediction")
-    assert "'id', 'output', 'reference'" in str(error) and "--prediction-field" in str(error)
+    assert "'id', 'output', 'reference'" in str(error) and "prediction_field" in str(error)
     (generation,) = load_predictions(path, model="m", prediction_field="output")
     assert generation.output == "a" and generation.metadata == {"reference": "a"}
 
@@ -201,7 +201,7 @@ def test_align_hints_when_only_one_side_lacks_ids(tmp_path):
         align(examples, preds)
     message = str(info.value)
     assert message.startswith(f"{tmp_path / 'p.jsonl'}: ")
-    assert "no record of the predictions has an 'id' field" in message and "--id-field" in message
+    assert "no record of the predictions has an 'id' field" in message and "id_field" in message
 
 
 def test_align_plain_lists_match_by_id():

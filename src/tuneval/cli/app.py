@@ -46,11 +46,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     """
     _load_commands()
 
+    args = list(argv) if argv is not None else sys.argv[1:]
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="tuneval")
-    except UsageError as exc:
-        err_console.print(f"Error: {exc}", markup=False)
-        sys.exit(2)
+        app(args=args, prog_name="tuneval")
     except TunevalError as exc:
+        from tuneval.cli.flags import flag_names
+
+        # Library messages name settings in Python terms; show this command's flags.
+        exc.name_settings(flag_names(app, args))
         err_console.print(f"Error: {exc}", markup=False)
-        sys.exit(1)
+        sys.exit(2 if isinstance(exc, UsageError) else 1)

@@ -16,7 +16,7 @@ from tuneval.contamination.index import EvalIndex
 from tuneval.contamination.report import ContaminationReport, build_report
 from tuneval.contamination.scan import ShardResult, scan_all, scan_within
 from tuneval.contamination.sources import SHARD_BYTES, Shard, plan, record_text
-from tuneval.errors import DataError
+from tuneval.errors import DataError, setting_hint
 
 ScanFn = Callable[..., list[ShardResult]]
 
@@ -103,7 +103,8 @@ def check(
         # Nothing to look for: a scan would read all the training data and flag nothing.
         raise DataError(
             f"none of the {len(index.tokens)} eval examples has any text to check; nothing "
-            "could be checked (use --eval-fields to name the fields that hold the text)",
+            "could be checked"
+            + setting_hint("eval_fields", " (use {} to name the fields that hold the text)"),
             path=eval_path,
         )
     with _scanner(workers, ray) as (scan, cpus):
@@ -152,7 +153,7 @@ def _require_readable(
         found = ", ".join(sample_keys(shards)) or "none that could be read"
         raise DataError(
             f"no training record has the field {', '.join(missing)}; the records have: "
-            f"{found}; fix --fields (contamination.fields in a config)",
+            f"{found}; fix the field names" + setting_hint("fields", " ({})"),
             path=where,
             field=missing[0],
         )
@@ -166,8 +167,8 @@ def _require_readable(
     if report.bad_records and not skip_bad:
         raise DataError(
             f"{report.bad_records} training record(s) could not be read, first: {first}; "
-            "fix them, or pass --skip-bad (contamination.skip_bad in a config) to scan the "
-            "rest and list them in the report"
+            "fix them"
+            + setting_hint("skip_bad", ", or use {} to scan the rest and list them in the report")
         )
 
 

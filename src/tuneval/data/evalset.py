@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tuneval.data.readers import SourceRecord, json_type, read_records
-from tuneval.errors import DataError
+from tuneval.errors import DataError, setting_hint
 from tuneval.records import Difficulty, Example
 
 _T = TypeVar("_T")
@@ -147,7 +147,7 @@ def references_from(examples: Sequence[Example]) -> list[list[str]]:
         raise DataError(
             f"{len(missing)} of {len(examples)} examples have no reference (ids: "
             f"{', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}); add a 'reference' "
-            "field to each, or use --reference-field to map another field",
+            f"field to each{setting_hint('reference_field', ', or use {} to map another field')}",
             path=getattr(examples, "path", None),
         )
     return [list(example.references) for example in examples]
@@ -179,7 +179,7 @@ def record_ids(records: Sequence[SourceRecord], id_field: str) -> tuple[list[str
                 id_field,
                 f"missing field '{id_field}', but other records have one "
                 f"(e.g. {with_id[0].where}); give every record an id, or none to number them "
-                f"by line; use --id-field to map another field",
+                f"by line{setting_hint('id_field', '; use {} to map another field')}",
             )
         example_id = id_value(record, id_field)
         if example_id in seen:
@@ -203,7 +203,7 @@ def id_value(record: SourceRecord, id_field: str) -> str:
     if isinstance(value, str) and value.strip():
         return value
     expected = "a non-empty string or an integer: the example id"
-    raise type_error(record, id_field, value, expected, "--id-field")
+    raise type_error(record, id_field, value, expected, "id_field")
 
 
 def field_error(record: SourceRecord, field: str, message: str) -> DataError:
@@ -212,7 +212,7 @@ def field_error(record: SourceRecord, field: str, message: str) -> DataError:
 
 
 def type_error(
-    record: SourceRecord, field: str, value: Any, expected: str, flag: str | None
+    record: SourceRecord, field: str, value: Any, expected: str, setting: str | None
 ) -> DataError:
     """A `DataError` for a field whose value has the wrong type or form.
 
@@ -221,43 +221,45 @@ def type_error(
         field: The field's name.
         value: The value found.
         expected: What the value should be, e.g. ``"a string: the prompt"``.
-        flag: The CLI flag that maps another field, e.g. ``"--prompt-field"``, if any.
+        setting: The setting that maps another field, e.g. ``"prompt_field"``, if any.
     """
     shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    hint = setting_hint(setting, " or use {} to map another field") if setting else ""
     return field_error(
         record,
         field,
         f"field '{field}' must be {expected}, found {json_type(value)} {shown}; "
-        f"fix the value{f' or use {flag} to map another field' if flag else ''}",
+        f"fix the value{hint}",
     )
 
 
-def missing_error(record: SourceRecord, field: str, expected: str, flag: str) -> DataError:
+def missing_error(record: SourceRecord, field: str, expected: str, setting: str) -> DataError:
     """A `DataError` for a required field the record lacks, listing the fields it has."""
     present = ", ".join(f"'{key}'" for key in record.data) or "none"
     return field_error(
         record,
         field,
-        f"missing field '{field}' (expected {expected}; use {flag} to map "
-        f"another field); the record has fields: {present}",
+        f"missing field '{field}' (expected {expected}"
+        f"{setting_hint(setting, '; use {} to map another field')}); the record has fields: "
+        f"{present}",
     )
 
 
 def optional_string(
-    record: SourceRecord, field: str, expected: str, flag: str | None
+    record: SourceRecord, field: str, expected: str, setting: str | None
 ) -> str | None:
     """The string value of `field`, None when absent or null; any other type is an error."""
     value = record.data.get(field)
     if value is None or isinstance(value, str):
         return value
-    raise type_error(record, field, value, expected, flag)
+    raise type_error(record, field, value, expected, setting)
 
 
 def _prompt(record: SourceRecord, field: str, required: bool) -> str | None:
     expected = "a string: the input shown to the model"
-    value = optional_string(record, field, expected, "--prompt-field")
+    value = optional_string(record, field, expected, "prompt_field")
     if value is None and required:
-        raise missing_error(record, field, expected, "--prompt-field")
+        raise missing_error(record, field, expected, "prompt_field")
     return value
 
 
@@ -276,18 +278,18 @@ def _references(record: SourceRecord, fields: ExampleFields, required: bool) -> 
     expected = "a string: the reference output"
     if value is None:
         if required:
-            raise missing_error(record, fields.reference, expected, "--reference-field")
+            raise missing_error(record, fields.reference, expected, "reference_field")
         return ()
     if isinstance(value, str):
         return (value,)
     if not isinstance(value, (list, tuple)):
         raise type_error(
-            record, field, value, expected + " (or a list of strings)", "--reference-field"
+            record, field, value, expected + " (or a list of strings)", "reference_field"
         )
     for item in value:
         if not isinstance(item, str):
             raise type_error(
-                record, field, item, "a list of strings: the reference outputs", "--reference-field"
+                record, field, item, "a list of strings: the reference outputs", "reference_field"
             )
     if required and not value:
         raise field_error(
@@ -297,19 +299,19 @@ def _references(record: SourceRecord, fields: ExampleFields, required: bool) -> 
 
 
 def _category(record: SourceRecord, field: str) -> str | None:
-    value = optional_string(record, field, "a string: the category", "--category-field")
+    value = optional_string(record, field, "a string: the category", "category_field")
     return value or None
 
 
 def _difficulty(record: SourceRecord, field: str) -> Difficulty | None:
     expected = f"one of {', '.join(_DIFFICULTIES)} (any case)"
-    value = optional_string(record, field, expected, "--difficulty-field")
+    value = optional_string(record, field, expected, "difficulty_field")
     if not value:
         return None
     difficulty = _DIFFICULTIES.get(value.strip().lower())
     if difficulty is not None:
         return difficulty
-    raise type_error(record, field, value, expected, "--difficulty-field")
+    raise type_error(record, field, value, expected, "difficulty_field")
 
 
 def _adversarial(record: SourceRecord, field: str) -> bool:
@@ -323,4 +325,4 @@ def _adversarial(record: SourceRecord, field: str) -> bool:
     if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
         return value.strip().lower() in _TRUE
     expected = 'a boolean: true/false, 1/0, or "true"/"false"'
-    raise type_error(record, field, value, expected, "--adversarial-field")
+    raise type_error(record, field, value, expected, "adversarial_field")

@@ -14,7 +14,7 @@ from tuneval.data.evalset import (
     record_ids,
 )
 from tuneval.data.readers import SourceRecord, read_records
-from tuneval.errors import DataError
+from tuneval.errors import DataError, setting_hint
 from tuneval.records import Example, Generation
 
 ERROR_FIELD = "error"
@@ -68,8 +68,8 @@ def load_predictions(
 def _prediction(record: SourceRecord, field: str) -> str | None:
     expected = "a string: the model output"
     if field not in record.data:
-        raise missing_error(record, field, expected, "--prediction-field")
-    value = optional_string(record, field, expected, "--prediction-field")
+        raise missing_error(record, field, expected, "prediction_field")
+    value = optional_string(record, field, expected, "prediction_field")
     if value is None and _error(record) is None:
         raise field_error(
             record,
@@ -168,6 +168,7 @@ def _mismatch_message(
             field = getattr(items, "id_field", "id")
             parts.append(
                 f"no record of {name} has an '{field}' field, so they were numbered by line; "
-                "add the ids, or use --id-field to map the field that holds them"
+                "add the ids"
+                + setting_hint("id_field", ", or use {} to map the field that holds them")
             )
     return "; ".join(parts) + ". Check that both files belong to the same eval set"

@@ -124,7 +124,8 @@ def _check_records(path: str) -> tuple[list[Example], list[Problem]]:
 
 
 def _msg(exc: DataError) -> str:
-    text = str(exc)
+    # validate_evalset reads the standard field names and maps none: no setting to suggest.
+    text = str(exc.name_settings(lambda setting: None))
     if exc.path is not None and text.startswith(exc.path):
         return text[len(exc.path) :].lstrip(":0123456789 ")
     return text

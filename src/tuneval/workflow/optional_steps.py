@@ -10,9 +10,9 @@ import importlib.util
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
-from tuneval.errors import ConfigError
+from tuneval.errors import ConfigError, settings_named
 from tuneval.rundir import RunDir
-from tuneval.workflow.config import WorkflowConfig
+from tuneval.workflow.config import ContaminationConfig, WorkflowConfig
 
 if TYPE_CHECKING:
     from tuneval.contamination.semantic import SemanticReport
@@ -50,17 +50,19 @@ def run_contamination(
         return "off", "the contamination check is not available in this tuneval version"
     from tuneval.contamination import check
 
-    report = check(
-        [str(p) for p in cont.training_data],
-        str(config.eval_set),
-        n=cont.ngram,
-        fields=cont.fields,
-        threshold=cont.threshold,
-        skip_bad=cont.skip_bad,
-        ray=cont.ray,
-    )
-    if cont.semantic is not None and cont.semantic.enabled:
-        report = report.model_copy(update={"semantic": _semantic(config, judge, cache)})
+    # Library messages name check()'s parameters; a config user reads its config keys.
+    with settings_named(_contamination_key):
+        report = check(
+            [str(p) for p in cont.training_data],
+            str(config.eval_set),
+            n=cont.ngram,
+            fields=cont.fields,
+            threshold=cont.threshold,
+            skip_bad=cont.skip_bad,
+            ray=cont.ray,
+        )
+        if cont.semantic is not None and cont.semantic.enabled:
+            report = report.model_copy(update={"semantic": _semantic(config, judge, cache)})
     path = run.path / CONTAMINATION_FILE
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(report.model_dump_json(indent=1), encoding="utf-8")
@@ -76,6 +78,11 @@ def run_contamination(
             + "; ".join(report.problems[:3])
         )
     return "ran", detail
+
+
+def _contamination_key(setting: str) -> str | None:
+    """The config key of a contamination setting, None when the config has no such key."""
+    return f"contamination.{setting}" if setting in ContaminationConfig.model_fields else None
 
 
 def _semantic(
@@ -98,7 +105,7 @@ def _semantic(
     return semantic_check(
         [str(p) for p in cont.training_data], str(config.eval_set), model=sem.model,
         top_k=sem.top_k, floor=sem.floor, fields=cont.fields, skip_bad=cont.skip_bad,
-        judge=backend, cache=cache,
+        judge=backend, cache=cache, ray=cont.ray,
     )  # fmt: skip
 
 
