@@ -6,6 +6,7 @@ loudly instead of being dropped, and every field carries a docstring that says w
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -19,6 +20,27 @@ class Record(BaseModel):
     """Base of all records: strict about unknown fields, immutable once built."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+UNDETECTABLE = "too few units to reach significance, or the effect would exceed the score's range"
+"""The reason given when a record says no difference is detectable but its maker gave none."""
+
+
+def with_detectability(data: Any) -> Any:
+    """Fill ``detectable`` (and a reason) from ``mde`` when a record's maker left them out.
+
+    JSON has no infinity, so an ``mde`` of ``inf`` is written as ``null``, which would read
+    like "not computed"; the explicit ``detectable: false`` and its reason say what it means.
+    Used as a ``model_validator(mode="before")`` of records with an ``mde``.
+    """
+    if not isinstance(data, dict) or data.get("detectable") is not None:
+        return data
+    mde = data.get("mde")
+    if mde is None:
+        return data
+    detectable = math.isfinite(mde)
+    reason = None if detectable else data.get("undetectable_reason") or UNDETECTABLE
+    return {**data, "detectable": detectable, "undetectable_reason": reason}
 
 
 class Example(Record):
@@ -168,6 +190,13 @@ class Comparison(Record):
     significant 80% of the time at its n, observed variance and clustering (unadjusted α).
     ``inf`` (``null`` in JSON) when no difference is detectable: the test cannot reach α with
     this many units, or the effect would exceed the score's range."""
+    detectable: bool | None = None
+    """False when no difference is detectable at all (`mde` is infinite, ``null`` in JSON);
+    True with a finite `mde`; None when no MDE could be computed (no variation)."""
+    undetectable_reason: str | None = None
+    """Why no difference is detectable, when `detectable` is False."""
+
+    _detectability = model_validator(mode="before")(with_detectability)
 
     @property
     def significant(self) -> bool:

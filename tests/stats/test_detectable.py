@@ -5,14 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from tuneval.stats.intervals import score_interval, wilson_interval
-from tuneval.stats.paired import (
+from tuneval.stats.detectable import (
     attained_sign_flip_alpha,
     detectable_effect,
     mcnemar_floor,
     smallest_mcnemar_p,
     smallest_sign_flip_p,
 )
+from tuneval.stats.intervals import score_interval, wilson_interval
 
 
 def test_smallest_attainable_p_values():

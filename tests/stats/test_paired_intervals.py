@@ -5,12 +5,13 @@ import math
 import numpy as np
 import pytest
 
+from tuneval.stats.detectable import detectable_effect
 from tuneval.stats.intervals import (
     expanded_percentile_interval,
     expanded_percentile_pvalue,
     wilson_interval,
 )
-from tuneval.stats.paired import detectable_effect, mcnemar_score, sign_flip
+from tuneval.stats.paired import mcnemar_score, sign_flip
 from tuneval.stats.resample import cluster_codes, cluster_resample_counts
 
 

@@ -243,7 +243,7 @@ def _compare_score_runs(
     if as_json:
         print(json.dumps([m.model_dump(mode="json") for m in measures], indent=2))
         return
-    from tuneval.workflow.results import outcome
+    from tuneval.workflow.verdicts import outcome
 
     table = Table(title=f"{finetuned} vs {base}")
     for col in ("measure", "n", "base", "fine-tuned", "difference [CI]", "p (Holm)", "verdict"):

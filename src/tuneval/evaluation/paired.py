@@ -214,4 +214,5 @@ def _row(
         "units": units.count,
         "cluster_field": units.field,
         "mde": outcome.mde,
+        "undetectable_reason": outcome.detectable.reason,
     }

@@ -35,27 +35,24 @@ import numpy as np
 from tuneval.errors import DataError, UsageError
 from tuneval.metrics.base import MeanMetric, Metric
 from tuneval.records import Example
+from tuneval.stats.detectable import (
+    POWER,
+    Detectable,
+    mcnemar_floor,
+    minimum_detectable,
+    missed_effect,
+    sign_flip_mde,
+    smallest_mcnemar_p,
+)
 from tuneval.stats.intervals import (
     expanded_percentile_interval,
     expanded_percentile_pvalue,
+    unit_score_interval,
     wilson_interval,
 )
-from tuneval.stats.paired import (
-    PairedTest,
-    agree,
-    attained_sign_flip_alpha,
-    detectable_effect,
-    mcnemar_floor,
-    mcnemar_score,
-    sign_flip,
-    smallest_mcnemar_p,
-    smallest_sign_flip_p,
-)
+from tuneval.stats.paired import PairedTest, agree, mcnemar_score, sign_flip
 from tuneval.stats.resample import FloatArray
 from tuneval.stats.units import Units, make_units, unit_sums
-
-POWER = 0.8
-"""Power at which the minimum detectable effect is reported."""
 
 
 def check_units(n: int, clusters: Sequence[Hashable] | None, field: str | None) -> Units:
@@ -93,31 +90,16 @@ def duplicate_warning(prompts: Sequence[str | None]) -> str | None:
 def binary_interval(values: FloatArray, units: Units, confidence: float) -> tuple[float, float]:
     """Wilson interval of a proportion; with clusters, on the effective sample size.
 
-    The effective size is ``p(1 − p) / v`` with ``v`` the cluster-robust variance of the mean
-    (capped at the number of items). When every item is right (or wrong) the clustering cannot
-    be estimated, so the number of clusters is used: the most cautious reading. With clusters
-    the critical value is Student's t on ``clusters − 1`` degrees of freedom instead of z, the
-    usual small-sample correction for a cluster-robust variance (20 clusters: 2.09, not 1.96).
+    See `tuneval.stats.intervals.unit_score_interval` (for right/wrong scores the item
+    variance is ``p(1 − p)``, so it is Wilson's interval on ``n / design effect`` items).
     """
     n = values.size
     p = float(values.mean())
     if units.codes is None:
         return wilson_interval(p * n, n, confidence)
-    sums, sizes = unit_sums(values, units)
-    g = units.count
-    resid = sums - p * sizes
-    var = g / max(g - 1, 1) * float(np.sum(resid * resid)) / (n * n)
-    if p in (0.0, 1.0):
-        effective = float(g)
-    elif var <= 0:
-        effective = float(n)
-    else:
-        effective = min(float(n), p * (1 - p) / var)
-    from scipy.stats import norm, t
-
-    t_crit = float(t.ppf(0.5 + confidence / 2.0, max(g - 1, 1)))
-    widened = float(2.0 * norm.cdf(t_crit) - 1.0)  # the level whose z equals that t
-    return wilson_interval(p * effective, effective, widened)
+    low, high = unit_score_interval(values, units, confidence)
+    # At 0/n and n/n the bound is exactly 0 or 1; rounding would leave 0.9999999999999999.
+    return (0.0 if p <= 0.0 else low), (1.0 if p >= 1.0 else high)
 
 
 @dataclass(frozen=True)
@@ -128,7 +110,12 @@ class PairedOutcome:
     result: PairedTest
     trials: int
     interval: str
-    mde: float | None
+    detectable: Detectable
+
+    @property
+    def mde(self) -> float | None:
+        """The minimum detectable effect (``math.inf`` when none is detectable)."""
+        return self.detectable.mde
 
 
 def paired_outcome(
@@ -161,6 +148,9 @@ def paired_outcome(
     per_b = metric.per_example(stats[1])[name]
     binary = name in metric.binary_scores
     mean_like = binary or isinstance(metric, MeanMetric)
+    low_high = metric.score_range
+    span = float(low_high[1] - low_high[0])
+    unit = "items" if units.codes is None else "clusters"
     if binary and units.codes is None:
         res = mcnemar_score(per_a >= 0.5, per_b >= 0.5, confidence)
         se = res.se
@@ -168,35 +158,27 @@ def paired_outcome(
             # No discordant item: up to 3/n of items could still differ (rule of three).
             se = math.sqrt(3.0) / per_a.size
         n = per_a.size
-        mde = detectable_effect(
+        mde = minimum_detectable(
             se,
             n,
             alpha=alpha,
             power=POWER,
             smallest_p=smallest_mcnemar_p(n),
             span=1.0,
-            floor=max(mcnemar_floor(n, alpha), _missed(res, alpha)),
+            floor=max(mcnemar_floor(n, alpha), missed_effect(res, alpha)),
+            unit=unit,
         )
         return PairedOutcome("mcnemar_score", res, 0, "tango_score", mde)
     if mean_like and (binary or test == "approximate_randomization"):
         d_sums, sizes = unit_sums(per_b - per_a, units)
-        # Differences of 0–1 scores lie in [-1, 1]; wider scales by what the data show.
+        # Differences lie within the metric's declared range, or wider if the data say so.
         both = np.concatenate([per_a, per_b])
-        spread = max(1.0, float(both.max() - both.min())) if both.size else 1.0
+        spread = max(span, float(both.max() - both.min())) if both.size else span
         res = sign_flip(
             d_sums, sizes, trials=trials, seed=seed, confidence=confidence, bounds=(-spread, spread)
         )
-        se = res.se
-        if binary and se == 0.0:
-            se = math.sqrt(3.0) / units.count  # the rule of three, with clusters as units
-        mde = detectable_effect(
-            se,
-            units.count,
-            alpha=attained_sign_flip_alpha(units.count, alpha),
-            power=POWER,
-            smallest_p=smallest_sign_flip_p(units.count, trials),
-            span=spread,
-            floor=_missed(res, alpha),
+        mde = sign_flip_mde(
+            res, units.count, alpha=alpha, trials=trials, span=spread, binary=binary, unit=unit
         )
         return PairedOutcome("approximate_randomization", res, trials, "inverted_sign_flip", mde)
     totals = metric.aggregate(np.vstack([stats[0].sum(0), stats[1].sum(0)]))[name]
@@ -205,17 +187,17 @@ def paired_outcome(
     low, high = agree(low, high, p, alpha, float(totals[1] - totals[0]))
     se = float(np.nanstd(diffs, ddof=1)) if diffs.size > 1 else float("nan")
     res = PairedTest(float(totals[1] - totals[0]), low, high, p, se)
-    mde = detectable_effect(se, units.count, alpha=alpha, power=POWER, floor=_missed(res, alpha))
+    # A corpus score (BLEU, chrF: 0-100) cannot move by more than its declared range.
+    mde = minimum_detectable(
+        se,
+        units.count,
+        alpha=alpha,
+        power=POWER,
+        span=span,
+        floor=missed_effect(res, alpha),
+        unit=unit,
+    )
     return PairedOutcome("paired_bootstrap", res, int(diffs.size), "expanded_percentile", mde)
-
-
-def _missed(res: PairedTest, alpha: float) -> float:
-    """The observed difference when the test did not find it significant, else 0.
-
-    An MDE below an effect the test just missed would contradict it (4 items, all improved
-    by 0.25: not significant, yet "effects below 0.13 could not be detected").
-    """
-    return abs(res.difference) if res.p_value > alpha else 0.0
 
 
 def example_clusters(

@@ -38,11 +38,19 @@ def pair_key(judge: ModelBackend, config: PairConfig) -> str:
         config.reference,
         config.max_tokens,
         config.structured,
+        # Only repeated judging adds to the key, so runs without it keep their old keys.
+        *((config.repeats, config.repeat_temperature) if config.repeats > 1 else ()),
     )
 
 
-def pair_request(example: Example, first: str, second: str, config: PairConfig) -> Request:
-    """The first-attempt request comparing ``first`` (position A) with ``second`` (B)."""
+def pair_request(
+    example: Example, first: str, second: str, config: PairConfig, repeat: int = 0
+) -> Request:
+    """The first-attempt request comparing ``first`` (position A) with ``second`` (B).
+
+    With ``config.repeats`` above 1, judging ``repeat`` samples at the repeat temperature with
+    seed ``repeat``, so each repeat is its own call (and its own cache entry).
+    """
     user = (config.template or PAIRWISE_TEMPLATE).format(
         question=example.prompt or "",
         answer_a=first,
@@ -55,8 +63,16 @@ def pair_request(example: Example, first: str, second: str, config: PairConfig) 
             Message(role="system", content=PAIRWISE_SYSTEM),
             Message(role="user", content=user),
         ),
-        decoding=Decoding(temperature=0.0, max_tokens=config.max_tokens),
+        decoding=_decoding(config, repeat),
         json_schema=pair_schema() if config.structured else None,
+    )
+
+
+def _decoding(config: PairConfig, repeat: int) -> Decoding:
+    if config.repeats == 1:
+        return Decoding(temperature=0.0, max_tokens=config.max_tokens)
+    return Decoding(
+        temperature=config.repeat_temperature, seed=repeat, max_tokens=config.max_tokens
     )
 
 
@@ -93,12 +109,16 @@ def _items(run: RunDir, model_a: str, model_b: str, config: PairConfig) -> list[
     return items
 
 
+_Slot = tuple[str, Order, int]
+"""One judging: (example id, order, repeat)."""
+
+
 def latest_pairs(
     records: list[PairJudgment], model_a: str, model_b: str, key: str
-) -> dict[tuple[str, Order], PairJudgment]:
-    """The last judgment of each (example, order) for one model pair and config key."""
+) -> dict[_Slot, PairJudgment]:
+    """The last judgment of each (example, order, repeat) for one model pair and config key."""
     return {
-        (r.example_id, r.order): r
+        (r.example_id, r.order, r.repeat): r
         for r in records
         if r.model_a == model_a and r.model_b == model_b and r.config_key == key
     }
@@ -120,47 +140,49 @@ async def ajudge_pairs(
     already made with the same settings are skipped (a rerun makes no calls).
 
     Returns:
-        The judgments of every item and order (``ab`` then ``ba`` per item).
+        The judgments of every item and order (``ab`` then ``ba`` per item), each order's
+        ``config.repeats`` judgings together.
     """
     config = config or PairConfig()
     key = pair_key(judge, config)
     path = run.record_file(PAIRWISE_FILE)
     done = latest_pairs(read_jsonl(path, PairJudgment), model_a, model_b, key)
     orders: tuple[Order, ...] = ("ab", "ba") if config.swap else ("ab",)
-    wanted: list[tuple[str, Order]] = []
-    calls: list[tuple[_Item, Order, Request]] = []
+    slots = [(o, r) for o in orders for r in range(config.repeats)]
+    wanted: list[_Slot] = []
+    calls: list[tuple[_Item, Order, int, Request]] = []
     with JsonlAppender(path) as appender:
 
         def write(record: PairJudgment) -> None:
             appender.write(record)
-            done[(record.example_id, record.order)] = record
+            done[(record.example_id, record.order, record.repeat)] = record
 
         for item in _items(run, model_a, model_b, config):
             example, ga, gb = item
-            for order in orders:
-                wanted.append((example.id, order))
-                previous = done.get((example.id, order))
+            for order, repeat in slots:
+                wanted.append((example.id, order, repeat))
+                previous = done.get((example.id, order, repeat))
                 fresh = previous is not None and not previous.call_error
                 if ga.output is None or gb.output is None:
                     if not fresh:
                         reason = f"a model produced no output: {ga.error or gb.error}"
                         outcome: Final[PairVerdict] = Final(None, None, 0, reason, False)
-                        write(_record(item, order, key, judge, "", outcome))
+                        write(_record(item, order, key, judge, "", outcome, repeat))
                     continue
                 first, second = (ga.output, gb.output) if order == "ab" else (gb.output, ga.output)
-                request = pair_request(example, first, second, config)
+                request = pair_request(example, first, second, config, repeat)
                 # The stored prompt holds both outputs: a regenerated output is judged again.
                 if fresh and previous is not None and previous.prompt == render_prompt(request):
                     continue
-                calls.append((item, order, request))
+                calls.append((item, order, repeat, request))
 
         def final(index: int, outcome: Final[PairVerdict]) -> None:
-            item, order, request = calls[index]
-            write(_record(item, order, key, judge, render_prompt(request), outcome))
+            item, order, repeat, request = calls[index]
+            write(_record(item, order, key, judge, render_prompt(request), outcome, repeat))
 
         await judge_all(
             judge,
-            [c[2] for c in calls],
+            [c[3] for c in calls],
             parse_preference,
             final,
             max_attempts=config.max_attempts,
@@ -196,6 +218,7 @@ def _record(
     judge: ModelBackend,
     prompt: str,
     outcome: Final[PairVerdict],
+    repeat: int = 0,
 ) -> PairJudgment:
     example, ga, gb = item
     verdict = outcome.verdict
@@ -204,6 +227,7 @@ def _record(
         model_a=ga.model,
         model_b=gb.model,
         order=order,
+        repeat=repeat,
         judge=judge.identity(),
         config_key=key,
         prompt=prompt,

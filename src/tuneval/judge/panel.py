@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,7 @@ from tuneval.judge.summary import (
     Bootstrap,
     ItemOutcome,
     combine,
+    item_verdicts,
     score_summary,
     summarize_outcomes,
 )
@@ -110,10 +111,16 @@ def compare_with_panel(
     boot: Bootstrap | None = None,
     *,
     human_votes: str | Path | None = None,
+    clusters: Mapping[str, str] | None = None,
+    cluster_field: str | None = None,
     cache: CallCache | None = None,
     on_call: Callable[[], None] | None = None,
 ) -> PairwiseReport:
-    """Compare ``model_b`` with ``model_a`` by each judge, the panel majority and humans."""
+    """Compare ``model_b`` with ``model_a`` by each judge, the panel majority and humans.
+
+    ``clusters`` (example id -> label, from ``cluster_field``) makes whole clusters the unit
+    of every win-rate interval; repeated judgings (``config.repeats``) are averaged per item.
+    """
     config = config or PairConfig()
     boot = boot or Bootstrap()
     summaries: list[PairwiseSummary] = []
@@ -123,7 +130,7 @@ def compare_with_panel(
         records = judge_pairs(run, model_a, model_b, judge, config, cache=cache, on_call=on_call)
         items = combine(records, config.inconsistent)
         name = judge.identity()
-        outcomes[name] = {i.example_id: i.outcome for i in items}
+        outcomes[name] = item_verdicts(items)
         summaries.append(
             summarize_outcomes(
                 items,
@@ -133,6 +140,8 @@ def compare_with_panel(
                 boot,
                 inconsistent=config.inconsistent,
                 records=records,
+                clusters=clusters,
+                cluster_field=cluster_field,
             )
         )
     names = list(outcomes)
@@ -154,6 +163,8 @@ def compare_with_panel(
             f"panel majority ({len(names)} judges)",
             boot,
             inconsistent=config.inconsistent,
+            clusters=clusters,
+            cluster_field=cluster_field,
         )
     if human_votes is not None:
         humans = human_majority(load_votes(human_votes))

@@ -63,6 +63,8 @@ class PairJudgment(Record):
     """The model called ``b`` (usually the fine-tuned model)."""
     order: Literal["ab", "ba"]
     """``ab``: a's output shown first (position A); ``ba``: b's output shown first."""
+    repeat: int = 0
+    """Which of the ``PairConfig.repeats`` independent judgings this is (0 without repeats)."""
     judge: str
     """The judge's identity."""
     config_key: str
@@ -138,17 +140,18 @@ class PairwiseSummary(Record):
     n: int
     """Items counted in the win rate."""
     wins: int
-    """Items b won."""
+    """Items b won (with repeats: judgings, each over both orders)."""
     ties: int
     """Items judged equal (including inconsistent verdicts when counted as ties)."""
     losses: int
     """Items a won."""
     inconsistent: int
-    """Items whose two orders disagreed."""
+    """Items (with repeats: judgings) whose two orders disagreed."""
     unscored: int
-    """Items with no usable verdict in at least one order."""
+    """Items (with repeats: judgings) with no usable verdict in at least one order."""
     win_rate: Interval | None
-    """(wins + 0.5 ties) / n with a bootstrap CI."""
+    """(wins + 0.5 ties) / n with a CI (each item's repeats averaged first): the expanded
+    bootstrap over items or clusters, widened to at least the Wilson-type score interval."""
     lc_win_rate: Interval | None
     """AlpacaEval-2-style length-controlled win rate with a bootstrap CI."""
     position_consistency: float | None
@@ -159,6 +162,18 @@ class PairwiseSummary(Record):
     """Share of decided items (unequal lengths) where the winner is the longer output."""
     inconsistent_policy: Literal["tie", "drop"] = "tie"
     """How inconsistent items were counted."""
+    unit: str = "item"
+    """What the win-rate interval resampled: ``item``, or ``cluster:FIELD`` (whole clusters
+    of items; ``cluster`` when the field is unnamed)."""
+    units: int | None = None
+    """Independent units behind the win-rate interval (items, or clusters)."""
+    repeats: int = 1
+    """Judgings of each pair in each order (``PairConfig.repeats``); an item's repeats are
+    averaged into one preference, so they never count as independent evidence."""
+    flip_rate: float | None = None
+    """With repeats: share of items whose repeated judgings gave different verdicts."""
+    verdict_sd: float | None = None
+    """With repeats: pooled within-item SD of the preference (1 win, 0.5 tie, 0 loss)."""
 
 
 class AgreementSummary(Record):

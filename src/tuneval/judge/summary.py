@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,7 +19,8 @@ from tuneval.judge.records import (
     ScoreSummary,
 )
 from tuneval.stats import BootstrapConfig, FloatArray, mean_ci
-from tuneval.stats.intervals import score_interval
+from tuneval.stats.intervals import unit_score_interval
+from tuneval.stats.units import Units, make_units
 
 Bootstrap = BootstrapConfig
 """How intervals are computed: the one bootstrap record of `tuneval.stats` (judge-side name)."""
@@ -26,7 +28,7 @@ Bootstrap = BootstrapConfig
 
 @dataclass(frozen=True)
 class ItemOutcome:
-    """One item's combined verdict over both orders."""
+    """One item's combined verdict over both orders (one per repeat with repeated judging)."""
 
     example_id: str
     outcome: Outcome | None
@@ -36,35 +38,56 @@ class ItemOutcome:
     unscored: bool
     chars_a: int
     chars_b: int
+    repeat: int = 0
+    """Which repeated judging of the item (``PairConfig.repeats``) this is."""
 
 
 def combine(
     records: list[PairJudgment], inconsistent: Literal["tie", "drop"] = "tie"
 ) -> list[ItemOutcome]:
-    """Combine each item's verdicts in the two orders into one outcome.
+    """Combine each item's verdicts in the two orders into one outcome (per repeat).
 
     Both orders agree: that outcome. They disagree (including a win in one order and a tie in
     the other, as MT-Bench counts it): inconsistent, counted as a tie or dropped. Any order
-    without a verdict makes the item unscored.
+    without a verdict makes the item unscored. Repeated judgings of an item (``repeat``)
+    are combined order by order, each into its own outcome.
     """
-    by_item: dict[str, list[PairJudgment]] = defaultdict(list)
+    by_item: dict[tuple[str, int], list[PairJudgment]] = defaultdict(list)
     for r in records:
-        by_item[r.example_id].append(r)
+        by_item[(r.example_id, r.repeat)].append(r)
     out = []
-    for example_id, recs in by_item.items():
+    for (example_id, repeat), recs in by_item.items():
         outcomes = [r.outcome for r in recs]
         first = recs[0]
         if any(o is None for o in outcomes):
-            out.append(ItemOutcome(example_id, None, None, True, first.chars_a, first.chars_b))
+            out.append(
+                ItemOutcome(example_id, None, None, True, first.chars_a, first.chars_b, repeat)
+            )
             continue
         consistent = None if len(outcomes) < 2 else len(set(outcomes)) == 1
         outcome: Outcome | None = outcomes[0]
         if consistent is False:
             outcome = "tie" if inconsistent == "tie" else None
         out.append(
-            ItemOutcome(example_id, outcome, consistent, False, first.chars_a, first.chars_b)
+            ItemOutcome(
+                example_id, outcome, consistent, False, first.chars_a, first.chars_b, repeat
+            )
         )
     return out
+
+
+def item_verdicts(items: list[ItemOutcome]) -> dict[str, Outcome | None]:
+    """One verdict per item: the one all its counted repeats agree on, else a tie.
+
+    Used where an item needs a single label (judge-vs-judge and judge-vs-human agreement,
+    the panel majority, the report's per-item view). None when no repeat was counted.
+    """
+    seen: dict[str, set[Outcome]] = {}
+    for i in items:
+        seen.setdefault(i.example_id, set())
+        if i.outcome is not None:
+            seen[i.example_id].add(i.outcome)
+    return {k: (next(iter(v)) if len(v) == 1 else "tie") if v else None for k, v in seen.items()}
 
 
 _PREF = {"b": 1.0, "tie": 0.5, "a": 0.0}
@@ -79,22 +102,33 @@ def summarize_outcomes(
     *,
     inconsistent: Literal["tie", "drop"] = "tie",
     records: list[PairJudgment] | None = None,
+    clusters: Mapping[str, str] | None = None,
+    cluster_field: str | None = None,
 ) -> PairwiseSummary:
     """Win rate (with CI and length control) of b over a from combined outcomes.
 
-    ``records`` (the single-order judgments) adds the first-position rate.
+    Each item's counted repeats are averaged into one preference, so the item, not the
+    judging, is the unit (repeats are a cluster of the item). ``clusters`` (id -> label)
+    makes whole clusters of items the unit of the win-rate interval. ``records`` (the
+    single-order judgments) adds the first-position rate.
     """
     counted = [i for i in items if i.outcome is not None]
     counts = Counter(i.outcome for i in counted)
     both = [i for i in items if i.consistent is not None]
+    per_item: dict[str, list[float]] = defaultdict(list)
+    lengths: dict[str, tuple[int, int]] = {}
+    for i in counted:
+        per_item[i.example_id].append(_PREF[i.outcome] if i.outcome else 0.0)
+        lengths[i.example_id] = (i.chars_a, i.chars_b)
     win_rate = lc = None
-    if counted:
-        pref = np.array([_PREF[i.outcome] for i in counted if i.outcome is not None])
-        win_rate = _win_rate(pref, boot)
+    units = make_units(len(per_item), _labels(list(per_item), clusters), cluster_field)
+    if per_item:
+        pref = np.array([np.mean(v) for v in per_item.values()], dtype=np.float64)
+        win_rate = _win_rate(pref, boot, units)
         value, low, high, _phi = lc_win_rate(
             pref,
-            np.array([i.chars_b for i in counted], dtype=np.float64),
-            np.array([i.chars_a for i in counted], dtype=np.float64),
+            np.array([lengths[k][1] for k in per_item], dtype=np.float64),
+            np.array([lengths[k][0] for k in per_item], dtype=np.float64),
             resamples=boot.resamples,
             seed=boot.seed,
             confidence=boot.confidence,
@@ -106,11 +140,12 @@ def summarize_outcomes(
     if records is not None:
         decisive = [r.position for r in records if r.position in ("A", "B")]
         first_rate = decisive.count("A") / len(decisive) if decisive else None
+    repeats = max((i.repeat for i in items), default=0) + 1
     return PairwiseSummary(
         model_a=model_a,
         model_b=model_b,
         judge=judge,
-        n=len(counted),
+        n=len(per_item),
         wins=counts["b"],
         ties=counts["tie"],
         losses=counts["a"],
@@ -122,20 +157,56 @@ def summarize_outcomes(
         first_position_rate=first_rate,
         longer_preferred_rate=sum(longer) / len(longer) if longer else None,
         inconsistent_policy=inconsistent,
+        unit=_unit_name(units),
+        units=units.count,
+        repeats=repeats,
+        **(_verdict_noise(list(per_item.values())) if repeats > 1 else {}),
     )
 
 
-def _win_rate(pref: FloatArray, boot: Bootstrap) -> Interval:
-    """Win rate with an interval that stays honest at small n.
+def _labels(ids: list[str], clusters: Mapping[str, str] | None) -> list[str] | None:
+    """Cluster labels of ``ids``; None without clusters or when all share one cluster."""
+    if clusters is None:
+        return None
+    labels = [clusters.get(i, i) for i in ids]
+    return labels if len(set(labels)) > 1 else None
 
-    The expanded percentile bootstrap, widened to at least the Wilson-type score interval of
-    the mean (`tuneval.stats.intervals.score_interval`). The bootstrap alone collapses to a
-    point when every verdict is the same (4 ties: [0.5, 0.5]; 20 wins: [1, 1]); the score
-    interval keeps a width of about z²/n there. Simulated coverage of the union at 95%:
-    0.92–1.0 over n = 4, 10, 30 and win/tie/loss mixes where the bootstrap alone fell to 0.35.
+
+def _unit_name(units: Units) -> str:
+    if units.kind == "item":
+        return "item"
+    return f"cluster:{units.field}" if units.field else "cluster"
+
+
+def _verdict_noise(prefs: list[list[float]]) -> dict[str, float | None]:
+    """Flip rate and pooled within-item SD of the preference over repeatedly judged items."""
+    multi = [np.asarray(v, dtype=np.float64) for v in prefs if len(v) > 1]
+    if not multi:
+        return {"flip_rate": None, "verdict_sd": None}
+    flips = sum(1 for v in multi if np.ptp(v) > 0) / len(multi)
+    pooled = sum(float(((v - v.mean()) ** 2).sum()) for v in multi) / sum(v.size - 1 for v in multi)
+    return {"flip_rate": flips, "verdict_sd": float(np.sqrt(pooled))}
+
+
+def _win_rate(pref: FloatArray, boot: Bootstrap, units: Units) -> Interval:
+    """Win rate with an interval that stays honest at small n and with clusters.
+
+    The expanded percentile bootstrap (whole clusters resampled when ``units`` has them),
+    widened to at least the Wilson-type score interval of the mean
+    (`tuneval.stats.intervals.unit_score_interval`, on the effective sample size with
+    clusters). The bootstrap alone collapses to a point when every verdict is the same (4
+    ties: [0.5, 0.5]; 20 wins: [1, 1]); the score interval keeps a width of about z²/n there.
+    Simulated coverage of the union at 95%: 0.92–1.0 over n = 4, 10, 30 and win/tie/loss
+    mixes where the bootstrap alone fell to 0.35 (clustered cells: bench/calibration.py).
     """
-    boot_ci = mean_ci(pref, resamples=boot.resamples, seed=boot.seed, confidence=boot.confidence)
-    low, high = score_interval(float(pref.mean()), float(pref.var()), pref.size, boot.confidence)
+    boot_ci = mean_ci(
+        pref,
+        resamples=boot.resamples,
+        seed=boot.seed,
+        confidence=boot.confidence,
+        units=units if units.codes is not None else None,
+    )
+    low, high = unit_score_interval(pref, units, boot.confidence)
     return Interval(
         value=boot_ci.value, ci_low=min(low, boot_ci.ci_low), ci_high=max(high, boot_ci.ci_high)
     )
@@ -146,8 +217,13 @@ def pairwise_summary(
     boot: Bootstrap | None = None,
     *,
     inconsistent: Literal["tie", "drop"] = "tie",
+    clusters: Mapping[str, str] | None = None,
+    cluster_field: str | None = None,
 ) -> PairwiseSummary:
-    """Summary of one judge's pairwise judgments of one model pair."""
+    """Summary of one judge's pairwise judgments of one model pair.
+
+    ``clusters`` (example id -> label) makes whole clusters the unit of the win-rate interval.
+    """
     boot = boot or Bootstrap()
     first = records[0] if records else None
     return summarize_outcomes(
@@ -158,6 +234,8 @@ def pairwise_summary(
         boot,
         inconsistent=inconsistent,
         records=records,
+        clusters=clusters,
+        cluster_field=cluster_field,
     )
 
 

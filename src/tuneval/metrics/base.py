@@ -10,9 +10,10 @@ n-gram match counts and lengths.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -28,12 +29,26 @@ class Metric(ABC):
 
     Subclasses set `name` and `description`, take their options as typed keyword arguments
     of ``__init__`` and implement `statistics`, `aggregate` and `signature_fields`.
+
+    `statistics` and `fit` take a plain string as one reference (as `tuneval.score` does):
+    every subclass's own `statistics` and `fit` receive a list of references per example.
     """
 
     name: ClassVar[str]
     """Registered name, e.g. ``bleu``."""
     description: ClassVar[str]
     """One line for ``tuneval metrics``."""
+    score_range: ClassVar[tuple[float, float]] = (0.0, 1.0)
+    """Lowest and highest value of every score (BLEU and chrF: 0-100); a difference wider
+    than this range is impossible, which caps the minimum detectable effect."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Wrapped here so that plugins get it too: "Paris" is one reference, not five.
+        for method in ("statistics", "fit"):
+            own = cls.__dict__.get(method)
+            if own is not None and not getattr(own, "_one_string_one_reference", False):
+                setattr(cls, method, _string_is_one_reference(own))
 
     @property
     @abstractmethod
@@ -101,6 +116,19 @@ class Metric(ABC):
         """sacreBLEU-style signature of the metric part, e.g. ``bleu|tok:13a|smooth:exp``."""
         fields = "|".join(f"{k}:{v}" for k, v in self.signature_fields().items())
         return f"{self.name}|{fields}" if fields else self.name
+
+
+def _string_is_one_reference(method: Callable[..., Any]) -> Callable[..., Any]:
+    """`method` with each example's references as a list, a plain string being one of them."""
+
+    @functools.wraps(method)
+    def wrapper(self: Metric, predictions: Any, references: Any) -> Any:
+        if any(isinstance(refs, str) for refs in references):
+            references = [[refs] if isinstance(refs, str) else refs for refs in references]
+        return method(self, predictions, references)
+
+    wrapper._one_string_one_reference = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 class MeanMetric(Metric):

@@ -54,6 +54,7 @@ class Bleu(Metric):
 
     name = "bleu"
     description = "corpus BLEU, identical to sacreBLEU (0-100), with its signature"
+    score_range = (0.0, 100.0)
 
     def __init__(
         self,

@@ -70,6 +70,7 @@ class Chrf(Metric):
 
     name = "chrf"
     description = "chrF / chrF++ (word_order=2), identical to sacreBLEU (0-100)"
+    score_range = (0.0, 100.0)
 
     def __init__(
         self,

@@ -85,7 +85,7 @@ def _verdicts(results: Results) -> str:
             _td(f"{v.difference:+.3f}", v.difference),
             _td(f"[{v.ci_low:.3f}, {v.ci_high:.3f}]", v.ci_low),
             _td("—" if v.p_value is None else f"{v.p_value:.4f}", v.p_value),
-            _td("—" if v.mde is None else f"{v.mde:.3g}", v.mde),
+            _td(v.mde_text, v.mde),
             _td(v.unit if v.units is None else f"{v.unit} ({v.units})"),
             f'<td class="{v.outcome.split()[0]}">{escape(v.text)}</td>',
         ]

@@ -30,11 +30,10 @@ def _verdict_table(results: Results) -> list[str]:
     ]
     for v in results.verdicts:
         p = "—" if v.p_value is None else f"{v.p_value:.4f}"
-        mde = "—" if v.mde is None else f"{v.mde:.3g}"
         units = v.unit if v.units is None else f"{v.unit} ({v.units})"
         lines.append(
             f"| {v.measure} | {v.difference:+.3f} | [{_pct(v.ci_low)}, {_pct(v.ci_high)}] "
-            f"| {p} | {mde} | {units} | **{v.text}** |"
+            f"| {p} | {v.mde_text} | {units} | **{v.text}** |"
         )
     return lines
 

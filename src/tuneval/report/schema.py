@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from tuneval.evaluation import ComparisonReport
 from tuneval.human.ppi import PPIWinRate
 from tuneval.judge.records import Interval, PairwiseSummary, ScoreSummary
-from tuneval.records import Record
+from tuneval.records import Record, with_detectability
 
 RESULTS_SCHEMA_VERSION: Literal[1] = 1
 """Current version of `Results`."""
@@ -59,6 +59,15 @@ class JudgeScores(Record):
     """Minimum detectable difference at 80% power at this n, variance and clustering."""
     unit: str = "item"
     """What the test flipped: ``item`` or ``cluster``."""
+    detectable: bool | None = None
+    """False when no difference is detectable at all (`mde` is infinite, ``null`` in JSON);
+    True with a finite `mde`; None when no MDE could be computed."""
+    undetectable_reason: str | None = None
+    """Why no difference is detectable, when `detectable` is False."""
+    units: int | None = None
+    """Independent units behind the test (items, or clusters)."""
+
+    _detectability = model_validator(mode="before")(with_detectability)
 
 
 class Pairwise(Record):
@@ -138,15 +147,33 @@ class Verdict(Record):
     """What was resampled: ``item``, or ``cluster:FIELD`` (``cluster`` when unnamed)."""
     units: int | None = None
     """Independent units behind the test (items, or clusters)."""
+    detectable: bool | None = None
+    """False when no difference is detectable at all (`mde` is infinite, ``null`` in JSON);
+    True with a finite `mde`; None when no MDE could be computed."""
+    undetectable_reason: str | None = None
+    """Why no difference is detectable, when `detectable` is False."""
+
+    _detectability = model_validator(mode="before")(with_detectability)
+
+    @property
+    def mde_text(self) -> str:
+        """The MDE for a table cell: a number, ``none`` when nothing is detectable, or a dash."""
+        if self.detectable is False or (self.mde is not None and math.isinf(self.mde)):
+            return "none"
+        return "—" if self.mde is None else f"{self.mde:.3g}"
 
     @property
     def text(self) -> str:
         """The verdict in words, saying what a non-significant result could have missed."""
-        if self.outcome != "no significant difference" or self.mde is None:
+        if self.outcome != "no significant difference":
             return self.outcome
-        if math.isinf(self.mde):  # too few units to reach alpha, or beyond the score's range
+        # Read back from JSON an infinite MDE is null: `detectable` keeps what it meant.
+        if self.detectable is False or (self.mde is not None and math.isinf(self.mde)):
             units = f"{self.units} {self.unit.split(':')[0]}s" if self.units else "these items"
-            return f"no significant difference; no difference is detectable with {units}"
+            why = f" ({self.undetectable_reason})" if self.undetectable_reason else ""
+            return f"no significant difference; no difference is detectable with {units}{why}"
+        if self.mde is None:
+            return self.outcome
         return (
             f"no significant difference; effects below {self.mde:.3g} could not be detected"
             " (80% power)"

@@ -16,10 +16,11 @@ import numpy as np
 from pydantic import Field
 
 from tuneval.records import Record
+from tuneval.stats.detectable import Detectable, sign_flip_mde
 from tuneval.stats.intervals import expanded_percentile_interval
 from tuneval.stats.paired import PairedTest, sign_flip
 from tuneval.stats.resample import FloatArray, percentile_interval, resample_counts
-from tuneval.stats.units import make_units, unit_sums
+from tuneval.stats.units import Units, make_units, resample, unit_sums
 
 IntervalMethod = Literal["expanded", "percentile"]
 
@@ -50,13 +51,20 @@ class Interval(Record):
     """Upper end of the interval."""
 
 
-def bootstrap_means(values: FloatArray, resamples: int, seed: int) -> FloatArray:
-    """The mean of ``values`` over ``resamples`` item bootstrap resamples, shape ``(b,)``.
+def bootstrap_means(
+    values: FloatArray, resamples: int, seed: int, units: Units | None = None
+) -> FloatArray:
+    """The mean of ``values`` over ``resamples`` bootstrap resamples, shape ``(b,)``.
 
-    The same ``seed`` draws the same item resamples for every array of the same length, so
-    means of two paired arrays (and of their difference) come from the same resamples.
+    Items are resampled, or whole clusters when ``units`` has them (each resample's mean is
+    then its summed values over its item count). The same ``seed`` draws the same resamples
+    for every array of the same length, so means of two paired arrays (and of their
+    difference) come from the same resamples.
     """
     n = values.size
+    if units is not None and units.codes is not None:
+        counts = resample(n, units, resamples, seed)
+        return np.concatenate([(c @ values) / np.maximum(c.sum(axis=1), 1.0) for c in counts])
     return np.concatenate([c @ values / n for c in resample_counts(n, resamples, seed)])
 
 
@@ -67,8 +75,9 @@ def mean_ci(
     seed: int = 12345,
     confidence: float = 0.95,
     method: IntervalMethod = "expanded",
+    units: Units | None = None,
 ) -> Interval:
-    """Mean of ``values`` with a bootstrap interval (items resampled).
+    """Mean of ``values`` with a bootstrap interval (items, or clusters, resampled).
 
     Args:
         values: One value per independent item.
@@ -78,11 +87,14 @@ def mean_ci(
         method: ``expanded`` (Hesterberg's expanded percentile, as wide as the t interval, so
             20 items do not give a too-narrow CI) or ``percentile`` (the plain percentile
             interval, kept where published numbers were computed with it).
+        units: Clusters of the items (`tuneval.stats.units.make_units`): whole clusters are
+            resampled and the expanded interval counts clusters, not items.
     """
     values = np.asarray(values, dtype=np.float64)
-    means = bootstrap_means(values, resamples, seed)
+    means = bootstrap_means(values, resamples, seed, units)
     if method == "expanded":
-        low, high = expanded_percentile_interval(means, confidence, values.size)
+        count = values.size if units is None else units.count
+        low, high = expanded_percentile_interval(means, confidence, count)
     else:
         low, high = percentile_interval(means, confidence)
     return Interval(value=float(values.mean()), ci_low=low, ci_high=high)
@@ -98,6 +110,23 @@ class PairedDifference:
     """Independent units (items, or clusters of items)."""
     test: PairedTest | None
     """Difference (tuned − base), interval and p-value; None under 2 paired items."""
+    span: float = 1.0
+    """The widest possible difference (the score scale's width, or what the data show)."""
+    clustered: bool = False
+    """Whether the units are clusters of items."""
+
+    def detectable(self, alpha: float, trials: int | None) -> Detectable:
+        """The minimum detectable effect of this sign-flip comparison at 80% power.
+
+        Follows the test (`tuneval.stats.detectable.sign_flip_mde`): infinite, with the
+        reason, when the units are too few to reach ``alpha`` or the effect reaches `span`.
+        """
+        if self.test is None:
+            return Detectable(None)
+        unit = "clusters" if self.clustered else "items"
+        return sign_flip_mde(
+            self.test, self.units, alpha=alpha, trials=trials, span=self.span, unit=unit
+        )
 
     @property
     def interval(self) -> Interval | None:
@@ -151,4 +180,4 @@ def paired_difference(
     test = sign_flip(
         sums, sizes, trials=trials, seed=seed, confidence=confidence, bounds=(-spread, spread)
     )
-    return PairedDifference(n, units.count, test)
+    return PairedDifference(n, units.count, test, spread, units.codes is not None)

@@ -10,6 +10,9 @@
   exact score interval of a win rate ``(wins + ties/2)/n`` when the tie share is shrunk to
   ``ties/(n + z²)``, so it keeps a width of about ``z²/n`` where the data show no variation
   (4 ties of 4 gives [0.255, 0.745], not the bootstrap's [0.5, 0.5]).
+* `unit_score_interval`: the same interval when items come in clusters: ``n`` becomes the
+  effective sample size (item variance over the cluster-robust variance of the mean) and the
+  critical value Student's t on ``clusters − 1`` degrees of freedom.
 * `expanded_percentile_interval`: Hesterberg's (2015) expanded percentile bootstrap. The plain
   percentile interval is too narrow for small samples (its spread ignores the ``n - 1``); the
   expanded one reads the bootstrap quantiles at ``α'/2 = Φ(−√(n/(n−1))·t_{α/2, n−1})`` so that
@@ -27,6 +30,7 @@ import math
 import numpy as np
 
 from tuneval.stats.resample import FloatArray
+from tuneval.stats.units import Units, unit_sums
 
 
 def wilson_interval(successes: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
@@ -75,6 +79,45 @@ def score_interval(
     centre = (mean + z * z / (2.0 * n)) / denom
     half = z * math.sqrt(max(variance, 0.0) / n + z * z / (4.0 * n * n)) / denom
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def unit_score_interval(
+    values: FloatArray, units: Units, confidence: float = 0.95
+) -> tuple[float, float]:
+    """Wilson-type interval of the mean of scores in [0, 1], items or clusters as units.
+
+    Without clusters it is `score_interval`. With clusters the number of scores is replaced
+    by the effective sample size ``v_item / v_mean`` (the items' variance over the
+    cluster-robust variance of the mean, capped at the number of items) and the level is
+    widened so that its z equals Student's t on ``clusters − 1`` degrees of freedom, the usual
+    small-sample correction of a cluster-robust variance (20 clusters: 2.09, not 1.96). When
+    every score is the same the clustering cannot be estimated and the number of clusters is
+    used: the most cautious reading.
+
+    Args:
+        values: One score in [0, 1] per item.
+        units: Items, or clusters of items (`tuneval.stats.units.make_units`).
+        confidence: Coverage, e.g. 0.95.
+    """
+    from scipy.stats import norm, t
+
+    n = values.size
+    mean, variance = float(values.mean()), float(values.var())
+    if units.codes is None or units.count < 2:
+        return score_interval(mean, variance, n, confidence)
+    sums, sizes = unit_sums(values, units)
+    g = units.count
+    resid = sums - mean * sizes
+    robust = g / (g - 1) * float(np.sum(resid * resid)) / (n * n)
+    if variance <= 0.0:
+        effective = float(g)
+    elif robust <= 0.0:
+        effective = float(n)
+    else:
+        effective = min(float(n), variance / robust)
+    t_crit = float(t.ppf(0.5 + confidence / 2.0, g - 1))
+    widened = float(2.0 * norm.cdf(t_crit) - 1.0)  # the level whose z equals that t
+    return score_interval(mean, variance, effective, widened)
 
 
 def _expanded_tail(confidence: float, units: int) -> float:

@@ -16,10 +16,8 @@
   (fixed − broken) counts, i.e. a clustered McNemar test. The interval inverts the same test
   under a shift (all Δ0 the test does not reject for differences ``d − Δ0``), using the same
   sign flips for every Δ0, so 0 lies outside it exactly when p ≤ α.
-* `detectable_effect`: the minimum detectable effect at a given power from the standard error
-  the comparison observed (clustering included), with t quantiles on ``units − 1`` degrees of
-  freedom; infinite when the test cannot reach α at this n (`smallest_sign_flip_p`,
-  `smallest_mcnemar_p`) or the effect would exceed the score's range.
+
+The minimum detectable effect of each test is in `tuneval.stats.detectable`.
 """
 
 from __future__ import annotations
@@ -209,91 +207,3 @@ def _shift_bound(
             step *= 2.0
         rejected = outside
     return _boundary(lambda x: p_at(x) - alpha, d, rejected)
-
-
-def detectable_effect(
-    se: float,
-    units: int,
-    *,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    smallest_p: float | None = None,
-    span: float | None = None,
-    floor: float = 0.0,
-) -> float | None:
-    """Smallest true difference detected with probability ``power`` by a two-sided test.
-
-    ``(t_{1−α/2} + t_{power}) · SE`` on ``units − 1`` degrees of freedom (normal quantiles
-    beyond 1,000 units), raised to ``floor``. Infinite when no difference is detectable: when
-    the test's smallest attainable p-value exceeds α (4 units under sign flips cannot go below
-    2/2⁴ = 0.125), or when the effect reaches ``span``, the largest possible difference (1 for
-    a 0–1 score), since a difference that large could not be exceeded.
-
-    Args:
-        se: Standard error of the difference.
-        units: Independent units (items or clusters).
-        alpha: Two-sided significance level.
-        power: Probability of detection.
-        smallest_p: The smallest p-value the test can give at this number of units, if known.
-        span: The largest possible absolute difference, if known.
-        floor: A lower bound (e.g. the observed difference when it was not significant:
-            a test that missed it cannot claim to detect smaller effects).
-
-    Returns:
-        The effect, ``math.inf`` when none is detectable, or None when the standard error is
-        0 or undefined (no variation to base it on).
-    """
-    from scipy.stats import t
-
-    if smallest_p is not None and smallest_p > alpha:
-        return math.inf
-    if not math.isfinite(se) or se <= 0.0 or units < 2:
-        return None
-    df = units - 1
-    mde = max(float((t.ppf(1.0 - alpha / 2.0, df) + t.ppf(power, df)) * se), floor)
-    return math.inf if span is not None and mde >= span else mde
-
-
-def smallest_sign_flip_p(units: int, trials: int | None = None) -> float:
-    """The smallest two-sided p-value of a sign-flip test on ``units`` units.
-
-    Only the observed signs and their mirror image are as extreme as the most extreme data,
-    so the exact test cannot go below ``2 / 2^units``; with ``trials`` random flips the p-value
-    ``(1 + hits) / (1 + trials)`` cannot go below ``1 / (1 + trials)`` either.
-    """
-    exact = 2.0 ** (1 - units) if units < 1075 else 0.0
-    return max(exact, 0.0 if trials is None else 1.0 / (1.0 + trials))
-
-
-def attained_sign_flip_alpha(units: int, alpha: float) -> float:
-    """The level a sign-flip test at ``alpha`` really attains on ``units`` units.
-
-    Exact sign-flip p-values are multiples of ``2 / 2^units``, so on 6 units a test at 0.05
-    rejects only at p ≤ 2/64 = 0.031; an MDE computed at 0.05 would promise power the test
-    does not have. 0 when no level up to ``alpha`` is attainable; ``alpha`` beyond 30 units.
-    """
-    if units > 30:
-        return alpha
-    step = 2.0 ** (1 - units)
-    return math.floor(alpha / step + 1e-9) * step
-
-
-def smallest_mcnemar_p(n: int) -> float:
-    """The smallest p-value of McNemar's asymptotic test on ``n`` items (all discordant one way).
-
-    ``z = (b − c)/√(b + c)`` is largest at ``b = n, c = 0``: ``√n``.
-    """
-    from scipy.stats import norm
-
-    return float(2.0 * norm.sf(math.sqrt(n))) if n > 0 else 1.0
-
-
-def mcnemar_floor(n: int, alpha: float) -> float:
-    """The smallest difference McNemar's test at ``alpha`` can reject on ``n`` items.
-
-    A difference δ needs at least δ·n discordant items; even all in one direction they give
-    ``z = √(δ n)``, so δ must reach ``z²_{1−α/2} / n``.
-    """
-    from scipy.stats import norm
-
-    return float(norm.ppf(1.0 - alpha / 2.0) ** 2 / n) if n > 0 else math.inf

@@ -1,0 +1,129 @@
+"""The run's verdicts: one per tested measure, each with its interval, unit and MDE.
+
+A non-significant verdict says what it could have missed: the minimum detectable effect at
+80% power, computed the way the measure's own test decides (`tuneval.stats.detectable`), or
+an explicit "no difference is detectable" with the reason (too few units to reach α, or an
+effect beyond the measure's range). Metric verdicts take the MDE of their comparison, the
+judge-score verdict that of its sign-flip test, the win rate that of its interval against 0.5.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from tuneval.judge.records import Interval, PairwiseSummary
+from tuneval.report.schema import BenchmarkResult, JudgeScores, Verdict
+from tuneval.stats.detectable import win_rate_mde
+from tuneval.workflow.config import ComparisonConfig
+from tuneval.workflow.metrics_step import MetricComparisons
+
+Direction = Literal["better", "worse", "no significant difference"]
+"""Which way a tested difference points (distinct from a pairwise `tuneval.records.Outcome`)."""
+
+
+def verdicts(
+    metrics: MetricComparisons,
+    judge_scores: JudgeScores | None,
+    pairwise: PairwiseSummary | None,
+    alpha: float,
+    confidence: float = 0.95,
+) -> list[Verdict]:
+    """Verdicts of the metric comparisons, the judge scores and the win rate."""
+    out: list[Verdict] = []
+    if metrics.overall is not None:
+        for c in metrics.overall.comparisons:
+            out.append(
+                Verdict(
+                    measure=f"{c.metric}.{c.name}",
+                    difference=c.difference,
+                    ci_low=c.ci_low,
+                    ci_high=c.ci_high,
+                    p_value=c.p_adjusted,
+                    outcome=outcome(c.difference, c.p_adjusted < alpha),
+                    mde=c.mde,
+                    unit=unit_label(c.unit, c.cluster_field),
+                    units=c.units,
+                    detectable=c.detectable,
+                    undetectable_reason=c.undetectable_reason,
+                )
+            )
+    js = judge_scores
+    if js is not None and js.difference is not None and js.p_value is not None:
+        d = js.difference
+        out.append(
+            Verdict(
+                measure="judge_score",
+                difference=d.value,
+                ci_low=d.ci_low,
+                ci_high=d.ci_high,
+                p_value=js.p_value,
+                outcome=outcome(d.value, js.p_value < alpha),
+                mde=js.mde,
+                unit=js.unit,
+                units=js.units if js.units is not None else js.n_paired,
+                detectable=js.detectable,
+                undetectable_reason=js.undetectable_reason,
+            )
+        )
+    if pairwise is not None and pairwise.win_rate is not None:
+        out.append(win_rate_verdict(pairwise, alpha, confidence))
+    return out
+
+
+def win_rate_verdict(s: PairwiseSummary, alpha: float, confidence: float) -> Verdict:
+    """The win rate against 0.5: significant when its interval excludes 0.5.
+
+    Its MDE follows that interval (`tuneval.stats.detectable.win_rate_mde`): never above 0.5
+    (a clean sweep), never below what the interval can exclude at this many units.
+    """
+    w = s.win_rate
+    assert w is not None
+    units = s.units if s.units is not None else s.n
+    det = win_rate_mde(w.value, w.ci_low, w.ci_high, units, alpha=alpha, confidence=confidence)
+    return Verdict(
+        measure="win_rate",
+        difference=w.value - 0.5,
+        ci_low=w.ci_low - 0.5,
+        ci_high=w.ci_high - 0.5,
+        p_value=None,
+        outcome=outcome(w.value - 0.5, w.ci_low > 0.5 or w.ci_high < 0.5),
+        mde=det.mde,
+        unit=s.unit,
+        units=units,
+        detectable=det.detectable,
+        undetectable_reason=det.reason,
+    )
+
+
+def unit_label(unit: str, field: str | None) -> str:
+    """``item``, or ``cluster:FIELD`` naming what was resampled."""
+    return unit if unit == "item" or field is None else f"{unit}:{field}"
+
+
+def bench_verdicts(results: list[BenchmarkResult], cmp: ComparisonConfig) -> list[Verdict]:
+    """One verdict per benchmark measure with a difference and a test."""
+    return [
+        tested_verdict(f"{r.name}.{m.name}", m.difference, m.p_value, cmp.alpha)
+        for r in results
+        for m in r.measures
+        if m.difference is not None and m.p_value is not None
+    ]
+
+
+def tested_verdict(measure: str, d: Interval, p_value: float, alpha: float) -> Verdict:
+    """The verdict on a difference with its CI and a (Holm-adjusted) p-value."""
+    return Verdict(
+        measure=measure,
+        difference=d.value,
+        ci_low=d.ci_low,
+        ci_high=d.ci_high,
+        p_value=p_value,
+        outcome=outcome(d.value, p_value < alpha),
+    )
+
+
+def outcome(difference: float, significant: bool) -> Direction:
+    """The verdict on a difference: better or worse when significant and not zero."""
+    if not significant or difference == 0:
+        return "no significant difference"
+    return "better" if difference > 0 else "worse"
