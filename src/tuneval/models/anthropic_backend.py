@@ -9,14 +9,34 @@ top_p are sent only where the installed SDK still has them.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuneval.errors import BackendError, CallError, require
 from tuneval.models.base import Completion, ModelBackend, Request, Usage, register_backend
 from tuneval.models.loop import PrivateLoop
 from tuneval.models.openai_backend import map_sdk_error
 
+if TYPE_CHECKING:
+    from tuneval.models.batch_anthropic import AnthropicBatchAPI
+
 DEFAULT_BASE_URL = "https://api.anthropic.com"
+
+
+def parse_message(response: Any) -> Completion:
+    """The `Completion` in a Messages API reply (live, or a batch's succeeded result).
+
+    Raises:
+        CallError: ``bad_response`` for a reply without content or usage.
+    """
+    try:
+        text = "".join(b.text for b in response.content if getattr(b, "type", "") == "text")
+        usage = Usage(
+            prompt_tokens=response.usage.input_tokens,
+            completion_tokens=response.usage.output_tokens,
+        )
+    except (AttributeError, TypeError) as exc:
+        raise CallError(f"malformed response: {exc}", "bad_response") from None
+    return Completion(text=text, finish_reason=response.stop_reason, usage=usage)
 
 
 @register_backend
@@ -128,15 +148,13 @@ class AnthropicBackend(ModelBackend):
             import anthropic
 
             raise map_sdk_error(exc, anthropic) from None
-        try:
-            text = "".join(b.text for b in response.content if getattr(b, "type", "") == "text")
-            usage = Usage(
-                prompt_tokens=response.usage.input_tokens,
-                completion_tokens=response.usage.output_tokens,
-            )
-        except (AttributeError, TypeError) as exc:
-            raise CallError(f"malformed response: {exc}", "bad_response") from None
-        return Completion(text=text, finish_reason=response.stop_reason, usage=usage)
+        return parse_message(response)
+
+    def batch_api(self) -> AnthropicBatchAPI:
+        """Anthropic's Message Batches API for this model and key."""
+        from tuneval.models.batch_anthropic import AnthropicBatchAPI
+
+        return AnthropicBatchAPI(self)
 
     async def aclose(self) -> None:
         """Close the HTTP client on the loop that used it, then stop that loop."""

@@ -17,6 +17,7 @@ from tuneval.models.base import Completion, ModelBackend, Request, Usage, regist
 from tuneval.models.loop import PrivateLoop
 
 if TYPE_CHECKING:
+    from tuneval.models.batch_openai import OpenAIBatchAPI
     from tuneval.models.replicas import ReplicaPool
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -68,6 +69,30 @@ def map_sdk_error(exc: Exception, sdk: Any) -> CallError:
             retry_after=parse_retry_after(exc.response.headers),
         )
     return CallError(f"malformed response: {type(exc).__name__}: {exc}", "bad_response")
+
+
+def parse_chat_completion(response: Any) -> Completion:
+    """The `Completion` in a chat-completion body (a live reply or a batch output line).
+
+    Raises:
+        CallError: ``bad_response`` for a body that is not a chat completion.
+    """
+    try:
+        choice = response["choices"][0]
+        text = choice["message"]["content"]
+        if not isinstance(text, str):
+            raise TypeError("the reply has no message content")
+        usage = response.get("usage") or {}
+        return Completion(
+            text=text,
+            finish_reason=choice.get("finish_reason"),
+            usage=Usage(
+                prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                completion_tokens=int(usage.get("completion_tokens") or 0),
+            ),
+        )
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+        raise CallError(f"malformed response: {exc!r}", "bad_response") from None
 
 
 @register_backend
@@ -181,22 +206,15 @@ class OpenAIBackend(ModelBackend):
             import openai
 
             raise map_sdk_error(exc, openai) from None
-        try:
-            choice = response["choices"][0]
-            text = choice["message"]["content"]
-            if not isinstance(text, str):
-                raise TypeError("the reply has no message content")
-            usage = response.get("usage") or {}
-            return Completion(
-                text=text,
-                finish_reason=choice.get("finish_reason"),
-                usage=Usage(
-                    prompt_tokens=int(usage.get("prompt_tokens") or 0),
-                    completion_tokens=int(usage.get("completion_tokens") or 0),
-                ),
-            )
-        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
-            raise CallError(f"malformed response: {exc!r}", "bad_response") from None
+        return parse_chat_completion(response)
+
+    def batch_api(self) -> OpenAIBatchAPI | None:
+        """The OpenAI Batch API of this server (None for a set of replicas)."""
+        from tuneval.models.batch_openai import OpenAIBatchAPI
+
+        if getattr(self, "_replicas", None) is not None:
+            return None
+        return OpenAIBatchAPI(self)
 
     async def aclose(self) -> None:
         """Close the HTTP clients on the loop that used them, then stop that loop."""

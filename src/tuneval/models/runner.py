@@ -13,13 +13,21 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import Field
 
 from tuneval.errors import CallError
 from tuneval.models.base import Completion, ModelBackend, Request, Usage
 from tuneval.models.cache import CallCache
 from tuneval.models.loop import run_sync
+from tuneval.models.pricing import Mode, UsageLedger
 from tuneval.models.retry import AdaptiveLimiter, backoff_delay, is_retryable
 from tuneval.records import Record
+
+if TYPE_CHECKING:
+    from tuneval.models.batch import CallOutcome
 
 
 class CallOptions(Record):
@@ -37,6 +45,17 @@ class CallOptions(Record):
     """Longest computed wait between retries (a server's Retry-After may ask for more)."""
     adaptive_concurrency: bool = True
     """Halve the calls in flight on HTTP 429 and grow back on success."""
+    batch: bool = False
+    """Send the calls that the cache does not answer through the provider's batch API
+    (OpenAI Batch, Anthropic Message Batches: half price, answered within 24 h); backends
+    without one call live. Batch ids are recorded in ``run_dir/batches.json``."""
+    batch_poll_s: float = Field(default=10.0, gt=0.0)
+    """First wait between two polls of a batch (it grows 1.5x per poll)."""
+    batch_poll_max_s: float = Field(default=300.0, gt=0.0)
+    """Longest wait between two polls of a batch."""
+    run_dir: Path | None = None
+    """The run directory the calls belong to: each call's tokens go to ``usage.jsonl`` (the
+    cost estimate) and batch ids to ``batches.json``. None records neither (no batch mode)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,8 @@ class CallResult:
     error_kind: str | None = None
     attempts: int = 1
     """Calls made for this request (0 when served from the cache)."""
+    batch_id: str | None = None
+    """The provider batch that answered it (None for a live call)."""
 
     @property
     def ok(self) -> bool:
@@ -173,10 +194,16 @@ async def call_many(
     rng = random.Random()
     limiter = AdaptiveLimiter(options.max_concurrency, adaptive=options.adaptive_concurrency)
     identity = backend.identity() if cache is not None else ""
+    ledger = UsageLedger(options.run_dir) if options.run_dir is not None else None
 
     def finish(index: int, result: CallResult) -> CallResult:
         stats.add(result)
         stats.min_concurrency = limiter.min_seen
+        c = result.completion
+        if ledger is not None and c is not None and not c.cached:
+            mode: Mode = "live" if result.batch_id is None else "batch"
+            tokens = (c.usage.prompt_tokens, c.usage.completion_tokens)
+            ledger.add(backend.spec, backend.name, mode, *tokens)
         if on_done is not None:
             on_done(index, result)
         return result
@@ -189,6 +216,17 @@ async def call_many(
         return finish(index, result)
 
     results: list[CallResult | None] = [None] * len(requests)
+
+    def deliver(index: int, request: Request, outcome: CallOutcome) -> None:
+        if outcome.completion is None:
+            err = outcome.error or CallError("no result", "error")
+            result = CallResult(None, str(err), err.kind, 1, outcome.batch_id)
+        else:
+            result = CallResult(outcome.completion, batch_id=outcome.batch_id)
+            if cache is not None:
+                cache.put(identity, request, outcome.completion)
+        results[index] = finish(index, result)
+
     pending: list[tuple[int, Request]] = []
     for index, request in enumerate(requests):
         hit = cache.get(identity, request) if cache is not None and not refresh else None
@@ -196,9 +234,19 @@ async def call_many(
             results[index] = finish(index, CallResult(hit, attempts=0))
         else:
             pending.append((index, request))
-    fresh = await asyncio.gather(*(run(i, r) for i, r in pending))
-    for (index, _), result in zip(pending, fresh, strict=True):
-        results[index] = result
+    try:
+        batched = False
+        if options.batch and pending:
+            from tuneval.models.batch import call_in_batches
+
+            batched = await call_in_batches(backend, pending, options, deliver)
+        if not batched:
+            fresh = await asyncio.gather(*(run(i, r) for i, r in pending))
+            for (index, _), result in zip(pending, fresh, strict=True):
+                results[index] = result
+    finally:
+        if ledger is not None:
+            ledger.close()
     return [r for r in results if r is not None]
 
 
