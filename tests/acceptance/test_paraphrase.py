@@ -8,6 +8,7 @@ no model hub (HF_HUB_OFFLINE=1): the model comes from the ``all-minilm-l6-v2-mod
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -15,6 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from cli_helpers import run_cli
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "paraphrase"
 PARAS, EDITS, CLEANS = 12, 4, 6
@@ -83,6 +86,57 @@ def test_an_unloadable_embedding_model_is_one_line(planted, tmp_path: Path) -> N
     errors = [line for line in res.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and "cannot load the embedding model" in errors[0]
     assert "omit --embedding-model" in errors[0]
+
+
+def _three_shards(folder: Path) -> tuple[list[str], dict[int, str]]:
+    """The planted training set in three files of three formats; planted line -> location."""
+    lines = (FIX / "train.jsonl").read_text().splitlines()
+    a, b, c = folder / "a.jsonl", folder / "b.jsonl.gz", folder / "c.json"
+    a.write_text("\n".join(lines[:100]) + "\n")
+    with gzip.open(b, "wt") as handle:
+        handle.write("\n".join(lines[100:200]) + "\n")
+    c.write_text(json.dumps([json.loads(x) for x in lines[200:]]))
+    where = {n: f"{a}:{n}" for n in range(1, 101)}
+    where |= {n: f"{b}:{n - 100}" for n in range(101, 201)}
+    where |= {n: f"{c} record {n - 200}" for n in range(201, len(lines) + 1)}
+    return [str(a), str(b), str(c)], where
+
+
+@pytest.mark.slow
+def test_semantic_scan_on_ray_is_the_local_scan(tmp_path: Path, capsys, monkeypatch) -> None:
+    """Each shard is embedded in a Ray task; the per-shard top-k merge gives the same report."""
+    pytest.importorskip("ray")
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    monkeypatch.setenv("TUNEVAL_CACHE_DIR", str(tmp_path / "cache"))
+    train, where = _three_shards(tmp_path)
+    common = ["contamination", "--eval", str(FIX / "eval.jsonl"), "--semantic"]
+    common += [x for t in train for x in ("--train", t)]
+    import tuneval.contamination.semantic as semantic
+
+    in_process: list[str] = []  # shards this process embedded itself (not a Ray worker)
+    real = semantic.embed_shard
+
+    def spy(shard, *args):
+        in_process.append(shard.path)
+        return real(shard, *args)
+
+    monkeypatch.setattr(semantic, "embed_shard", spy)
+    reports = {}
+    for name, extra in (("local", []), ("ray", ["--ray", "local", "--workers", "2"])):
+        code, _, err = run_cli([*common, *extra, "--out", str(tmp_path / name)], capsys)
+        assert code == 0, err
+        assert in_process == (train if name == "local" else [])
+        in_process.clear()
+        reports[name] = json.loads((tmp_path / name).read_text())
+        reports[name]["semantic"].pop("seconds")
+    assert reports["ray"] == reports["local"]
+    sem = reports["ray"]["semantic"]
+    labels: dict[str, int | None] = json.loads((FIX / "labels.json").read_text())
+    assert sem["records_embedded"] == len(where)
+    found = {e["id"]: [m["found_in"] for m in e["matches"]] for e in sem["examples"]}
+    paras = [i for i, line in labels.items() if i.startswith("para") and line is not None]
+    caught = [i for i in paras if where[labels[i]] in found[i]]  # type: ignore[index]
+    assert len(caught) >= 0.9 * len(paras), sorted(set(paras) - set(caught))
 
 
 def test_the_contamination_command_imports_no_model_library() -> None:

@@ -54,6 +54,29 @@ def test_topk_equals_brute_force_over_many_batches() -> None:
     assert len(best.kept) <= 2 * 7 * 5 + 1024
 
 
+def test_per_shard_topk_merged_is_the_topk_of_all_records_ties_included() -> None:
+    """How --ray merges shard results: equal scores (duplicate records) go to the earlier one."""
+    rng = np.random.default_rng(1)
+    sims = rng.choice(np.float32([0.2, 0.5, 0.7, 0.9]), (6, 300))  # many exact ties
+    whole = TopK(6, 4, 0.4)
+    whole.add(sims, 0, [f"r{j}" for j in range(300)], [f"t{j}" for j in range(300)])
+    merged = TopK(6, 4, 0.4)
+    for start in (0, 70, 190):  # three shards of unequal size, local record numbers
+        end = {0: 70, 70: 190, 190: 300}[start]
+        shard = TopK(6, 4, 0.4)
+        for b in range(start, end, 32):  # batches inside the shard
+            e = min(b + 32, end)
+            shard.add(sims[:, b:e], b - start, list(range(b - start, e - start)),
+                      [f"t{j}" for j in range(b, e)])  # fmt: skip
+        merged.merge(shard, start, lambda n, s=start: f"r{int(n) + s}")
+    for row in range(6):
+        order = np.lexsort((np.arange(300), -sims[row]))[:4]
+        want = [(round(float(sims[row, j]), 4), f"r{j}", f"t{j}") for j in order
+                if sims[row, j] >= 0.4]  # fmt: skip
+        for best in (whole, merged):
+            assert [(m.similarity, m.found_in, m.text) for m in best.matches(row)] == want
+
+
 def test_floor_keeps_nothing_below_it() -> None:
     best = TopK(2, 3, 0.9)
     best.add(np.array([[0.5, 0.95], [0.89, 0.1]], np.float32), 0, ["a", "b"], ["x", "y"])
@@ -91,7 +114,7 @@ def test_lines_continue_across_byte_range_shards(tmp_path: Path, monkeypatch) ->
 
     filler = [{"text": f"filler record number {i}"} for i in range(400)]
     path = _write(tmp_path / "big.jsonl", [*filler, {"text": "needle sentence about green owls"}])
-    monkeypatch.setattr(semantic, "plan", lambda train: plan(train, 2000))
+    monkeypatch.setattr(semantic, "SHARD_BYTES", 2000)
     assert len(plan([str(path)], 2000)) > 3
     rep = semantic_scan([str(path)], ["x"], ["green owls needle sentence"], BagEncoder(),
                         top_k=1, floor=0.8)  # fmt: skip

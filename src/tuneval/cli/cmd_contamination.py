@@ -12,7 +12,7 @@ from rich.console import Console
 
 from tuneval.cli.app import app
 from tuneval.cli.membership_view import membership_lines, run_membership
-from tuneval.cli.semantic_view import SEMANTIC_FLOOR, run_semantic, semantic_lines
+from tuneval.cli.semantic_view import SEMANTIC_FLOOR, run_semantic, semantic_lines, shared_ray
 from tuneval.errors import UsageError
 
 if TYPE_CHECKING:
@@ -65,8 +65,9 @@ def contamination_cmd(
         typer.Option(
             "--ray",
             metavar="ADDRESS",
-            help="Scan on Ray. 'local': a local runtime of --workers CPUs (all CPUs when 1); "
-            "'auto', HOST:PORT or ray://HOST:PORT: join that cluster. Same report.",
+            help="Scan on Ray (both scans with --semantic). 'local': a local runtime of "
+            "--workers CPUs (all CPUs when 1); 'auto', HOST:PORT or ray://HOST:PORT: join "
+            "that cluster. Same report.",
         ),
     ] = None,
     strict: Annotated[
@@ -157,19 +158,21 @@ def contamination_cmd(
             eval_path, n=n, eval_fields=_fields(eval_fields), threshold=threshold
         )
     else:
-        with _progress() as progress:
-            report = contamination.check(
-                train or [], eval_path, n=n, fields=_fields(fields),
-                eval_fields=_fields(eval_fields), threshold=threshold, workers=workers,
-                strict=strict, skip_bad=skip_bad, progress=progress, ray=ray,
-            )  # fmt: skip
-    if semantic and not within:
-        sem = run_semantic(
-            train or [], eval_path, model=embedding_model, top_k=top_k, floor=floor,
-            fields=_fields(fields), eval_fields=_fields(eval_fields), skip_bad=skip_bad,
-            judge=judge, no_cache=no_cache,
-        )  # fmt: skip
-        report = report.model_copy(update={"semantic": sem})
+        # With --semantic both scans share one Ray runtime (starting one takes seconds).
+        with shared_ray(ray if semantic else None, workers):
+            with _progress() as progress:
+                report = contamination.check(
+                    train or [], eval_path, n=n, fields=_fields(fields),
+                    eval_fields=_fields(eval_fields), threshold=threshold, workers=workers,
+                    strict=strict, skip_bad=skip_bad, progress=progress, ray=ray,
+                )  # fmt: skip
+            if semantic:
+                sem = run_semantic(
+                    train or [], eval_path, model=embedding_model, top_k=top_k, floor=floor,
+                    fields=_fields(fields), eval_fields=_fields(eval_fields),
+                    skip_bad=skip_bad, judge=judge, no_cache=no_cache, ray=ray,
+                )  # fmt: skip
+                report = report.model_copy(update={"semantic": sem})
     if write_clean:
         from tuneval.contamination.semantic_check import write_clean_semantic
 

@@ -6,6 +6,7 @@ imported until the scan runs (``tuneval --help`` stays instant).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -30,6 +31,7 @@ def run_semantic(
     skip_bad: bool,
     judge: str | None,
     no_cache: bool,
+    ray: str | None = None,
 ) -> SemanticReport:
     """Run `semantic_check` with a progress line on a terminal, and the judge when named."""
     from tuneval.contamination.semantic_check import semantic_check
@@ -52,13 +54,29 @@ def run_semantic(
         return semantic_check(
             train, eval_path, model=model, top_k=top_k, floor=floor, fields=fields,
             eval_fields=eval_fields, skip_bad=skip_bad, judge=backend, cache=cache,
-            progress=progress,
+            progress=progress, ray=ray,
         )  # fmt: skip
     finally:
         if tty:
             sys.stderr.write("\n")
         if cache is not None:
             cache.close()
+
+
+@contextlib.contextmanager
+def shared_ray(address: str | None, workers: int) -> Iterator[None]:
+    """One Ray runtime for both scans of ``--semantic --ray`` (starting one takes seconds).
+
+    Nothing happens without an address; a local runtime gets `workers` CPUs (all when 1)
+    and is stopped on exit, as the n-gram scan alone would do.
+    """
+    if address is None:
+        yield
+        return
+    from tuneval.contamination.ray_scan import ray_session
+
+    with ray_session(address, workers if workers > 1 else None):
+        yield
 
 
 def semantic_lines(report: SemanticReport) -> Iterator[str]:

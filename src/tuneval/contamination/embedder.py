@@ -99,6 +99,11 @@ class SentenceEncoder:
         self.max_chars = max_chars
         self.model = _load(resolve_model(name))
 
+    def __reduce__(self) -> tuple[type[SentenceEncoder], tuple[str, int, int]]:
+        # Pickled by name (for Ray workers): each process loads the model itself rather
+        # than receiving ~90 MB of weights per task.
+        return SentenceEncoder, (self.name, self.batch_size, self.max_chars)
+
     def encode(self, texts: list[str]) -> np.ndarray:
         """Embed `texts` as unit-length float32 rows."""
         if not texts:

@@ -1,4 +1,4 @@
-"""The contamination scan on Ray: one task per training shard, on a local runtime or a cluster.
+"""The contamination scans on Ray: one task per training shard, on a local runtime or a cluster.
 
 ``--ray`` (or ``local``) starts a local Ray runtime; ``auto`` or an address
 (``10.0.0.5:6379``, ``ray://head:10001``) joins a running cluster. The eval index goes into the
@@ -10,6 +10,10 @@ Exactly one result per shard reaches the report: a task that fails (an exception
 or node that dies) is run again from the start of its shard by Ray (``max_retries``), and only
 the result of the run that finishes is kept. Results are merged in shard order by the same
 `report.build_report` as the local scan, so the report is identical to it.
+
+The semantic scan (``--semantic``) runs the same way: each task embeds one shard with the
+same `semantic_shard.embed_shard` as the local scan and returns that shard's top-k per eval
+item; `semantic_shard.merge_shards` merges them exactly, in shard order.
 """
 
 from __future__ import annotations
@@ -19,22 +23,28 @@ import dataclasses
 import importlib
 import socket
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tuneval.contamination.index import EvalIndex
 from tuneval.contamination.scan import ShardResult, scan_shard
+from tuneval.contamination.semantic_shard import ShardOptions, ShardTop, embed_shard
 from tuneval.contamination.sources import Shard
 from tuneval.errors import TunevalError, UsageError, require
+
+if TYPE_CHECKING:
+    from tuneval.contamination.embedder import Encoder
 
 MAX_RETRIES = 3
 """Times Ray runs a shard's task again after a failure (an exception or a lost node)."""
 
 ScanFn = Callable[..., list[ShardResult]]
 
-# Per worker process: the index of the scan in progress, fetched from the object store once.
+# Per worker process: the index of the scan in progress, fetched from the object store once;
+# likewise the eval embeddings and encoder of a semantic scan.
 _INDEX: tuple[str, EvalIndex] | None = None
+_SEMANTIC: tuple[str, tuple[np.ndarray, Encoder]] | None = None
 
 
 def _local_index(refs: list[Any]) -> EvalIndex:
@@ -78,12 +88,54 @@ def scan_ray(
         TunevalError: A shard whose task failed ``max_retries + 1`` times (the message names
             the shard and the cause), or a `DataError` raised by the scan itself.
     """
+    return _run(_scan_task, index, shards, (fields, strict), progress, max_retries)
+
+
+def _semantic_task(refs: list[Any], shard: Shard, options: ShardOptions) -> ShardTop:
+    global _SEMANTIC
+    import ray
+
+    (ref,) = refs
+    if _SEMANTIC is None or _SEMANTIC[0] != ref.hex():
+        # The encoder is pickled by name and loaded here, once per worker process.
+        _SEMANTIC = (ref.hex(), ray.get(ref))
+    eval_vecs, encoder = _SEMANTIC[1]
+    return embed_shard(shard, eval_vecs, encoder, options)
+
+
+def semantic_ray(
+    eval_vecs: np.ndarray,
+    encoder: Encoder,
+    shards: list[Shard],
+    options: ShardOptions,
+    *,
+    progress: Callable[[ShardTop], None] | None = None,
+    max_retries: int = MAX_RETRIES,
+) -> list[ShardTop]:
+    """Embed every shard in a Ray task (semantic scan); per-shard top-k lists in shard order.
+
+    The eval embeddings and the encoder go into the object store once; a `SentenceEncoder`
+    travels as its model name and is loaded by each worker process (the model must be
+    installed, or its folder present, on every node).
+    """
+    return _run(_semantic_task, (eval_vecs, encoder), shards, (options,), progress, max_retries)
+
+
+def _run(
+    fn: Callable[..., Any],
+    shared: object,
+    shards: list[Shard],
+    args: tuple[Any, ...],
+    progress: Callable[[Any], None] | None,
+    max_retries: int,
+) -> list[Any]:
+    """``fn([ref of shared], shard, *args)`` as one Ray task per shard; results in shard order."""
     ray: Any = importlib.import_module("ray")
-    task = ray.remote(num_cpus=1, max_retries=max_retries, retry_exceptions=[OSError])(_scan_task)
-    refs = [ray.put(index)]
-    futures = [task.remote(refs, shard, fields, strict) for shard in shards]
+    task = ray.remote(num_cpus=1, max_retries=max_retries, retry_exceptions=[OSError])(fn)
+    refs = [ray.put(shared)]  # in a list, so that Ray passes the reference instead of the value
+    futures = [task.remote(refs, shard, *args) for shard in shards]
     position = {future.hex(): i for i, future in enumerate(futures)}
-    results: list[ShardResult | None] = [None] * len(futures)
+    results: list[Any] = [None] * len(futures)
     pending = list(futures)
     while pending:
         done, pending = ray.wait(pending, num_returns=1)
@@ -92,12 +144,12 @@ def scan_ray(
             result = results[i] = _get(ray, future, shards[i])
             if progress:
                 progress(result)
-    return [r for r in results if r is not None]
+    return results
 
 
-def _get(ray: Any, future: Any, shard: Shard) -> ShardResult:
+def _get(ray: Any, future: Any, shard: Shard) -> Any:
     try:
-        result: ShardResult = ray.get(future)
+        result = ray.get(future)
     except ray.exceptions.RayTaskError as exc:
         cause = exc.as_instanceof_cause()
         if isinstance(cause, TunevalError):

@@ -13,20 +13,29 @@ the eval set is at most ~100k items. The candidates can then be confirmed by an 
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import Field
 
-from tuneval.contamination.embedder import Encoder
-from tuneval.contamination.formats import Sink, batches
-from tuneval.contamination.sources import Problem, plan
+from tuneval.contamination.semantic_shard import (
+    KEEP_CHARS,
+    SHARD_BYTES,
+    ShardOptions,
+    ShardTop,
+    TopK,
+    embed_shard,
+    merge_shards,
+)
+from tuneval.contamination.sources import Problem, Shard, plan
 from tuneval.errors import DataError
 from tuneval.records import Record
 
-KEEP_CHARS = 1000
-"""Characters of a matched training text kept in the report (enough to judge and to show)."""
+if TYPE_CHECKING:
+    from tuneval.contamination.embedder import Encoder
+
+__all__ = ["KEEP_CHARS", "TopK"]  # re-exported: the shard module holds them
 DEFAULT_FLOOR = 0.45
 """Default lowest cosine similarity of a candidate. With all-MiniLM-L6-v2 the planted
 paraphrases of bench/semantic.py score 0.47-0.98 with their eval item (edited copies >= 0.89)
@@ -98,53 +107,6 @@ class SemanticReport(Record):
     """Every eval item, in eval-set order."""
 
 
-class TopK:
-    """The `k` most similar training records per eval item, updated batch by batch.
-
-    Scores below `floor` never enter. Record texts are kept only while some eval item still
-    holds them, so memory is bounded by ``items * k`` texts whatever the training size.
-    """
-
-    def __init__(self, n_eval: int, k: int, floor: float) -> None:
-        self.k, self.floor = k, floor
-        self.scores = np.full((n_eval, k), -np.inf, np.float32)
-        self.ids = np.full((n_eval, k), -1, np.int64)
-        self.kept: dict[int, tuple[str, str]] = {}
-
-    def add(self, sims: np.ndarray, first: int, where: list[str], texts: list[str]) -> None:
-        """Merge the similarities (eval x batch) of records numbered ``first, first + 1, ...``."""
-        # Only rows where some record beats both the floor and the row's current k-th best.
-        bar = np.maximum(self.scores.min(axis=1), np.float32(self.floor))
-        rows = np.flatnonzero((sims >= bar[:, None]).any(axis=1))
-        if rows.size == 0:
-            return
-        sub = np.where(sims[rows] >= self.floor, sims[rows], -np.inf)
-        ids = np.broadcast_to(first + np.arange(sims.shape[1]), sub.shape)
-        all_s = np.concatenate([self.scores[rows], sub], axis=1)
-        all_i = np.concatenate([self.ids[rows], ids], axis=1)
-        top = np.argpartition(-all_s, self.k - 1, axis=1)[:, : self.k]
-        self.scores[rows] = np.take_along_axis(all_s, top, axis=1)
-        self.ids[rows] = np.take_along_axis(all_i, top, axis=1)
-        for rid in np.unique(self.ids[rows][self.ids[rows] >= first]).tolist():
-            self.kept[rid] = (where[rid - first], texts[rid - first][:KEEP_CHARS])
-        if len(self.kept) > 2 * self.ids.size + 1024:
-            live = set(self.ids[self.ids >= 0].tolist())
-            self.kept = {r: v for r, v in self.kept.items() if r in live}
-
-    def matches(self, row: int) -> list[SemanticMatch]:
-        """The matches of eval item `row`, most similar first (ties: earlier record first)."""
-        pairs = [
-            (float(s), int(r))
-            for s, r in zip(self.scores[row], self.ids[row], strict=True)
-            if r >= 0 and np.isfinite(s)
-        ]
-        pairs.sort(key=lambda p: (-p[0], p[1]))
-        return [
-            SemanticMatch(similarity=round(s, 4), found_in=self.kept[r][0], text=self.kept[r][1])
-            for s, r in pairs
-        ]
-
-
 def semantic_scan(
     train: list[str],
     ids: list[str],
@@ -158,6 +120,7 @@ def semantic_scan(
     strict: bool = False,
     skip_bad: bool = False,
     progress: Callable[[int], None] | None = None,
+    ray: str | None = None,
 ) -> SemanticReport:
     """Find the training records closest in meaning to each eval text.
 
@@ -172,7 +135,11 @@ def semantic_scan(
         batch_records: Training records embedded and compared at a time.
         strict: Stop at the first unreadable record.
         skip_bad: Go on when records are unreadable instead of raising after the scan.
-        progress: Called with the number of records embedded after every batch.
+        progress: Called with the number of records embedded so far (after every batch; on
+            Ray after every shard).
+        ray: Embed each shard in a Ray task: ``local`` starts a local runtime, ``auto`` or an
+            address joins a cluster (`tuneval.contamination.ray_scan.ray_session`; a runtime
+            already started in this process is used as it is). The report is the same.
 
     Returns:
         The report, one entry per eval item, without judge verdicts.
@@ -182,59 +149,56 @@ def semantic_scan(
     """
     if top_k < 1 or not 0 < floor <= 1:
         raise ValueError("top_k must be >= 1 and floor in (0, 1]")
-    shards = plan(train)
+    shards = plan(train, SHARD_BYTES)
     if not shards:
         raise DataError("no training file found (an empty directory?)", path=", ".join(train))
     eval_vecs = encoder.encode(texts)
     eval_vecs[[i for i, t in enumerate(texts) if not t.strip()]] = 0.0
-    best = TopK(len(texts), top_k, floor)
-    problems: list[Problem] = []
-    sink = Sink(problems, strict)
-    offsets: Counter[str] = Counter()
-    count, start = 0, time.perf_counter()
-    pending_t: list[str] = []
-    pending_w: list[str] = []
+    start = time.perf_counter()
+    options = ShardOptions(top_k, floor, fields, strict, batch_records)
+    done = 0
 
-    def flush() -> None:
-        nonlocal count
-        vecs = encoder.encode(pending_t)
-        best.add(eval_vecs @ vecs.T, count, pending_w, pending_t)
-        count += len(pending_t)
-        pending_t.clear()
-        pending_w.clear()
+    def embedded(count: int) -> None:
+        nonlocal done
+        done += count
         if progress:
-            progress(count)
+            progress(done)
 
-    for shard in shards:
-        unit_line = shard.fmt not in ("json", "parquet", "hf")
-        offset = offsets[shard.path]
-        lines = 0
-        for batch in batches(shard, fields, sink):
-            lines = max(lines, batch.end_line, batch.lines[-1] if batch.lines else 0)
-            for text, line in zip(batch.texts, batch.lines, strict=True):
-                pending_t.append(text)
-                pending_w.append(
-                    f"{shard.path}:{line + offset}" if unit_line else f"{shard.path} record {line}"
-                )
-                if len(pending_t) >= batch_records:
-                    flush()
-        offsets[shard.path] += lines
-    if pending_t:
-        flush()
-    _require_readable(count, problems, train, skip_bad)
+    if ray is None:
+        tops = [embed_shard(shard, eval_vecs, encoder, options, embedded) for shard in shards]
+    else:
+        tops = _on_ray(ray, shards, eval_vecs, encoder, options, embedded)
+    total = merge_shards(tops, len(texts), top_k, floor)
+    _require_readable(total.records, total.problems, train, skip_bad)
     examples = [
-        SemanticExample(id=ex_id, text=text[:KEEP_CHARS], matches=best.matches(i))
+        SemanticExample(id=ex_id, text=text[:KEEP_CHARS], matches=total.best.matches(i))
         for i, (ex_id, text) in enumerate(zip(ids, texts, strict=True))
     ]
     return SemanticReport(
         model=encoder.name,
         top_k=top_k,
         floor=floor,
-        records_embedded=count,
+        records_embedded=total.records,
         seconds=round(time.perf_counter() - start, 3),
         candidates=sum(bool(e.matches) for e in examples),
         examples=examples,
     )
+
+
+def _on_ray(
+    address: str,
+    shards: list[Shard],
+    eval_vecs: np.ndarray,
+    encoder: Encoder,
+    options: ShardOptions,
+    embedded: Callable[[int], None],
+) -> list[ShardTop]:
+    """Every shard embedded in a Ray task (the runtime is joined, or started and stopped)."""
+    from tuneval.contamination.ray_scan import ray_session, semantic_ray
+
+    with ray_session(address):
+        return semantic_ray(eval_vecs, encoder, shards, options,
+                            progress=lambda top: embedded(top.records))  # fmt: skip
 
 
 def _require_readable(count: int, problems: list[Problem], train: list[str], skip: bool) -> None:

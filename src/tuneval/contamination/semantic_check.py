@@ -28,6 +28,7 @@ def semantic_check(
     judge: ModelBackend | None = None,
     cache: object | None = None,
     progress: Callable[[int], None] | None = None,
+    ray: str | None = None,
 ) -> SemanticReport:
     """Semantic candidates for every eval item, confirmed by `judge` when one is given.
 
@@ -45,6 +46,8 @@ def semantic_check(
         judge: Asked about every candidate pair (`paraphrase_judge.judge_matches`).
         cache: The call cache for the judge.
         progress: Called with the number of training records embedded so far.
+        ray: Embed the training shards in Ray tasks (``local``, ``auto`` or an address; see
+            `semantic_scan`). The report is the same.
     """
     from tuneval.contamination.check import load_eval
     from tuneval.contamination.embedder import SentenceEncoder
@@ -52,7 +55,7 @@ def semantic_check(
     evalset = load_eval(eval_path, eval_fields)
     report = semantic_scan(
         train, evalset.ids, evalset.texts, encoder or SentenceEncoder(model),
-        top_k=top_k, floor=floor, fields=fields, skip_bad=skip_bad, progress=progress,
+        top_k=top_k, floor=floor, fields=fields, skip_bad=skip_bad, progress=progress, ray=ray,
     )  # fmt: skip
     if judge is not None:
         from tuneval.contamination.paraphrase_judge import judge_matches
