@@ -13,6 +13,7 @@ the module, and its decorators register the entries.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Generic, TypeVar
@@ -40,12 +41,20 @@ class Registry(Generic[T]):
         """Decorator that registers an object under ``name``.
 
         Raises:
-            TunevalError: When ``name`` is already taken: two entries for one name is a bug.
+            TunevalError: When ``name`` is already taken (two entries for one name is a bug),
+                or the object is a class with abstract methods left to implement.
         """
 
         def decorator(obj: T) -> T:
             if name in self._entries and self._entries[name] is not obj:
                 raise self._error(f"{self.kind} '{name}' is registered twice")
+            if inspect.isclass(obj) and inspect.isabstract(obj):
+                # Caught here, not as a TypeError traceback when a command instantiates it.
+                missing = ", ".join(sorted(getattr(obj, "__abstractmethods__", ())))
+                raise self._error(
+                    f"{self.kind} '{name}' (class {obj.__qualname__}) does not implement the "
+                    f"abstract method(s) {missing}; define them in the class"
+                )
             self._entries[name] = obj
             return obj
 
@@ -62,10 +71,10 @@ class Registry(Generic[T]):
                 ep.load()
             except Exception as exc:  # a broken plugin must not be a traceback in every command
                 package = ep.dist.name if ep.dist is not None else "the package that declares it"
+                why = str(exc) if isinstance(exc, TunevalError) else f"{type(exc).__name__}: {exc}"
                 raise self._error(
                     f"the {self.kind} plugin '{ep.name}' ({ep.value}, entry-point group "
-                    f"{group}) failed to load: {type(exc).__name__}: {exc}; fix or uninstall "
-                    f"{package}"
+                    f"{group}) failed to load: {why}; fix or uninstall {package}"
                 ) from exc
 
     def get(self, name: str) -> T:

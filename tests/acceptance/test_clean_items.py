@@ -77,3 +77,18 @@ def test_field_settings_follow_the_caller(tmp_path: Path, capsys) -> None:
     code, out, err = run_cli(["dataset", "validate", str(bad)], capsys)
     assert code == 1 and "found string 'extreme'; fix the value\n" in out + err
     assert "difficulty_field" not in out + err and "--difficulty-field" not in out + err
+
+
+@pytest.mark.parametrize("spec", ["exact_match", "token_f1", "bleu", "chrf", "rouge",
+                                  "classification"])  # fmt: skip
+def test_statistics_take_a_plain_string_as_one_reference(spec: str) -> None:
+    from tuneval.metrics import create_metric
+
+    predictions = ["Paris is the capital", "a cat sat on the mat"]
+    one_each = [["Paris is the capital"], ["the cat sat on a mat"]]
+    metric = create_metric(spec)
+    metric.fit([predictions], ["Paris is the capital", "the cat sat on a mat"])
+    plain = metric.statistics(predictions, ["Paris is the capital", "the cat sat on a mat"])
+    listed = create_metric(spec)
+    listed.fit([predictions], one_each)
+    assert (plain == listed.statistics(predictions, one_each)).all()

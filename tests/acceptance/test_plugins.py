@@ -128,3 +128,18 @@ def test_a_broken_plugin_is_one_error_line_naming_it(tmp_path):
     assert "plugin 'length_ratio'" in listed.stderr and "tuneval.metrics" in listed.stderr
     assert "a_module_that_is_not_installed" in listed.stderr
     assert "tuneval-demo-plugin" in listed.stderr
+
+
+def test_a_plugin_metric_missing_a_method_is_one_error_line_naming_it(tmp_path):
+    """No `signature_fields`: the class cannot be instantiated; say so, not a TypeError."""
+    source = PLUGIN.replace("    def signature_fields(self):", "    def _unused(self):")
+    env = _install(tmp_path, source)
+    preds = tmp_path / "p.jsonl"
+    preds.write_text('{"id": "1", "prediction": "ab", "reference": "abcd"}\n')
+    scored = _tuneval(env, tmp_path, "score", str(preds), "-m", "length_ratio")
+    assert scored.returncode == 1 and "Traceback" not in scored.stderr
+    assert len(scored.stderr.strip().splitlines()) == 1, scored.stderr
+    line = scored.stderr
+    assert line.startswith("Error: the metric plugin 'length_ratio' (tuneval_demo_plugin")
+    assert "does not implement the abstract method(s) signature_fields" in line
+    assert "tuneval-demo-plugin" in line
