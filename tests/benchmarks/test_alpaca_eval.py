@@ -10,7 +10,7 @@ import pytest
 from tuneval.benchmarks import BenchOptions, get_benchmark
 from tuneval.benchmarks.alpaca_eval import load_alpaca_eval
 from tuneval.errors import DataError, UsageError
-from tuneval.models.base import BACKENDS, Request
+from tuneval.models.base import Request
 from tuneval.models.mock import MockBackend
 from tuneval.records import Score
 from tuneval.rundir import RunDir, read_jsonl
@@ -57,16 +57,15 @@ def test_malformed(tmp_path: Path) -> None:
     assert err.value.line == 1 and err.value.field == "output"
 
 
-def test_pipeline_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pipeline_exact(tmp_path: Path) -> None:
     data = _fixture(tmp_path / "outputs.json")
-    monkeypatch.setitem(BACKENDS._entries, "aejudge", _Judge)
     # Better than the reference on tasks 0-2; a tie (neither says GOOD) on task 3.
     backend = MockBackend(
         "mock:m", responder=lambda r: "bad" if "3" in r.messages[-1].content else "GOOD"
     )
     run = RunDir(tmp_path / "run")
     summary = get_benchmark("alpaca-eval").run(
-        backend, run, BenchOptions(data=data, judge="aejudge:j")
+        backend, run, BenchOptions(data=data), judge=_Judge("aejudge:j")
     )
     assert summary["wins"] == 3 and summary["ties"] == 1 and summary["losses"] == 0
     assert summary["win_rate"]["value"] == pytest.approx(3.5 / 4)
@@ -75,20 +74,17 @@ def test_pipeline_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert summary["lc_win_rate_minimal"]["note"].startswith("minimal length-controlled")
 
 
-def test_alpaca_eval_protocol_one_random_order(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_alpaca_eval_protocol_one_random_order(tmp_path: Path) -> None:
     from tuneval.benchmarks.alpaca_eval import model_shown_first
 
     data = _fixture(tmp_path / "outputs.json")
-    monkeypatch.setitem(BACKENDS._entries, "aejudge", _Judge)
     calls: list[str] = []
     backend = MockBackend(
         "mock:m", responder=lambda r: "bad" if "3" in r.messages[-1].content else "GOOD"
     )
     run = RunDir(tmp_path / "run")
-    options = BenchOptions(data=data, judge="aejudge:j", protocol="alpaca_eval")
-    summary = get_benchmark("alpaca-eval").run(backend, run, options)
+    options = BenchOptions(data=data, protocol="alpaca_eval")
+    summary = get_benchmark("alpaca-eval").run(backend, run, options, judge=_Judge("aejudge:j"))
     orders = [model_shown_first(f"Task {i}") for i in range(4)]
     assert set(orders) == {True, False}  # both orders occur among these four items
     judged = [p for p in run.path.glob("judge-*-first") if p.is_dir()]
@@ -99,9 +95,10 @@ def test_alpaca_eval_protocol_one_random_order(
     assert summary["win_rate"] == pytest.approx(87.5) and summary["n_draws"] == 1
     assert summary["discrete_win_rate"] == pytest.approx(87.5)
     assert "|protocol:alpaca_eval|" in summary["signature"]
-    with pytest.raises(UsageError, match="--protocol must be both-orders or alpaca_eval"):
+    with pytest.raises(UsageError, match="--protocol must be 'both-orders' or 'alpaca_eval'"):
         get_benchmark("alpaca-eval").run(
             backend,
             RunDir(tmp_path / "x"),
-            BenchOptions(data=data, judge="aejudge:j", protocol="x"),
+            BenchOptions(data=data, protocol="x"),
+            judge=_Judge("aejudge:j"),
         )

@@ -10,7 +10,7 @@ import pytest
 from tuneval.benchmarks import BenchOptions, get_benchmark
 from tuneval.benchmarks.mt_bench import load_mt_bench
 from tuneval.errors import DataError, UsageError
-from tuneval.models.base import BACKENDS, Request
+from tuneval.models.base import Request
 from tuneval.models.mock import MockBackend
 from tuneval.records import Score
 from tuneval.rundir import RunDir, read_jsonl
@@ -62,10 +62,9 @@ def test_malformed(tmp_path: Path) -> None:
     assert err.value.line == 1 and err.value.field == "turns"
 
 
-def test_pipeline_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pipeline_exact(tmp_path: Path) -> None:
     (tmp_path / "d").mkdir()
     data = _fixture(tmp_path / "d")
-    monkeypatch.setitem(BACKENDS._entries, "mtjudge", _Judge)
 
     def model(request: Request) -> str:
         # The reference of the math question is "4"; answering it shows the judge saw it.
@@ -78,7 +77,7 @@ def test_pipeline_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     backend = MockBackend("mock:m", responder=model)
     run = RunDir(tmp_path / "run")
     summary = get_benchmark("mt-bench").run(
-        backend, run, BenchOptions(data=data, judge="mtjudge:j", protocol="tuneval")
+        backend, run, BenchOptions(data=data, protocol="tuneval"), judge=_Judge("mtjudge:j")
     )
     # q81: turn1 3, turn2 5; q111: turn1 9, turn2 9 (its conversation shows turn 1).
     assert summary["categories"]["writing"] == {"turn1": 3.0, "turn2": 5.0, "average": 4.0}
@@ -121,11 +120,9 @@ class _PairJudge(MockBackend):
         super().__init__(spec, responder=respond)
 
 
-def test_pairwise_against_another_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pairwise_against_another_run(tmp_path: Path) -> None:
     (tmp_path / "d").mkdir()
     data = _fixture(tmp_path / "d")
-    monkeypatch.setitem(BACKENDS._entries, "mtjudge", _Judge)
-    monkeypatch.setitem(BACKENDS._entries, "mtpair", _PairJudge)
 
     def answers(turn1: str, turn2: str):
         return lambda request: turn1 if len(request.messages) == 1 else turn2
@@ -135,13 +132,15 @@ def test_pairwise_against_another_run(tmp_path: Path, monkeypatch: pytest.Monkey
     bench.run(
         MockBackend("mock:base", responder=answers("plain", "GOOD2")),
         base,
-        BenchOptions(data=data, judge="mtjudge:j", protocol="tuneval"),
+        BenchOptions(data=data, protocol="tuneval"),
+        judge=_Judge("mtjudge:j"),
     )
     tuned = RunDir(tmp_path / "tuned")
     summary = bench.run(
         MockBackend("mock:tuned", responder=answers("GOOD1", "plain")),
         tuned,
-        BenchOptions(data=data, judge="mtpair:j", against=base.path, protocol="tuneval"),
+        BenchOptions(data=data, against=base.path, protocol="tuneval"),
+        judge=_PairJudge("mtpair:j"),
     )
     assert summary["mode"] == "pairwise" and summary["against"] == "mock:base"
     # The tuned model wins turn 1 of both questions and loses both turn 2s, although its
@@ -161,5 +160,6 @@ def test_against_must_be_an_mt_bench_run(tmp_path: Path) -> None:
         get_benchmark("mt-bench").run(
             MockBackend("mock:echo"),
             RunDir(tmp_path / "x"),
-            BenchOptions(judge="mock:echo", against=tmp_path / "nothing"),
+            BenchOptions(against=tmp_path / "nothing"),
+            judge=MockBackend("mock:echo"),
         )

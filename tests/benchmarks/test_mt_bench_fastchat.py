@@ -19,7 +19,7 @@ import pytest
 from tuneval.benchmarks import BenchOptions, get_benchmark
 from tuneval.benchmarks.fastchat import combine, parse_rating, parse_winner
 from tuneval.errors import DataError
-from tuneval.models.base import BACKENDS, Request
+from tuneval.models.base import Request
 from tuneval.models.mock import MockBackend
 from tuneval.rundir import RunDir
 
@@ -179,8 +179,7 @@ def _answers(text: str) -> dict:
 
 
 @pytest.fixture
-def judge(monkeypatch: pytest.MonkeyPatch) -> type[_Judge]:
-    monkeypatch.setitem(BACKENDS._entries, "fcjudge", _Judge)
+def judge() -> type[_Judge]:
     _Judge.seen = []
     _Judge.reply = "Rating: [[7.5]]"
     return _Judge
@@ -192,7 +191,7 @@ def test_single_prompts_byte_identical(tmp_path: Path, judge: type[_Judge]) -> N
     tpls = {t["name"]: t for t in map(json.loads, (data / "judge_prompts.jsonl").open())}
     run = RunDir(tmp_path / "run")
     summary = get_benchmark("mt-bench").run(
-        _answer("m"), run, BenchOptions(data=data, judge="fcjudge:j")
+        _answer("m"), run, BenchOptions(data=data), judge=_Judge("fcjudge:j")
     )
     expected = []
     for q in QUESTIONS:
@@ -222,13 +221,16 @@ def test_pairwise_prompts_byte_identical(tmp_path: Path, judge: type[_Judge]) ->
     tpls = {t["name"]: t for t in map(json.loads, (data / "judge_prompts.jsonl").open())}
     base = RunDir(tmp_path / "base")
     judge.reply = "[[A]]"
-    get_benchmark("mt-bench").run(_answer("base"), base, BenchOptions(data=data, judge="fcjudge:j"))
+    get_benchmark("mt-bench").run(
+        _answer("base"), base, BenchOptions(data=data), judge=_Judge("fcjudge:j")
+    )
     judge.seen = []
     judge.reply = "Not [[A]]; final verdict: [[B]]"  # FastChat reads A: always position A
     summary = get_benchmark("mt-bench").run(
         _answer("ft"),
         RunDir(tmp_path / "ft"),
-        BenchOptions(data=data, judge="fcjudge:j", against=base.path),
+        BenchOptions(data=data, against=base.path),
+        judge=_Judge("fcjudge:j"),
     )
     expected = []
     for q in QUESTIONS:
@@ -250,7 +252,7 @@ def test_unparseable_reply_excluded_without_retry(tmp_path: Path, judge: type[_J
     data = _data(tmp_path / "d")
     judge.reply = "I would rate this a solid eight."
     summary = get_benchmark("mt-bench").run(
-        _answer("m"), RunDir(tmp_path / "r"), BenchOptions(data=data, judge="fcjudge:j")
+        _answer("m"), RunDir(tmp_path / "r"), BenchOptions(data=data), judge=_Judge("fcjudge:j")
     )
     assert len(judge.seen) == 4  # one call per item, no retries
     assert summary["unscored"] == 4 and summary["overall"]["average"] is None
@@ -260,5 +262,8 @@ def test_missing_judge_prompts_is_one_clear_error(tmp_path: Path, judge: type[_J
     (tmp_path / "question.jsonl").write_text(json.dumps(QUESTIONS[0]) + "\n")
     with pytest.raises(DataError, match=r"judge_prompts\.jsonl.*--protocol tuneval"):
         get_benchmark("mt-bench").run(
-            _answer("m"), RunDir(tmp_path / "r"), BenchOptions(data=tmp_path, judge="fcjudge:j")
+            _answer("m"),
+            RunDir(tmp_path / "r"),
+            BenchOptions(data=tmp_path),
+            judge=_Judge("fcjudge:j"),
         )

@@ -192,27 +192,58 @@ def test_pinning_the_mode_makes_the_protocols_equal(tmp_path):
     assert role == "" and "|mode:generate|" in signature
 
 
-def test_every_builtin_benchmark_has_its_options_listed():
-    from tuneval.benchmarks import BENCHMARKS
-    from tuneval.workflow.bench_config import benchmark_options
+def test_every_builtin_benchmark_has_its_own_options_record():
+    from tuneval.benchmarks import BENCHMARKS, CommonOptions
+    from tuneval.workflow.bench_config import BenchmarkConfig
 
-    missing = [name for name in BENCHMARKS.names() if benchmark_options(name) is None]
-    assert missing == []  # else its entries' options would go unchecked at load
+    for name in BENCHMARKS.names():
+        record = BENCHMARKS.get(name).options_type
+        assert record is not CommonOptions, name  # else its options would go unchecked
+        entry = BenchmarkConfig.model_validate({"name": name})
+        assert type(entry.options) is record
+        # The entry is written back flat and reloads as the same record.
+        assert BenchmarkConfig.model_validate(entry.model_dump(mode="json")) == entry
+
+
+def test_a_killed_benchmark_run_resumes_without_repeating_calls(tmp_path):
+    # Without the call cache: the run directory's own records must carry the resume.
+    cfg = _config(tmp_path, "judge.spec=null", "calls.cache=false")
+    calls: list[Request] = []
+    result = full_evaluation(cfg, backends=_backends(calls, calls))
+    run = RunDir(result.run_dir)
+    base_dir = RunDir(run.path / "benchmarks" / "mmlu" / "base")
+    scores_before = (base_dir.path / "scores.jsonl").read_text()
+    # As if killed after 5 answers: same settings (workflow_key kept), no summary yet.
+    info = json.loads(base_dir.info_path.read_text())
+    del info["benchmark"]
+    base_dir.info_path.write_text(json.dumps(info))
+    lines = base_dir.generations_path.read_text().splitlines(keepends=True)
+    base_dir.generations_path.write_text("".join(lines[:5]) + lines[5][:20])  # a torn line
+    StepState(run).clear("benchmarks")
+    first = len(calls)
+    again = full_evaluation(cfg, backends=_backends(calls, calls))
+    detail = {s.step: s for s in again.steps}["benchmarks"].detail
+    assert "1 model runs made, 1 already done" in detail
+    assert len(calls) == first + N_QUESTIONS - 5  # only the missing answers were asked
+    assert (base_dir.path / "scores.jsonl").read_text() == scores_before
 
 
 def test_entry_options_reach_the_benchmark_runner(tmp_path, monkeypatch):
     import tuneval.benchmarks
-    from tuneval.benchmarks import Benchmark, BenchOptions
     from tuneval.workflow.benchmarks_step import run_benchmarks
+    from tuneval.workflow.context import RunContext
 
-    seen: dict[str, BenchOptions] = {}
+    seen: dict[str, object] = {}
+    judges: dict[str, object] = {}
 
-    class Recorder(Benchmark):
+    class Recorder:
         def __init__(self, name: str) -> None:
             self.name = name
+            self.needs_judge = tuneval.benchmarks.BENCHMARKS.get(name).needs_judge
 
-        def run(self, backend, out, options):
+        def run(self, backend, out, options, **kw):
             seen[f"{self.name}/{backend.name}"] = options
+            judges[self.name] = kw["judge"]
             summary = {"signature": f"{self.name}|x:1"}
             out.update_info(benchmark=summary)
             return summary
@@ -223,10 +254,12 @@ def test_entry_options_reach_the_benchmark_runner(tmp_path, monkeypatch):
         "{name: alpaca-eval, protocol: alpaca_eval}, {name: mmlu, format: original}]"
     )
     cfg = load_config(write_config(tmp_path), environ={}, overrides=[entries])
+    judge = MockBackend("mock:echo")
     backends = {"base": MockBackend("mock:echo"), "finetuned": MockBackend("mock:echo")}
-    assert run_benchmarks(RunDir(cfg.run_dir), cfg, backends, 2) == (6, 0)
+    ctx = RunContext(cfg, {**backends, "judge": judge})
+    assert run_benchmarks(ctx) == (6, 0)
     code = seen["humaneval/finetuned"]
     assert (code.mode, code.timeout_factor) == ("completion", 2.5)
     assert seen["alpaca-eval/base"].protocol == "alpaca_eval"
-    assert seen["alpaca-eval/base"].judge == "mock:echo"
+    assert judges["alpaca-eval"] is judge and judges["humaneval"] is None
     assert seen["mmlu/base"].format == "original"

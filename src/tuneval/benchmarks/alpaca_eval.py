@@ -16,6 +16,7 @@ Hub: ``tatsu-lab/alpaca_eval`` (config ``alpaca_eval_gpt4_baseline``, split ``ev
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,23 +24,23 @@ from tuneval.benchmarks._files import field, iter_json_records, load_hub
 from tuneval.benchmarks.alpaca_winrate import LC_NOTE, get_winrate
 from tuneval.benchmarks.base import (
     Benchmark,
-    BenchOptions,
+    Item,
+    Scored,
     protocol_signature,
     register_benchmark,
 )
-from tuneval.errors import UsageError
-from tuneval.models.base import Decoding, ModelBackend, Request, create_backend
-from tuneval.models.runner import CallOptions, run_calls
-from tuneval.records import Example, Generation, Record, Score
-from tuneval.rundir import JsonlAppender, RunDir
+from tuneval.benchmarks.framework import BenchRun, replace_records
+from tuneval.benchmarks.options import AlpacaEvalOptions
+from tuneval.models.base import Decoding, ModelBackend, Request
+from tuneval.records import Example, Generation, Score
+from tuneval.rundir import RunDir
 
 HUB_ID = "tatsu-lab/alpaca_eval"
 REFERENCE_DIR = "gpt4_1106_preview"
-PROTOCOLS = ("both-orders", "alpaca_eval")
 
 
-class Instruction(Record):
-    """One AlpacaEval instruction with the reference model's output."""
+class Instruction(Item):
+    """One AlpacaEval instruction with the reference model's output (``id``: ``alpaca/N``)."""
 
     instruction: str
     """The user instruction."""
@@ -62,12 +63,13 @@ def load_alpaca_eval(data: Path | None = None, limit: int | None = None) -> list
         where = path
     out = [
         Instruction(
+            id=f"alpaca/{i}",
             instruction=field(obj, "instruction", str, where, line),
             reference=field(obj, "output", str, where, line),
             generator=field(obj, "generator", str, where, line),
             dataset=str(obj.get("dataset") or ""),
         )
-        for line, obj in rows
+        for i, (line, obj) in enumerate(rows)
     ]
     return out[:limit] if limit is not None else out
 
@@ -83,107 +85,86 @@ def _preference(order: str, position: str | None) -> float | None:
 
 
 @register_benchmark
-class AlpacaEval(Benchmark):
+class AlpacaEval(Benchmark[Instruction, AlpacaEvalOptions]):
     """AlpacaEval win rate (pairwise judge, both orders) and length-controlled win rate."""
 
     name = "alpaca-eval"
     description = "AlpacaEval: 805 instructions, (LC) win rate vs reference outputs (--judge)"
+    options_type = AlpacaEvalOptions
+    needs_judge = True
 
-    def run(self, backend: ModelBackend, out: RunDir, options: BenchOptions) -> dict[str, Any]:
-        """Generate, judge against the reference in both orders, write records, summarise."""
-        if options.judge is None:
-            raise UsageError("alpaca-eval needs a judge model: --judge SPEC")
-        protocol = options.protocol or "both-orders"
-        if protocol not in PROTOCOLS:
-            raise UsageError(
-                f"alpaca-eval --protocol must be both-orders or alpaca_eval, got '{protocol}'"
-            )
+    def load(self, backend: ModelBackend, options: AlpacaEvalOptions) -> list[Instruction]:
+        """The instructions with the reference outputs."""
+        self.options = options
+        self.protocol = options.protocol or "both-orders"
+        self.decoding = Decoding(temperature=options.temperature, max_tokens=options.max_tokens)
         items = load_alpaca_eval(options.data, options.limit)
-        model = backend.name
-        reference = f"reference:{items[0].generator}" if items else "reference"
-        _generate(backend, items, out, options, reference)
-        judge = create_backend(options.judge)
-        if protocol == "alpaca_eval":
-            prefs, extra = _one_order(out, items, reference, model, judge)
+        self.reference = f"reference:{items[0].generator}" if items else "reference"
+        return items
+
+    def requests(self, item: Instruction, answers: Sequence[Generation]) -> list[Request]:
+        """The instruction as one user turn."""
+        return [Request.from_prompt(item.instruction, self.decoding, example_id=item.id)]
+
+    def score(self, item: Instruction, answers: Sequence[Generation]) -> Scored:
+        """The example and both sides' outputs (reference first); the judge grades."""
+        example = Example(id=item.id, prompt=item.instruction, category=item.dataset or None)
+        reference = Generation(example_id=item.id, model=self.reference, output=item.reference)
+        return Scored(examples=[example], generations=[reference, *answers])
+
+    def judge(
+        self, run: BenchRun, items: Sequence[Instruction], scored: list[Scored]
+    ) -> list[Scored]:
+        """Judge against the reference in the protocol's order(s); a win score per item."""
+        if self.protocol == "alpaca_eval":
+            prefs, self.result = _one_order(run, items, self.reference)
         else:
-            prefs, extra = _both_orders(out, reference, model, judge)
-        with JsonlAppender(out.record_file("scores")) as scores:
-            for ex_id, ps in prefs.items():
-                scores.write(
-                    Score(
-                        example_id=ex_id,
-                        model=model,
-                        metric="alpaca-eval",
-                        values={"win": sum(ps) / len(ps)},
-                    )
-                )
-        result: dict[str, Any] = {
+            prefs, self.result = _both_orders(run, self.reference)
+        out = []
+        for item, one in zip(items, scored, strict=True):
+            ps = prefs.get(item.id)
+            values = {"win": sum(ps) / len(ps)} if ps else None
+            scores = (
+                [Score(example_id=item.id, model=run.model, metric=self.name, values=values)]
+                if values is not None
+                else []  # no usable verdict: the item is unscored
+            )
+            out.append(Scored(one.examples, one.generations, scores))
+        return out
+
+    def summarize(
+        self, run: BenchRun, items: Sequence[Instruction], scored: list[Scored]
+    ) -> dict[str, Any]:
+        """The win rates with the run's facts and protocol signature."""
+        judge = run.judge.spec if run.judge is not None else None
+        return {
             "benchmark": self.name,
-            "model": model,
-            "reference": reference,
-            "judge": options.judge,
+            "model": run.model,
+            "reference": self.reference,
+            "judge": judge,
             "instructions": len(items),
-            "protocol": protocol,
-            **extra,
+            "protocol": self.protocol,
+            **self.result,
             "signature": protocol_signature(
                 self.name,
-                protocol=protocol,
-                judge=options.judge,
+                protocol=self.protocol,
+                judge=judge,
                 template="tuneval-pairwise",
-                baseline=reference,
+                baseline=self.reference,
                 lc="minimal",
-                temp=options.temperature,
-                max_tokens=options.max_tokens,
+                temp=self.options.temperature,
+                max_tokens=self.options.max_tokens,
             ),
         }
-        out.update_info(benchmark=result)
-        return result
 
 
-def _generate(
-    backend: ModelBackend,
-    items: list[Instruction],
-    out: RunDir,
-    options: BenchOptions,
-    reference: str,
-) -> None:
-    """Answer every instruction; write examples and both sides' generations into ``out``."""
-    decoding = Decoding(temperature=options.temperature, max_tokens=options.max_tokens)
-    results = run_calls(
-        backend,
-        [
-            Request.from_prompt(it.instruction, decoding, example_id=f"alpaca/{i}")
-            for i, it in enumerate(items)
-        ],
-        CallOptions(max_concurrency=options.max_concurrency),
-    )
-    out.write_examples(
-        Example(id=f"alpaca/{i}", prompt=it.instruction, category=it.dataset or None)
-        for i, it in enumerate(items)
-    )
-    with JsonlAppender(out.generations_path) as gens:
-        for i, (it, res) in enumerate(zip(items, results, strict=True)):
-            ex_id = f"alpaca/{i}"
-            gens.write(Generation(example_id=ex_id, model=reference, output=it.reference))
-            text = res.completion.text if res.completion else None
-            gens.write(
-                Generation(
-                    example_id=ex_id,
-                    model=backend.name,
-                    output=text,
-                    error=None if text is not None else res.error,
-                )
-            )
-
-
-def _both_orders(
-    out: RunDir, reference: str, model: str, judge: ModelBackend
-) -> tuple[dict[str, list[float]], dict[str, Any]]:
+def _both_orders(run: BenchRun, reference: str) -> tuple[dict[str, list[float]], dict[str, Any]]:
     """Judge every item in both orders; tuneval's pairwise summary."""
     from tuneval.judge import PairConfig, judge_pairs, pairwise_summary
 
-    config = PairConfig(swap=True)
-    records = judge_pairs(out, reference, model, judge, config)
+    assert run.judge is not None  # the framework refuses a judged benchmark without one
+    config = PairConfig(swap=True, calls=run.calls)
+    records = judge_pairs(run.out, reference, run.model, run.judge, config, cache=run.cache)
     prefs: dict[str, list[float]] = {}
     for rec in records:
         pref = _preference(rec.order, rec.position)
@@ -209,11 +190,13 @@ def model_shown_first(instruction: str) -> bool:
 
 
 def _one_order(
-    out: RunDir, items: list[Instruction], reference: str, model: str, judge: ModelBackend
+    run: BenchRun, items: Sequence[Instruction], reference: str
 ) -> tuple[dict[str, list[float]], dict[str, Any]]:
     """Judge every item once in its drawn order; alpaca_eval's ``get_winrate`` summary."""
     from tuneval.judge import PairConfig, judge_pairs
 
+    assert run.judge is not None  # the framework refuses a judged benchmark without one
+    out, model = run.out, run.model
     examples = {e.id: e for e in out.examples()}
     gens = out.generations()
     prefs: dict[str, list[float]] = {}
@@ -226,13 +209,12 @@ def _one_order(
         if not ids:
             continue
         sub = RunDir(out.path / ("judge-model-first" if first else "judge-reference-first"))
+        # Replaced, not appended: a rerun finds the same inputs and resumes the judge.
         sub.write_examples(examples[i] for i in sorted(ids))
-        with JsonlAppender(sub.generations_path) as handle:
-            for gen in gens:
-                if gen.example_id in ids:
-                    handle.write(gen)
+        replace_records(sub.generations_path, (g for g in gens if g.example_id in ids))
         a, b = (model, reference) if first else (reference, model)
-        for rec in judge_pairs(sub, a, b, judge, PairConfig(swap=False)):
+        config = PairConfig(swap=False, calls=run.calls)
+        for rec in judge_pairs(sub, a, b, run.judge, config, cache=run.cache):
             outcome = rec.outcome
             if outcome is not None:
                 won = {"tie": 0.5, "a": 1.0 if first else 0.0, "b": 0.0 if first else 1.0}

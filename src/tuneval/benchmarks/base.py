@@ -1,69 +1,38 @@
 """The benchmark interface and registry.
 
-A benchmark loads its problems (from the Hugging Face hub, or from local files in the
-original release format with ``data``), asks a model through `tuneval.models`, scores the
-answers and writes everything into a run directory: ``examples.jsonl``,
-``generations.jsonl`` and ``scores.jsonl`` (per-example `Score` records, so two models'
-runs compare with the paired machinery), plus a summary in ``run.json``.
+A benchmark says what to ask and how to grade; `tuneval.benchmarks.framework` does the rest
+the same way for every benchmark. `Benchmark.load` reads the problems (from the Hugging Face
+hub, or from local files in the original release format with ``data``),
+`Benchmark.requests` gives the model calls of one problem, and `Benchmark.score` grades one
+problem's answers. The framework makes the calls through `tuneval.models.runner` (the call
+cache, timeouts, retries), appends each answer to ``generations.jsonl`` as it arrives (a
+killed run resumes without repeating a call), and writes ``examples.jsonl``,
+``scores.jsonl`` (per-example `Score` records, so two models' runs compare with the paired
+machinery) and a summary with a protocol signature in ``run.json``. Benchmarks graded by a
+judge model get it passed in as a `ModelBackend`, built and closed by the caller.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from pathlib import Path
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from pydantic import Field
+from pydantic import BaseModel
 
 from tuneval import __version__
+from tuneval.benchmarks.options import CommonOptions, check_options
 from tuneval.errors import UsageError
-from tuneval.models.base import ModelBackend
-from tuneval.records import Record
+from tuneval.models.base import ModelBackend, Request
+from tuneval.records import Example, Generation, Record, Score
 from tuneval.registry import Registry
 from tuneval.rundir import RunDir
 
-
-class BenchOptions(Record):
-    """How a benchmark is run."""
-
-    limit: int | None = None
-    """Run only the first N problems (MMLU: per subject)."""
-    data: Path | None = None
-    """Local data file or folder in the original release format (default: the hub)."""
-    samples: int = 1
-    """Samples per problem (code benchmarks: n of pass@k)."""
-    temperature: float = 0.0
-    """Sampling temperature."""
-    max_tokens: int = 512
-    """Upper bound on generated tokens per answer."""
-    max_concurrency: int = 8
-    """Model calls in flight at once."""
-    workers: int | None = None
-    """Sandbox processes at once (default: the number of cores)."""
-    subjects: tuple[str, ...] | None = None
-    """MMLU: run only these subjects (default: all 57)."""
-    judge: str | None = None
-    """MT-Bench, AlpacaEval: the judge model spec (any backend)."""
-    against: Path | None = None
-    """MT-Bench: another model's MT-Bench run to compare with pairwise (instead of single
-    grading)."""
-    mode: str | None = None
-    """MMLU: ``loglikelihood`` or ``generate`` (default: log-likelihood when the backend
-    gives log-probabilities). HumanEval/MBPP: ``completion`` (the original prompt continued,
-    for base models) or ``chat`` (EvalPlus-style instruction; the default for a backend
-    with a chat template)."""
-    protocol: str | None = None
-    """Judging protocol. MT-Bench: ``fastchat`` (default; FastChat's judge templates,
-    parsing and budget, needs ``judge_prompts.jsonl`` in the data) or ``tuneval`` (the JSON
-    rubric judge with retries). AlpacaEval: ``both-orders`` (default) or ``alpaca_eval``
-    (one randomised order per item, as alpaca_eval annotates)."""
-    timeout_factor: float = Field(default=1.0, gt=0)
-    """Code benchmarks: multiplies the reference harness's 3 s per program. Raise it on a
-    slow or busy CPU (e.g. 2-3), where correct but slower solutions would otherwise time
-    out; the factor is part of the signature since it can change results."""
-    format: str | None = None
-    """MMLU: prompt format, ``lm-eval`` (default), ``original`` (the Hendrycks script) or
-    ``chat`` (the prompt as a chat turn, scored after the chat template)."""
+if TYPE_CHECKING:
+    from tuneval.benchmarks.framework import BenchRun
+    from tuneval.models.cache import CallCache
+    from tuneval.models.runner import CallOptions
 
 
 def protocol_signature(benchmark: str, **fields: object) -> str:
@@ -117,30 +86,122 @@ def signature_mismatch(first: str, second: str) -> list[str]:
     return diffs
 
 
-class Benchmark(ABC):
-    """One standard benchmark."""
+class Item(Record):
+    """One problem of a benchmark (benchmarks subclass it with their own fields)."""
 
-    name: str = ""
-    description: str = ""
+    id: str
+    """The problem's identifier, unique within the benchmark run."""
+
+
+ItemT = TypeVar("ItemT", bound=Item)
+OptionsT = TypeVar("OptionsT", bound=CommonOptions)
+
+
+@dataclass
+class Scored:
+    """The records of one graded problem, written by the framework in problem order."""
+
+    examples: list[Example]
+    """The problem as eval-set examples (MT-Bench: one per turn)."""
+    generations: list[Generation]
+    """Its answers as written in ``generations.jsonl`` (with grading facts in metadata)."""
+    scores: list[Score] = field(default_factory=list)
+    """Its per-example scores (none when it cannot be graded)."""
+
+
+class Benchmark(ABC, Generic[ItemT, OptionsT]):
+    """One standard benchmark: what to ask (`load`, `requests`) and how to grade (`score`).
+
+    An instance holds one run's protocol once `load` has resolved it, so get a fresh one
+    from `get_benchmark` per run.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    options_type: ClassVar[type[CommonOptions]] = CommonOptions
+    """The benchmark's typed options record."""
+    needs_judge: ClassVar[bool] = False
+    """True when grading calls a judge model (passed to `run`)."""
+
+    def parse_options(self, options: BaseModel | Mapping[str, Any]) -> OptionsT:
+        """``options`` checked against `options_type` (see `check_options`)."""
+        return check_options(self.name, self.options_type, options)  # type: ignore[return-value]
 
     @abstractmethod
-    def run(self, backend: ModelBackend, out: RunDir, options: BenchOptions) -> dict[str, Any]:
-        """Generate, score and write results into ``out``; return the summary.
+    def load(self, backend: ModelBackend, options: OptionsT) -> Sequence[ItemT]:
+        """The problems of this run; resolves the protocol (mode, format) for ``backend``."""
 
-        The summary (also written into ``run.json`` under ``benchmark``) carries the run's
-        `protocol_signature` under ``signature``.
+    @abstractmethod
+    def requests(self, item: ItemT, answers: Sequence[Generation]) -> list[Request]:
+        """Every model call of ``item`` that can be made given its ``answers`` so far.
+
+        The list is indexed by slot (sample or turn). A call that depends on an earlier
+        answer (MT-Bench's second turn) appears once that answer is in ``answers``.
         """
 
+    def record_id(self, item: ItemT, slot: int) -> str:
+        """The ``example_id`` of the generation record of one slot (default: the item id)."""
+        return item.id
 
-BENCHMARKS: Registry[type[Benchmark]] = Registry("benchmark", UsageError)
+    def slot_metadata(self, item: ItemT, slot: int) -> dict[str, Any]:
+        """Metadata of one slot's generation record (besides its ``sample`` number)."""
+        return {}
+
+    def caller(self, backend: ModelBackend) -> ModelBackend:
+        """The backend the requests go to (default: the model itself)."""
+        return backend
+
+    @abstractmethod
+    def score(self, item: ItemT, answers: Sequence[Generation]) -> Scored:
+        """Grade one problem from its answers (one per slot); no model call."""
+
+    def score_all(
+        self, items: Sequence[ItemT], answers: Mapping[str, Sequence[Generation]]
+    ) -> list[Scored]:
+        """`score` of every problem (code benchmarks run their programs in parallel)."""
+        return [self.score(item, answers[item.id]) for item in items]
+
+    @abstractmethod
+    def summarize(
+        self, run: BenchRun, items: Sequence[ItemT], scored: list[Scored]
+    ) -> dict[str, Any]:
+        """The summary in ``run.json`` (with its protocol signature under ``signature``)."""
+
+    def judge(self, run: BenchRun, items: Sequence[ItemT], scored: list[Scored]) -> list[Scored]:
+        """Grade with the judge model after the answers are written (judged benchmarks)."""
+        return scored
+
+    def run(
+        self,
+        backend: ModelBackend,
+        out: RunDir,
+        options: BaseModel | Mapping[str, Any] | None = None,
+        *,
+        judge: ModelBackend | None = None,
+        calls: CallOptions | None = None,
+        cache: CallCache | None = None,
+        refresh: bool = False,
+    ) -> dict[str, Any]:
+        """Run the benchmark on ``backend`` into ``out``; resumable. See `run_benchmark`."""
+        from tuneval.benchmarks.framework import run_benchmark
+
+        return run_benchmark(
+            self, backend, out, options or {}, judge=judge, calls=calls, cache=cache,
+            refresh=refresh,
+        )  # fmt: skip
 
 
-def register_benchmark(cls: type[Benchmark]) -> type[Benchmark]:
+AnyBenchmark = Benchmark[Any, Any]
+
+BENCHMARKS: Registry[type[AnyBenchmark]] = Registry("benchmark", UsageError)
+
+
+def register_benchmark(cls: type[AnyBenchmark]) -> type[AnyBenchmark]:
     """Class decorator: register a benchmark under its `name`."""
     return BENCHMARKS.register(cls.name)(cls)
 
 
-def get_benchmark(name: str) -> Benchmark:
+def get_benchmark(name: str) -> AnyBenchmark:
     """The benchmark registered under ``name``."""
     import tuneval.benchmarks  # noqa: F401  (registers the built-in benchmarks)
 

@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from abc import abstractmethod
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from tuneval.benchmarks.base import BenchOptions, protocol_signature
+from pydantic import BaseModel
+
+from tuneval.benchmarks.base import Benchmark, Item, Scored, protocol_signature
 from tuneval.benchmarks.code_extract import extract_code, truncate_at_stops
+from tuneval.benchmarks.options import CODE_MODES, CodeOptions, check_options, must_be
 from tuneval.errors import UsageError
 from tuneval.models.base import Decoding, Message, ModelBackend, Request
-from tuneval.models.runner import CallOptions, CallResult, run_calls
-from tuneval.records import Example, Generation, Record, Score
-from tuneval.rundir import JsonlAppender, RunDir
+from tuneval.records import Example, Generation, Score
 from tuneval.sandbox import Limits, run_many
 from tuneval.stats import pass_at_k
 
-__all__ = ["CodeProblem", "CodeProtocol", "extract_code", "run_code_benchmark"]
+if TYPE_CHECKING:
+    from tuneval.benchmarks.framework import BenchRun
+
+__all__ = ["CodeBenchmark", "CodeProblem", "CodeProtocol", "extract_code"]
 
 
 CodeMode = Literal["completion", "chat"]
-MODES: tuple[CodeMode, ...] = ("completion", "chat")
 
 REFERENCE_TIMEOUT_S = 3.0
 """Seconds per program in the reference harnesses (human-eval's ``timeout=3.0``; MBPP in
@@ -37,11 +41,9 @@ EVALPLUS_INSTRUCTION = (
 """EvalPlus' instruction for chat models (``evalplus.codegen``, API providers)."""
 
 
-class CodeProblem(Record):
-    """One programming problem."""
+class CodeProblem(Item):
+    """One programming problem (``id``: from the data, e.g. ``HumanEval/0`` or ``mbpp/11``)."""
 
-    task_id: str
-    """Identifier from the data, e.g. ``HumanEval/0`` or ``mbpp/11``."""
     prompt: str
     """The task as the data gives it (HumanEval: signature and docstring; MBPP: the text)."""
     prefix: str
@@ -55,6 +57,11 @@ class CodeProblem(Record):
     """Name of the function under test, when the data gives it (MBPP: from its asserts)."""
     test_list: tuple[str, ...] = ()
     """MBPP: the asserts shown to the model in the prompt."""
+
+    @property
+    def task_id(self) -> str:
+        """The identifier from the data (the item id)."""
+        return self.id
 
 
 @dataclass(frozen=True)
@@ -97,14 +104,15 @@ def resolve_mode(name: str, mode: str | None, backend: ModelBackend) -> CodeMode
     """The mode asked for (``--mode``), or the default for the backend."""
     if mode is None:
         return default_mode(backend)
-    if mode not in MODES:
-        raise UsageError(f"{name} --mode must be 'completion' or 'chat', got '{mode}'")
+    if mode not in CODE_MODES:
+        raise UsageError(f"{name} --mode {must_be(CODE_MODES, mode)}")
     return "chat" if mode == "chat" else "completion"
 
 
-def code_limits(options: BenchOptions) -> Limits:
-    """Sandbox limits: the reference timeout times ``options.timeout_factor``."""
-    seconds = REFERENCE_TIMEOUT_S * options.timeout_factor
+def code_limits(options: BaseModel) -> Limits:
+    """Sandbox limits: the reference timeout times the options' ``timeout_factor``."""
+    factor = cast(CodeOptions, check_options("code", CodeOptions, options)).timeout_factor
+    seconds = REFERENCE_TIMEOUT_S * factor
     return Limits(timeout_s=seconds + PROCESS_ALLOWANCE_S, cpu_s=math.ceil(seconds) + 1)
 
 
@@ -118,7 +126,7 @@ def ks_for(n: int) -> list[int]:
     return [k for k in (1, 10, 100) if k <= n]
 
 
-def code_signature(name: str, options: BenchOptions, protocol: CodeProtocol) -> str:
+def code_signature(name: str, options: CodeOptions, protocol: CodeProtocol) -> str:
     """The protocol signature of a code benchmark run (mode, prompt, stops, sampling, timeout)."""
     return protocol_signature(
         name,
@@ -132,109 +140,101 @@ def code_signature(name: str, options: BenchOptions, protocol: CodeProtocol) -> 
     )
 
 
-def _sample(
-    problems: Sequence[CodeProblem],
-    prompts: Sequence[str],
-    backend: ModelBackend,
-    options: BenchOptions,
-    protocol: CodeProtocol,
-) -> list[CallResult]:
-    """``options.samples`` answers per problem, problem-major (a seed per sample when n > 1)."""
-    n = options.samples
-    decoding = Decoding(
-        temperature=options.temperature,
-        max_tokens=options.max_tokens,
-        seed=None,
-        stop=protocol.stop,
-    )
-    requests = [
-        Request.from_prompt(
-            prompt,
-            decoding.model_copy(update={"seed": i}) if n > 1 else decoding,
-            example_id=p.task_id,
-        )
-        for p, prompt in zip(problems, prompts, strict=True)
-        for i in range(n)
-    ]
-    return run_calls(backend, requests, CallOptions(max_concurrency=options.max_concurrency))
+class CodeBenchmark(Benchmark[CodeProblem, CodeOptions]):
+    """A code benchmark: ``samples`` answers per problem, run in the sandbox, pass@k.
 
-
-def run_code_benchmark(
-    name: str,
-    problems: Sequence[CodeProblem],
-    backend: ModelBackend,
-    out: RunDir,
-    options: BenchOptions,
-    protocol: CodeProtocol,
-) -> dict[str, Any]:
-    """Sample ``options.samples`` answers per problem, run them, write records, return pass@k.
-
-    Each sample is one `Generation` (``metadata.sample`` numbers the samples of a problem);
-    each problem gets one `Score` with ``passed`` (fraction of samples) and ``pass@k``.
+    Each sample is one `Generation` (``metadata.sample`` numbers the samples of a problem,
+    ``status`` and ``stderr`` tell how its program ended); each problem gets one `Score`
+    with ``passed`` (fraction of samples) and ``pass@k``. Subclasses give the problems and
+    how a mode asks and reads them (`prepare`).
     """
-    n = options.samples
-    prompts = [protocol.render(p) for p in problems]
-    results = _sample(problems, prompts, backend, options, protocol)
-    texts = [r.completion.text if r.completion else None for r in results]
-    programs = [
-        build_program(
-            p, protocol.postprocess(p, truncate_at_stops(texts[j * n + i] or "", protocol.stop))
+
+    options_type = CodeOptions
+
+    @abstractmethod
+    def prepare(
+        self, mode: CodeMode, options: CodeOptions
+    ) -> tuple[CodeProtocol, list[CodeProblem]]:
+        """How ``mode`` asks and reads, and the problems of this run."""
+
+    def load(self, backend: ModelBackend, options: CodeOptions) -> list[CodeProblem]:
+        """The problems; resolves the mode (``--mode``, else by the backend's chat template)."""
+        self.options = options
+        self.protocol, problems = self.prepare(
+            resolve_mode(self.name, options.mode, backend), options
         )
-        for j, p in enumerate(problems)
-        for i in range(n)
-    ]
-    limits = code_limits(options)
-    execs = run_many(programs, limits, workers=options.workers)
-    model = backend.name
-    out.write_examples(
-        Example(id=p.task_id, prompt=prompt, references=(p.canonical,))
-        for p, prompt in zip(problems, prompts, strict=True)
-    )
-    ks = ks_for(n)
-    per_k: dict[int, list[float]] = {k: [] for k in ks}
-    with (
-        JsonlAppender(out.generations_path) as gens,
-        JsonlAppender(out.record_file("scores")) as scores,
-    ):
-        for j, p in enumerate(problems):
-            passed = 0
-            for i in range(n):
-                idx = j * n + i
-                ex = execs[idx]
-                passed += ex.status == "passed"
-                gens.write(
-                    Generation(
-                        example_id=p.task_id,
-                        model=model,
-                        output=texts[idx],
-                        error=results[idx].error if texts[idx] is None else None,
-                        metadata={
-                            "sample": i,
-                            "status": ex.status,
-                            "stderr": ex.stderr[-2000:],
-                        },
-                    )
-                )
+        self.decoding = Decoding(
+            temperature=options.temperature,
+            max_tokens=options.max_tokens,
+            seed=None,
+            stop=self.protocol.stop,
+        )
+        return problems
+
+    def requests(self, item: CodeProblem, answers: Sequence[Generation]) -> list[Request]:
+        """``samples`` requests of the rendered prompt (a seed per sample when n > 1)."""
+        n, prompt = self.options.samples, self.protocol.render(item)
+        return [
+            Request.from_prompt(
+                prompt,
+                self.decoding.model_copy(update={"seed": i}) if n > 1 else self.decoding,
+                example_id=item.id,
+            )
+            for i in range(n)
+        ]
+
+    def score(self, item: CodeProblem, answers: Sequence[Generation]) -> Scored:
+        """Run one problem's samples; see `score_all`."""
+        return self.score_all([item], {item.id: answers})[0]
+
+    def score_all(
+        self, items: Sequence[CodeProblem], answers: Mapping[str, Sequence[Generation]]
+    ) -> list[Scored]:
+        """Run every sample's program in the sandbox (in parallel); pass@k per problem."""
+        stops = self.protocol.stop
+        programs = [
+            build_program(p, self.protocol.postprocess(p, truncate_at_stops(a.output or "", stops)))
+            for p in items
+            for a in answers[p.id]
+        ]
+        execs = iter(run_many(programs, code_limits(self.options), workers=self.options.workers))
+        self.isolation: str | None = None
+        ks = ks_for(self.options.samples)
+        out = []
+        for p in items:
+            gens = []
+            for answer in answers[p.id]:
+                ex = next(execs)
+                self.isolation = self.isolation or ex.isolation
+                meta = {"status": ex.status, "stderr": ex.stderr[-2000:]}
+                gens.append(answer.model_copy(update={"metadata": answer.metadata | meta}))
+            n = len(gens)
+            passed = sum(g.metadata["status"] == "passed" for g in gens)
             values = {"passed": passed / n}
-            for k in ks:
-                values[f"pass@{k}"] = pass_at_k(n, passed, k)
-                per_k[k].append(values[f"pass@{k}"])
-            scores.write(Score(example_id=p.task_id, model=model, metric=name, values=values))
-    summary: dict[str, Any] = {
-        "benchmark": name,
-        "model": model,
-        "problems": len(problems),
-        "samples": n,
-        "temperature": options.temperature,
-        "isolation": execs[0].isolation if execs else None,
-        "mode": protocol.mode,
-        "signature": code_signature(name, options, protocol),
-    }
-    for k in ks:
-        vals = per_k[k]
-        summary[f"pass@{k}"] = sum(vals) / len(vals) if vals else 0.0
-    out.update_info(benchmark=summary)
-    return summary
+            values.update({f"pass@{k}": pass_at_k(n, passed, k) for k in ks})
+            score = Score(example_id=p.id, model=gens[0].model, metric=self.name, values=values)
+            example = Example(id=p.id, prompt=self.protocol.render(p), references=(p.canonical,))
+            out.append(Scored(examples=[example], generations=gens, scores=[score]))
+        return out
+
+    def summarize(
+        self, run: BenchRun, items: Sequence[CodeProblem], scored: list[Scored]
+    ) -> dict[str, Any]:
+        """Mean pass@k over the problems, with the protocol signature."""
+        summary: dict[str, Any] = {
+            "benchmark": self.name,
+            "model": run.model,
+            "problems": len(items),
+            "samples": self.options.samples,
+            "temperature": self.options.temperature,
+            "isolation": self.isolation if items else None,
+            "mode": self.protocol.mode,
+            "signature": code_signature(self.name, self.options, self.protocol),
+        }
+        for k in ks_for(self.options.samples):
+            vals = [one.scores[0].values[f"pass@{k}"] for one in scored]
+            summary[f"pass@{k}"] = sum(vals) / len(vals) if vals else 0.0
+        return summary
 
 
 def check_canonical(

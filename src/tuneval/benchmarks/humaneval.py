@@ -15,18 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from tuneval.benchmarks._files import field, iter_json_records, load_hub
-from tuneval.benchmarks.base import Benchmark, BenchOptions, register_benchmark
+from tuneval.benchmarks.base import register_benchmark
 from tuneval.benchmarks.code import (
     EVALPLUS_INSTRUCTION,
+    CodeBenchmark,
     CodeMode,
     CodeProblem,
     CodeProtocol,
-    resolve_mode,
-    run_code_benchmark,
 )
 from tuneval.benchmarks.code_extract import CODEX_STOPS, extract_code
-from tuneval.models.base import ModelBackend
-from tuneval.rundir import RunDir
+from tuneval.benchmarks.options import CodeOptions
 
 HUB_ID = "openai_humaneval"
 
@@ -35,7 +33,7 @@ def _problem(obj: dict[str, Any], where: Path | str, line: int) -> CodeProblem:
     prompt = field(obj, "prompt", str, where, line)
     entry = field(obj, "entry_point", str, where, line)
     return CodeProblem(
-        task_id=field(obj, "task_id", str, where, line),
+        id=field(obj, "task_id", str, where, line),
         prompt=prompt,
         prefix=prompt,
         test=field(obj, "test", str, where, line) + f"\n\ncheck({entry})\n",
@@ -91,14 +89,14 @@ def protocol_for(mode: CodeMode) -> CodeProtocol:
 
 
 @register_benchmark
-class HumanEval(Benchmark):
+class HumanEval(CodeBenchmark):
     """HumanEval pass@k."""
 
     name = "humaneval"
     description = "HumanEval: 164 Python functions, pass@k (1/10/100) in the sandbox"
 
-    def run(self, backend: ModelBackend, out: RunDir, options: BenchOptions) -> dict[str, Any]:
-        """Sample, execute and score; see `run_code_benchmark`."""
-        protocol = protocol_for(resolve_mode(self.name, options.mode, backend))
-        problems = load_humaneval(options.data, options.limit)
-        return run_code_benchmark(self.name, problems, backend, out, options, protocol)
+    def prepare(
+        self, mode: CodeMode, options: CodeOptions
+    ) -> tuple[CodeProtocol, list[CodeProblem]]:
+        """The mode's protocol and the problems (the first ``limit``)."""
+        return protocol_for(mode), load_humaneval(options.data, options.limit)

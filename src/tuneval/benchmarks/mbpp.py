@@ -16,19 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from tuneval.benchmarks._files import field, iter_json_records, load_hub
-from tuneval.benchmarks.base import Benchmark, BenchOptions, register_benchmark
+from tuneval.benchmarks.base import register_benchmark
 from tuneval.benchmarks.code import (
     EVALPLUS_INSTRUCTION,
+    CodeBenchmark,
     CodeMode,
     CodeProblem,
     CodeProtocol,
-    resolve_mode,
-    run_code_benchmark,
 )
 from tuneval.benchmarks.code_extract import extract_code
+from tuneval.benchmarks.options import CodeOptions
 from tuneval.errors import DataError
-from tuneval.models.base import ModelBackend
-from tuneval.rundir import RunDir
 
 HUB_ID = "mbpp"
 TEST_IDS = range(11, 511)
@@ -96,7 +94,7 @@ def _problem(obj: dict[str, Any], sanitized: bool, where: Path | str, line: int)
             field="test_list",
         )
     return CodeProblem(
-        task_id=f"mbpp/{task}",
+        id=f"mbpp/{task}",
         prompt=text,
         test_list=tuple(str(t) for t in tests),
         entry_point=called.group(1),
@@ -136,16 +134,17 @@ def load_mbpp(
 
 
 @register_benchmark
-class MBPP(Benchmark):
+class MBPP(CodeBenchmark):
     """MBPP test split (500 tasks), pass@k."""
 
     name = "mbpp"
     description = "MBPP test split (500 tasks), pass@k in the sandbox"
     sanitized = False
 
-    def run(self, backend: ModelBackend, out: RunDir, options: BenchOptions) -> dict[str, Any]:
-        """Sample, execute and score; see `run_code_benchmark`."""
-        mode = resolve_mode(self.name, options.mode, backend)
+    def prepare(
+        self, mode: CodeMode, options: CodeOptions
+    ) -> tuple[CodeProtocol, list[CodeProblem]]:
+        """The mode's protocol (completion: the paper's three shots) and the problems."""
         shots = (
             load_mbpp(options.data, self.sanitized, split="prompt") if mode == "completion" else []
         )
@@ -154,8 +153,7 @@ class MBPP(Benchmark):
                 f"the data lacks the few-shot tasks {SHOT_IDS} of completion mode; use --mode chat"
             )
         problems = load_mbpp(options.data, self.sanitized, options.limit)
-        protocol = protocol_for(mode, shots)
-        return run_code_benchmark(self.name, problems, backend, out, options, protocol)
+        return protocol_for(mode, shots), problems
 
 
 @register_benchmark

@@ -2,7 +2,7 @@
 
 Two modes: ``loglikelihood`` compares the model's log-probability of `` A``..`` D`` after
 the prompt (llama.cpp, HF); ``generate`` asks for an answer and extracts the letter (API
-models). Three prompt formats (`FORMATS`): ``lm-eval`` (default) reproduces
+models). Three prompt formats (`MMLU_FORMATS`): ``lm-eval`` (default) reproduces
 lm-evaluation-harness's ``mmlu`` task byte for byte and scores the letters right after
 ``Answer:`` in the plain text, with no chat template, so numbers compare with published
 ones; ``original`` is the Hendrycks ``evaluate.py`` prompt; ``chat`` sends the prompt as a
@@ -13,33 +13,34 @@ and aggregation are in the run's protocol signature. Local data:
 
 from __future__ import annotations
 
-import asyncio
+import json
 import math
 import re
 from collections import defaultdict
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from tuneval.benchmarks.base import (
     Benchmark,
-    BenchOptions,
+    Item,
+    Scored,
     protocol_signature,
     register_benchmark,
 )
 from tuneval.benchmarks.mmlu_data import (
     CATEGORY,
-    FORMATS,
     LETTERS,
     SUBJECTS,
     MCQuestion,
     format_prompt,
     load_split,
 )
-from tuneval.errors import UsageError
-from tuneval.models.base import Decoding, Message, ModelBackend, Request
-from tuneval.models.loop import run_sync
-from tuneval.models.runner import CallOptions, run_calls
-from tuneval.records import Example, Generation, Record, Score
-from tuneval.rundir import JsonlAppender, RunDir
+from tuneval.benchmarks.options import MMLUOptions
+from tuneval.models.base import Completion, Decoding, Message, ModelBackend, Request
+from tuneval.records import Example, Generation, Score
+
+if TYPE_CHECKING:
+    from tuneval.benchmarks.framework import BenchRun
 
 Z95 = 1.959963984540054
 _LETTER = re.compile(
@@ -112,29 +113,6 @@ def summarize(correct: dict[str, list[int]]) -> dict[str, Any]:
     }
 
 
-LetterScores = list[float] | str
-"""The four letters' log-likelihoods of one item, or the error that prevented them."""
-
-
-async def _loglik_all(
-    backend: ModelBackend, prompts: list[str], templated: bool, concurrency: int
-) -> list[LetterScores]:
-    gate = asyncio.Semaphore(concurrency)
-    letters = [f" {x}" for x in LETTERS]
-
-    async def one(prompt: str) -> LetterScores:
-        async with gate:
-            try:
-                if templated:
-                    ctx = [Message(role="user", content=prompt)]
-                    return await backend.loglikelihood(ctx, letters)
-                return await backend.loglikelihood_text(prompt, letters)
-            except Exception as exc:  # recorded per item, like runner failures
-                return f"{type(exc).__name__}: {exc}"
-
-    return list(await asyncio.gather(*(one(p) for p in prompts)))
-
-
 def letter_mass(lls: list[float]) -> float:
     """Probability the model puts on the four answer letters together (1.0 = all of it).
 
@@ -157,134 +135,154 @@ def mmlu_signature(fmt: str, mode: str) -> str:
     )
 
 
-class _Item(Record):
-    id: str
+class MMLUItem(Item):
+    """One question asked, with its 5-shot prompt."""
+
     question: MCQuestion
+    """The question."""
     prompt: str
+    """The 5-shot prompt (the subject's first five dev questions, then this one)."""
+
+
+class LetterScorer(ModelBackend):
+    """MMLU's log-likelihood query as a model call, so it runs on the common call machinery.
+
+    The reply is the log-likelihoods of `` A``..`` D`` after the prompt, as a JSON list (exact:
+    JSON keeps every float); the cache keys it apart from the model's generations.
+
+    Args:
+        inner: The model (it must give log-probabilities).
+        templated: Score after the chat template (format ``chat``), not after the plain text.
+    """
+
+    def __init__(self, inner: ModelBackend, templated: bool) -> None:
+        super().__init__(inner.spec)
+        self.inner = inner
+        self.templated = templated
+
+    @property
+    def name(self) -> str:
+        """The model's name."""
+        return self.inner.name
+
+    def identity(self) -> str:
+        """The model's identity and what is scored."""
+        return f"{self.inner.identity()}|mmlu-letters:{'chat' if self.templated else 'text'}"
+
+    async def complete(self, request: Request) -> Completion:
+        """The four letters' log-likelihoods after the request's (last) user turn."""
+        prompt = request.messages[-1].content
+        letters = [f" {x}" for x in LETTERS]
+        if self.templated:
+            context = [Message(role="user", content=prompt)]
+            lls = await self.inner.loglikelihood(context, letters)
+        else:
+            lls = await self.inner.loglikelihood_text(prompt, letters)
+        return Completion(text=json.dumps(lls))
 
 
 @register_benchmark
-class MMLU(Benchmark):
-    """MMLU 5-shot accuracy."""
+class MMLU(Benchmark[MMLUItem, MMLUOptions]):
+    """MMLU 5-shot accuracy.
+
+    The headline ``accuracy`` is micro (every question counts once), as lm-eval and the
+    original script report it; macro (mean of subjects) is in ``overall`` too.
+    """
 
     name = "mmlu"
     description = "MMLU: 57 subjects, 5-shot, log-likelihood or generation, accuracy with CIs"
+    options_type = MMLUOptions
+    fmt = "lm-eval"
+    mode = "generate"
 
-    def run(self, backend: ModelBackend, out: RunDir, options: BenchOptions) -> dict[str, Any]:
-        """Ask every question, score, write records; return the accuracy summary.
+    def load(self, backend: ModelBackend, options: MMLUOptions) -> list[MMLUItem]:
+        """Every question asked (the first ``limit`` per subject); resolves format and mode."""
+        self.fmt = options.format or "lm-eval"
+        self.mode = options.mode or ("loglikelihood" if backend.supports_logprobs else "generate")
+        self.decoding = Decoding(temperature=options.temperature, max_tokens=options.max_tokens)
+        items = []
+        for subject in options.subjects or SUBJECTS:
+            shots = load_split(options.data, subject, "dev")[:5]
+            test = load_split(options.data, subject, "test")
+            for i, q in enumerate(test[: options.limit] if options.limit else test):
+                prompt = format_prompt(q, shots, self.fmt)
+                items.append(MMLUItem(id=f"{subject}/{i}", question=q, prompt=prompt))
+        return items
 
-        The headline ``accuracy`` is micro (every question counts once), as lm-eval and the
-        original script report it; macro (mean of subjects) is in ``overall`` too.
-        """
-        fmt, mode = _protocol(backend, options)
-        items = _items(options, fmt)
-        prompts = [it.prompt for it in items]
-        answers: list[tuple[str | None, str | None, dict[str, Any]]]
-        if mode == "loglikelihood":
-            templated = fmt == "chat"
-            # run_sync: also callable from a notebook's running event loop.
-            lls = run_sync(_loglik_all(backend, prompts, templated, options.max_concurrency))
-            answers = [_from_scores(ll) for ll in lls]
-        else:
-            decoding = Decoding(temperature=options.temperature, max_tokens=options.max_tokens)
-            reqs = [Request.from_prompt(it.prompt, decoding, example_id=it.id) for it in items]
-            res = run_calls(backend, reqs, CallOptions(max_concurrency=options.max_concurrency))
-            answers = [
-                (r.completion.text, None, {"letter": extract_letter(r.completion.text)})
-                if r.completion
-                else (None, r.error, {"letter": None})
-                for r in res
-            ]
-        correct = _write(out, backend.name, items, answers, {"mode": mode, "format": fmt})
+    def caller(self, backend: ModelBackend) -> ModelBackend:
+        """The model, or its letter scorer in log-likelihood mode."""
+        if self.mode == "loglikelihood":
+            return LetterScorer(backend, templated=self.fmt == "chat")
+        return backend
+
+    def requests(self, item: MMLUItem, answers: Sequence[Generation]) -> list[Request]:
+        """The question's prompt (decoding matters only when generating)."""
+        decoding = self.decoding if self.mode == "generate" else Decoding()
+        return [Request.from_prompt(item.prompt, decoding, example_id=item.id)]
+
+    def score(self, item: MMLUItem, answers: Sequence[Generation]) -> Scored:
+        """Right or wrong: the top letter (ties go to A..D order) or the extracted one."""
+        [answer] = answers
+        meta = self._letter(answer)
+        ok = int(meta["letter"] == LETTERS[item.question.answer])
+        protocol = {"mode": self.mode, "format": self.fmt}
+        output = meta["letter"] if self.mode == "loglikelihood" else answer.output
+        return Scored(
+            examples=[
+                Example(
+                    id=item.id,
+                    prompt=item.prompt,
+                    references=(LETTERS[item.question.answer],),
+                    category=item.question.subject,
+                )
+            ],
+            generations=[
+                answer.model_copy(
+                    update={"output": output, "metadata": answer.metadata | protocol | meta}
+                )
+            ],
+            scores=[
+                Score(example_id=item.id, model=answer.model, metric="mmlu", values={"correct": ok})
+            ],
+        )
+
+    def _letter(self, answer: Generation) -> dict[str, Any]:
+        """The chosen letter, and in log-likelihood mode the scores behind it."""
+        if answer.output is None:
+            return {"letter": None}
+        if self.mode == "generate":
+            return {"letter": extract_letter(answer.output)}
+        # A rewritten record keeps the letter as output and the scores in its metadata.
+        stored = answer.metadata.get("loglikelihoods")
+        lls = list(stored.values()) if stored else json.loads(answer.output)
+        letter = LETTERS[max(range(4), key=lls.__getitem__)]
+        return {
+            "letter": letter,
+            "loglikelihoods": dict(zip(LETTERS, lls, strict=True)),
+            "letter_mass": letter_mass(lls),
+        }
+
+    def summarize(
+        self, run: BenchRun, items: Sequence[MMLUItem], scored: list[Scored]
+    ) -> dict[str, Any]:
+        """Accuracy per subject, category and overall, with the protocol signature."""
+        correct: dict[str, list[int]] = defaultdict(list)
+        for item, one in zip(items, scored, strict=True):
+            correct[item.question.subject].append(int(one.scores[0].values["correct"]))
         summary: dict[str, Any] = {
             "benchmark": self.name,
-            "model": backend.name,
-            "mode": mode,
-            "format": fmt,
+            "model": run.model,
+            "mode": self.mode,
+            "format": self.fmt,
             "items": len(items),
-            "signature": mmlu_signature(fmt, mode),
+            "signature": mmlu_signature(self.fmt, self.mode),
         }
         summary.update(summarize(correct))
         summary["accuracy"] = summary["overall"]["micro"]["accuracy"]
-        masses = [m["letter_mass"] for _, _, m in answers if "letter_mass" in m]
+        masses = [
+            g.metadata["letter_mass"] for one in scored for g in one.generations
+            if "letter_mass" in g.metadata
+        ]  # fmt: skip
         if masses:
             summary["letter_mass"] = sum(masses) / len(masses)
-        out.update_info(benchmark=summary)
         return summary
-
-
-def _protocol(backend: ModelBackend, options: BenchOptions) -> tuple[str, str]:
-    """The validated (format, mode) of a run."""
-    fmt = options.format or "lm-eval"
-    if fmt not in FORMATS:
-        raise UsageError(f"MMLU format must be one of {', '.join(FORMATS)}, not '{fmt}'")
-    mode = options.mode or ("loglikelihood" if backend.supports_logprobs else "generate")
-    if mode not in ("loglikelihood", "generate"):
-        raise UsageError(f"MMLU mode must be loglikelihood or generate, not '{mode}'")
-    return fmt, mode
-
-
-def _items(options: BenchOptions, fmt: str) -> list[_Item]:
-    """Every question asked, with its 5-shot prompt (the first five dev questions)."""
-    subjects = list(options.subjects or SUBJECTS)
-    unknown = [s for s in subjects if s not in CATEGORY]
-    if unknown:
-        raise UsageError(f"unknown MMLU subject(s): {', '.join(unknown)}")
-    items = []
-    for subject in subjects:
-        shots = load_split(options.data, subject, "dev")[:5]
-        test = load_split(options.data, subject, "test")
-        for i, q in enumerate(test[: options.limit] if options.limit else test):
-            items.append(
-                _Item(id=f"{subject}/{i}", question=q, prompt=format_prompt(q, shots, fmt))
-            )
-    return items
-
-
-def _from_scores(ll: LetterScores) -> tuple[str | None, str | None, dict[str, Any]]:
-    """(output, error, metadata) of one log-likelihood item; ties go to the first letter."""
-    if isinstance(ll, str):
-        return None, ll, {"letter": None}
-    letter = LETTERS[max(range(4), key=ll.__getitem__)]
-    meta = {"letter": letter, "loglikelihoods": dict(zip(LETTERS, ll, strict=True))}
-    return letter, None, meta | {"letter_mass": letter_mass(ll)}
-
-
-def _write(
-    out: RunDir,
-    model: str,
-    items: list[_Item],
-    answers: list[tuple[str | None, str | None, dict[str, Any]]],
-    protocol: dict[str, str],
-) -> dict[str, list[int]]:
-    """Write examples, generations and scores; return right/wrong per subject."""
-    out.write_examples(
-        Example(
-            id=it.id,
-            prompt=it.prompt,
-            references=(LETTERS[it.question.answer],),
-            category=it.question.subject,
-        )
-        for it in items
-    )
-    correct: dict[str, list[int]] = defaultdict(list)
-    with (
-        JsonlAppender(out.generations_path) as gens,
-        JsonlAppender(out.record_file("scores")) as scores,
-    ):
-        for it, (text, error, meta) in zip(items, answers, strict=True):
-            ok = int(meta["letter"] == LETTERS[it.question.answer])
-            correct[it.question.subject].append(ok)
-            gens.write(
-                Generation(
-                    example_id=it.id,
-                    model=model,
-                    output=text,
-                    error=error,
-                    metadata=protocol | meta,
-                )
-            )
-            scores.write(
-                Score(example_id=it.id, model=model, metric="mmlu", values={"correct": ok})
-            )
-    return correct

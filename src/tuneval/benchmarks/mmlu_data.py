@@ -104,12 +104,6 @@ def load_split(data: Path | None, subject: str, split: str) -> list[MCQuestion]:
     ]
 
 
-FORMATS = ("lm-eval", "original", "chat")
-"""Prompt formats: ``lm-eval`` (lm-evaluation-harness's default MMLU task), ``original``
-(the Hendrycks et al. ``evaluate.py`` script) and ``chat`` (the question sent as a chat turn,
-for instruction-tuned models and generation)."""
-
-
 def _header(subject: str, fmt: str) -> str:
     words = subject.split("_")
     # evaluate.py's format_subject puts a space before every word, hence "about  anatomy".
@@ -135,7 +129,7 @@ def format_prompt(q: MCQuestion, shots: list[MCQuestion], fmt: str = "lm-eval") 
     Args:
         q: The question asked.
         shots: The few-shot examples (the first five dev questions of the subject).
-        fmt: One of `FORMATS`; the text is scored (or answered) right after ``Answer:``.
+        fmt: One of `tuneval.benchmarks.options.MMLU_FORMATS`; the text is scored (or answered) right after ``Answer:``.
     """
     body = "".join(format_question(s, True, fmt) for s in shots)
     return _header(q.subject, fmt) + body + format_question(q, False, fmt)

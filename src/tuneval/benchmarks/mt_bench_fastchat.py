@@ -1,14 +1,15 @@
 """MT-Bench judged with FastChat's protocol: single grading and pairwise against a run.
 
-Every judge call and its parsed outcome is written to ``judgments.jsonl`` (prompt and raw
-reply kept); per-turn `Score` records go to ``scores.jsonl`` for paired comparisons.
+Every judge call and its parsed outcome is appended to ``judgments.jsonl`` as it finishes
+(prompt and raw reply kept), so a rerun repeats only the calls it lacks; per-turn `Score`
+records are returned for ``scores.jsonl`` (paired comparisons).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tuneval.benchmarks.fastchat import (
     JudgePrompts,
@@ -22,10 +23,13 @@ from tuneval.benchmarks.fastchat import (
     template_name,
 )
 from tuneval.errors import DataError
-from tuneval.models.base import ModelBackend, Request
-from tuneval.models.runner import CallOptions, run_calls
+from tuneval.models.base import Request
+from tuneval.models.runner import CallResult
 from tuneval.records import Generation, Record, Score
-from tuneval.rundir import JsonlAppender, RunDir
+from tuneval.rundir import JsonlAppender, read_jsonl
+
+if TYPE_CHECKING:
+    from tuneval.benchmarks.framework import BenchRun
 
 
 class FastChatCall(Record):
@@ -47,6 +51,8 @@ class FastChatCall(Record):
     """Pairwise: ``A``, ``B``, ``tie`` or ``error`` (excluded)."""
     error: str | None = None
     """Why the call gave nothing (call failure)."""
+    judge: str | None = None
+    """The judge's identity (a rerun reuses only the calls of the same judge)."""
 
 
 def _questions_of(question: Any) -> tuple[str, str]:
@@ -66,28 +72,63 @@ def _refs(question: Any, name: str) -> tuple[str, ...] | None:
     return tuple(question.references)
 
 
-def _call_all(
-    judge: ModelBackend, calls: list[tuple[FastChatCall, Request]], options: CallOptions
-) -> list[FastChatCall]:
-    """One call per item (no retries of unusable replies; transport errors aside)."""
-    results = run_calls(judge, [r for _, r in calls], options)
-    done: list[FastChatCall] = []
-    for (rec, _), res in zip(calls, results, strict=True):
-        if res.completion is None:
-            done.append(rec.model_copy(update={"error": res.error or "call failed"}))
-            continue
-        raw = res.completion.text
-        update: dict[str, Any] = {"raw": raw}
-        if rec.order == "single":
-            update["score"] = parse_rating(raw)
-        else:
-            update["winner"] = parse_winner(raw)
-        done.append(rec.model_copy(update=update))
-    return done
+def _call_all(run: BenchRun, calls: list[tuple[FastChatCall, Request]]) -> list[FastChatCall]:
+    """One call per item (no retries of unusable replies; transport errors aside).
+
+    Calls already in ``judgments.jsonl`` with the same judge, template and prompt are not
+    made again; every new one is appended as it finishes.
+    """
+    assert run.judge is not None  # the framework refuses a judged benchmark without one
+    judge = run.judge.identity()
+    path = run.out.record_file("judgments")
+
+    def key(rec: FastChatCall) -> tuple[str, str, str, str]:
+        return (rec.example_id, rec.order, rec.template, rec.prompt)
+
+    done = {key(r): r for r in read_jsonl(path, FastChatCall) if r.judge == judge and not r.error}
+    todo = [(rec, req) for rec, req in calls if key(rec) not in done]
+    with JsonlAppender(path) as judged:
+
+        def finished(index: int, res: CallResult) -> None:
+            rec = _outcome(todo[index][0].model_copy(update={"judge": judge}), res)
+            judged.write(rec)
+            done[key(rec)] = rec
+
+        run.call(run.judge, [r for _, r in todo], finished)
+    return [done[key(rec)] for rec, _ in calls]
 
 
-def _mean(xs: list[float]) -> float | None:
+def _outcome(rec: FastChatCall, res: CallResult) -> FastChatCall:
+    """The call record with the judge's reply parsed, or the call's error."""
+    if res.completion is None:
+        return rec.model_copy(update={"error": res.error or "call failed"})
+    raw = res.completion.text
+    update: dict[str, Any] = {"raw": raw}
+    if rec.order == "single":
+        update["score"] = parse_rating(raw)
+    else:
+        update["winner"] = parse_winner(raw)
+    return rec.model_copy(update=update)
+
+
+def mean(xs: list[float]) -> float | None:
+    """The mean, None for no values."""
     return sum(xs) / len(xs) if xs else None
+
+
+def single_summary(cats: dict[str, dict[int, list[float]]], expected: int) -> dict[str, Any]:
+    """Turn and category means of single grades; ``expected`` turns were to be graded."""
+    all1 = [x for c in cats.values() for x in c[1]]
+    all2 = [x for c in cats.values() for x in c[2]]
+    return {
+        "mode": "single",
+        "unscored": expected - len(all1) - len(all2),
+        "categories": {
+            c: {"turn1": mean(t[1]), "turn2": mean(t[2]), "average": mean(t[1] + t[2])}
+            for c, t in sorted(cats.items())
+        },
+        "overall": {"turn1": mean(all1), "turn2": mean(all2), "average": mean(all1 + all2)},
+    }
 
 
 def _single_calls(
@@ -115,44 +156,27 @@ def _single_calls(
 
 
 def judge_single(
-    out: RunDir,
+    run: BenchRun,
     questions: Sequence[Any],
     answers: Mapping[str, str | None],
     model: str,
-    judge: ModelBackend,
     prompts: JudgePrompts,
-    options: CallOptions,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[Score]]:
     """Grade both turns of every question; category and turn means of the valid ratings."""
-    calls = _single_calls(questions, answers, prompts)
-    records = _call_all(judge, calls, options)
+    records = _call_all(run, _single_calls(questions, answers, prompts))
     category = {str(q.question_id): q.category for q in questions}
     cats: dict[str, dict[int, list[float]]] = defaultdict(lambda: {1: [], 2: []})
-    with (
-        JsonlAppender(out.record_file("judgments")) as judged,
-        JsonlAppender(out.record_file("scores")) as scores,
-    ):
-        for rec in records:
-            judged.write(rec)
-            if rec.score is None or rec.score == -1:
-                continue
-            question_key, turn_text = rec.example_id.split("/")
-            cats[category[question_key]][int(turn_text)].append(rec.score)
-            values = {"score": rec.score}
-            scores.write(
-                Score(example_id=rec.example_id, model=model, metric="mt-bench", values=values)
-            )
-    all1 = [x for c in cats.values() for x in c[1]]
-    all2 = [x for c in cats.values() for x in c[2]]
-    return {
-        "mode": "single",
-        "unscored": 2 * len(questions) - len(all1) - len(all2),
-        "categories": {
-            c: {"turn1": _mean(t[1]), "turn2": _mean(t[2]), "average": _mean(t[1] + t[2])}
-            for c, t in sorted(cats.items())
-        },
-        "overall": {"turn1": _mean(all1), "turn2": _mean(all2), "average": _mean(all1 + all2)},
-    }
+    scores = []
+    for rec in records:
+        if rec.score is None or rec.score == -1:
+            continue
+        question_key, turn_text = rec.example_id.split("/")
+        cats[category[question_key]][int(turn_text)].append(rec.score)
+        values = {"score": rec.score}
+        scores.append(
+            Score(example_id=rec.example_id, model=model, metric="mt-bench", values=values)
+        )
+    return single_summary(cats, 2 * len(questions)), scores
 
 
 def _pair_calls(
@@ -202,33 +226,28 @@ def _tally(outcomes: list[str]) -> dict[str, Any]:
 
 
 def judge_pairwise(
-    out: RunDir,
+    run: BenchRun,
     questions: Sequence[Any],
     mine: Mapping[str, str | None],
     theirs: Mapping[str, str | None],
     model: str,
-    judge: ModelBackend,
     prompts: JudgePrompts,
-    options: CallOptions,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[Score]]:
     """Compare every turn with the other run in both orders; FastChat's win/tie/loss counts."""
-    records = _call_all(judge, _pair_calls(questions, mine, theirs, prompts), options)
+    records = _call_all(run, _pair_calls(questions, mine, theirs, prompts))
     by_item: dict[str, dict[str, Winner]] = defaultdict(dict)
-    with JsonlAppender(out.record_file("judgments")) as judged:
-        for rec in records:
-            judged.write(rec)
-            by_item[rec.example_id][rec.order] = rec.winner or "error"
+    for rec in records:
+        by_item[rec.example_id][rec.order] = rec.winner or "error"
     outcome: dict[str, str] = {}
     for ex_id, orders in by_item.items():
         combined = combine(orders.get("ab", "error"), orders.get("ba", "error"))
         if combined is not None:
             outcome[ex_id] = combined
     win = {"b": 1.0, "tie": 0.5, "a": 0.0}
-    with JsonlAppender(out.record_file("scores")) as scores:
-        for ex_id, result in outcome.items():
-            scores.write(
-                Score(example_id=ex_id, model=model, metric="mt-bench", values={"win": win[result]})
-            )
+    scores = [
+        Score(example_id=ex_id, model=model, metric="mt-bench", values={"win": win[result]})
+        for ex_id, result in outcome.items()
+    ]
     category = {str(q.question_id): q.category for q in questions}
     pick: Callable[[Callable[[str], bool]], list[str]] = lambda keep: [  # noqa: E731
         r for e, r in outcome.items() if keep(e)
@@ -243,24 +262,22 @@ def judge_pairwise(
             c: _tally(pick(lambda e, c=c: category[e.split("/")[0]] == c))  # type: ignore[misc]
             for c in sorted(set(category.values()))
         },
-    }
+    }, scores
 
 
 def judge_fastchat(
-    out: RunDir,
+    run: BenchRun,
     questions: Sequence[Any],
     generations: Sequence[Generation],
     other: tuple[str, Mapping[str, str | None]] | None,
-    judge: ModelBackend,
     prompts: JudgePrompts,
-    options: CallOptions,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[Score]]:
     """Single grading, or pairwise against ``other`` (its model name and answers)."""
     model = generations[0].model if generations else ""
     mine = {g.example_id: g.output for g in generations}
     if other is None:
-        return judge_single(out, questions, mine, model, judge, prompts, options)
+        return judge_single(run, questions, mine, model, prompts)
     name, theirs = other
     against = name if name != model else f"{name} (against)"
-    summary = judge_pairwise(out, questions, mine, theirs, model, judge, prompts, options)
-    return {"against": against, **summary}
+    summary, scores = judge_pairwise(run, questions, mine, theirs, model, prompts)
+    return {"against": against, **summary}, scores

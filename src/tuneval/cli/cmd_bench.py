@@ -1,11 +1,19 @@
-"""``tuneval bench``: run a standard benchmark (``tuneval bench list`` shows them)."""
+"""``tuneval bench``: run a standard benchmark (``tuneval bench list`` shows them).
+
+Each registered benchmark is a sub-command whose flags are made from its options record
+(`tuneval.benchmarks.options`), so ``tuneval bench NAME --help`` lists only that benchmark's
+options, with the record's defaults and docstrings. The flags shared by every benchmark say
+which model, where to write and how calls are made; a judged benchmark adds ``--judge``.
+"""
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
-from typing import Annotated
+from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from tuneval.cli.app import app
@@ -13,112 +21,178 @@ from tuneval.errors import UsageError
 
 console = Console(highlight=False)
 
+bench_app = typer.Typer(
+    help="Run a standard benchmark on a model ('tuneval bench list' shows them; "
+    "'tuneval bench NAME --help' shows NAME's options).",
+    no_args_is_help=True,
+)
+app.add_typer(bench_app, name="bench")
 
-@app.command("bench")
-def bench(
-    name: Annotated[str, typer.Argument(help="Benchmark name, or 'list' to show them.")],
-    model: Annotated[
-        str | None, typer.Option("--model", help="Model spec, e.g. llamacpp:default.")
-    ] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Run directory (runs/NAME).")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="First N problems.")] = None,
-    data: Annotated[
-        Path | None,
-        typer.Option("--data", help="Local data file/folder in the release format (default: hub)."),
-    ] = None,
-    samples: Annotated[int, typer.Option("--samples", min=1, help="Samples per problem.")] = 1,
-    temperature: Annotated[float, typer.Option("--temperature", min=0.0)] = 0.0,
-    max_tokens: Annotated[int, typer.Option("--max-tokens", min=1)] = 512,
-    workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Sandbox processes at once.")
-    ] = None,
-    subjects: Annotated[
-        str | None, typer.Option("--subjects", help="MMLU: comma-separated subjects.")
-    ] = None,
-    judge: Annotated[
-        str | None, typer.Option("--judge", help="MT-Bench/AlpacaEval: judge model spec.")
-    ] = None,
-    against: Annotated[
-        Path | None,
-        typer.Option("--against", help="MT-Bench: pairwise vs this earlier mt-bench run."),
-    ] = None,
-    mode: Annotated[
-        str | None,
-        typer.Option(
-            "--mode",
-            help="MMLU: loglikelihood or generate. HumanEval/MBPP: completion (base models) "
-            "or chat (default when the model has a chat template).",
-        ),
-    ] = None,
-    protocol: Annotated[
-        str | None,
-        typer.Option(
-            "--protocol",
-            help="MT-Bench: fastchat (default) or tuneval. AlpacaEval: both-orders (default) "
-            "or alpaca_eval (one random order per item).",
-        ),
-    ] = None,
-    annotations: Annotated[
-        Path | None,
-        typer.Option(
-            "--annotations",
-            help="AlpacaEval: score an alpaca_eval annotations.json (no model or judge calls).",
-        ),
-    ] = None,
-    lc_data: Annotated[
-        Path | None,
-        typer.Option(
-            "--lc-data",
-            help="AlpacaEval --annotations: alpaca_eval's df_gamed.csv, for the official "
-            "length-controlled win rate (length_controlled_v1).",
-        ),
-    ] = None,
-    timeout_factor: Annotated[
-        float,
-        typer.Option(
-            "--timeout-factor", min=0.1, help="Code benchmarks: multiplies the reference 3 s."
-        ),
-    ] = 1.0,
-    prompt_format: Annotated[
-        str | None,
-        typer.Option("--format", help="MMLU: prompt format lm-eval (default), original or chat."),
-    ] = None,
-) -> None:
-    """Run benchmark NAME on a model and write the run directory (generations + scores)."""
-    from tuneval.benchmarks import BENCHMARKS, BenchOptions, get_benchmark
 
-    if name == "list":
-        import tuneval.benchmarks  # noqa: F401
+@bench_app.command("list")
+def bench_list() -> None:
+    """Show the registered benchmarks."""
+    from tuneval.benchmarks import BENCHMARKS
 
-        for bench_name in BENCHMARKS.names():
-            description = BENCHMARKS.get(bench_name).description
-            console.print(f"{bench_name:16} {description}", soft_wrap=True)
-        return
+    for bench_name in BENCHMARKS.names():
+        description = BENCHMARKS.get(bench_name).description
+        console.print(f"{bench_name:16} {description}", soft_wrap=True)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _option(name: str, kind: Any, default: Any, help_text: str, **kw: Any) -> inspect.Parameter:
+    """A keyword parameter that typer turns into the flag ``--NAME``."""
+    # Record docstrings are reStructuredText; the terminal shows ``x`` as x.
+    info = typer.Option(default, _flag(name), help=help_text.replace("``", ""), **kw)
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=kind)
+
+
+def _common_params(needs_judge: bool) -> list[inspect.Parameter]:
+    """Flags of every benchmark: model, output, calls (defaults of `CallOptions`)."""
+    from tuneval.models.runner import CallOptions
+
+    calls = CallOptions.model_fields
+    params = [
+        _option("model", str | None, None, "Model spec, e.g. llamacpp:default."),
+        _option("out", Path | None, None, "Run directory (a killed run resumes there)."),
+        _option(
+            "max_concurrency", int, calls["max_concurrency"].default, "Calls in flight.", min=1
+        ),
+        _option("timeout", float, calls["timeout_s"].default, "Per-call timeout (s).", min=0.001),
+        _option("max_retries", int, calls["max_retries"].default, "Retries of 429/5xx.", min=0),
+        _option("no_cache", bool, False, "Do not use the call cache."),
+        _option("refresh", bool, False, "Ignore cached answers; store the fresh ones."),
+    ]
+    if needs_judge:
+        params.append(_option("judge", str | None, None, "Judge model spec (any backend)."))
+    return params
+
+
+def _record_params(record: Any) -> list[inspect.Parameter]:
+    """One flag per field of a benchmark's options record (lists as comma-separated text)."""
+    params = []
+    for name, info in record.model_fields.items():
+        kind = info.annotation
+        default = info.default
+        if "tuple" in str(kind):
+            kind, default = str | None, None  # e.g. --subjects a,b
+        elif "Path" in str(kind):
+            kind = Path | None
+        params.append(_option(name, kind, default, (info.description or "").strip()))
+    return params
+
+
+_ALPACA_EXTRAS = [
+    _option("annotations", Path | None, None, "Score an alpaca_eval annotations.json (no calls)."),
+    _option(
+        "lc_data",
+        Path | None,
+        None,
+        "With --annotations: alpaca_eval's df_gamed.csv, for the official length-controlled "
+        "win rate (length_controlled_v1).",
+    ),
+]
+"""``tuneval bench alpaca-eval`` only: score an existing annotations file."""
+
+
+def _command(name: str, cls: Any) -> Any:
+    """The typer command of one benchmark, its flags made from its options record."""
+    extras = _ALPACA_EXTRAS if name == "alpaca-eval" else [_hidden_annotations()]
+    params = [*_common_params(cls.needs_judge), *_record_params(cls.options_type), *extras]
+
+    def command(**given: Any) -> None:
+        _run(name, cls, given)
+
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__doc__ = f"{cls.description}."
+    return command
+
+
+def _hidden_annotations() -> inspect.Parameter:
+    # Kept hidden on the other benchmarks so that a misplaced --annotations says where it goes.
+    return _option("annotations", Path | None, None, "", hidden=True)
+
+
+def _run(name: str, cls: Any, given: dict[str, Any]) -> None:
+    """Validate the options, build the model (and judge), run, print the summary."""
+    annotations, lc_data = given.pop("annotations", None), given.pop("lc_data", None)
     if annotations is not None:
-        _score_annotations(name, annotations, out, lc_data)
+        _score_annotations(name, annotations, given.get("out"), lc_data)
         return
+    model, out, judge_spec = given.pop("model"), given.pop("out"), given.pop("judge", None)
     if model is None or out is None:
-        raise UsageError("bench NAME needs --model SPEC and --out DIR")
+        raise UsageError(f"bench {name} needs --model SPEC and --out DIR")
     from tuneval.models.base import create_backend
+    from tuneval.models.runner import CallOptions
+
+    calls = CallOptions(
+        max_concurrency=given.pop("max_concurrency"),
+        timeout_s=given.pop("timeout"),
+        max_retries=given.pop("max_retries"),
+    )
+    no_cache, refresh = given.pop("no_cache"), given.pop("refresh")
+    options = _options(name, cls, given)
+    if cls.needs_judge and judge_spec is None:
+        raise UsageError(f"{name} needs a judge model: --judge SPEC")
+    backend = create_backend(model)
+    judge = create_backend(judge_spec) if judge_spec is not None else None
+    _print_summary(_execute(cls(), backend, out, options, judge, calls, no_cache, refresh))
+
+
+def _options(name: str, cls: Any, given: dict[str, Any]) -> Any:
+    """The benchmark's options record from its flags; a bad value is a usage error."""
+    from tuneval.benchmarks.options import option_problem
+
+    values = {k: v for k, v in given.items() if v != cls.options_type.model_fields[k].default}
+    if isinstance(values.get("subjects"), str):
+        values["subjects"] = tuple(s.strip() for s in values["subjects"].split(",") if s.strip())
+    try:
+        return cls.options_type.model_validate(values)
+    except ValidationError as exc:
+        raise UsageError(option_problem(name, exc)) from None
+
+
+def _execute(
+    benchmark: Any,
+    backend: Any,
+    out: Path,
+    options: Any,
+    judge: Any,
+    calls: Any,
+    no_cache: bool,
+    refresh: bool,
+) -> dict[str, Any]:
+    """Run the benchmark; the models and the cache are closed whatever happens."""
+    from tuneval.models.cache import CallCache
+    from tuneval.models.loop import run_sync
     from tuneval.rundir import RunDir
 
-    benchmark = get_benchmark(name)
-    options = BenchOptions(
-        limit=limit,
-        data=data,
-        samples=samples,
-        temperature=temperature,
-        max_tokens=max_tokens,
-        workers=workers,
-        subjects=tuple(s.strip() for s in subjects.split(",")) if subjects else None,
-        mode=mode,
-        format=prompt_format,
-        timeout_factor=timeout_factor,
-        protocol=protocol,
-        judge=judge,
-        against=against,
-    )
-    _print_summary(benchmark.run(create_backend(model), RunDir(out), options))
+    cache = None if no_cache else CallCache()
+    try:
+        return dict(
+            benchmark.run(
+                backend, RunDir(out), options, judge=judge, calls=calls, cache=cache,
+                refresh=refresh,
+            )
+        )  # fmt: skip
+    finally:
+        for model in (backend, judge):
+            if model is not None:
+                run_sync(model.aclose())
+        if cache is not None:
+            cache.close()
+
+
+def _register_all() -> None:
+    from tuneval.benchmarks import BENCHMARKS
+
+    for name in BENCHMARKS.names():
+        cls = BENCHMARKS.get(name)
+        bench_app.command(name, help=f"{cls.description}.")(_command(name, cls))
 
 
 def _score_annotations(name: str, path: Path, out: Path | None, lc_data: Path | None) -> None:
@@ -150,3 +224,6 @@ def _compact(value: object) -> object:
     if isinstance(value, dict):
         return {k: _compact(v) for k, v in value.items()}
     return round(value, 4) if isinstance(value, float) else value
+
+
+_register_all()

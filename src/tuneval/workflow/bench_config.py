@@ -1,9 +1,10 @@
-"""The ``benchmarks:`` entries of the workflow config, checked per benchmark.
+"""The ``benchmarks:`` entries of the workflow config, checked against each benchmark's record.
 
-Each standard benchmark takes its own options (MMLU ``format``, code ``mode`` and
-``timeout_factor``, judged benchmarks ``protocol``); an option a benchmark does not take, an
-invalid value or an unknown key fails when the config loads, naming the valid choices, so
-no model call is paid for a typo.
+An entry names a benchmark and sets its options flat (``{name: mmlu, subjects: [anatomy],
+format: original}``). The options are the benchmark's own record
+(`tuneval.benchmarks.options`: the same defaults and checks as ``tuneval bench NAME`` and the
+library), so an option a benchmark does not take, an invalid value or an unknown key fails
+when the config loads, naming the valid choices, and no model call is paid for a typo.
 """
 
 from __future__ import annotations
@@ -11,32 +12,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializeAsAny,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
-
-def benchmark_options(name: str) -> dict[str, tuple[str, ...] | None] | None:
-    """The benchmark-specific options of ``name`` and their valid values (None: any value).
-
-    Returns None for a benchmark without an entry here (a plugin), whose options are then
-    checked by the benchmark itself when it runs.
-    """
-    from tuneval.benchmarks import alpaca_eval, code, mt_bench
-    from tuneval.benchmarks.mmlu_data import FORMATS
-
-    code_options: dict[str, tuple[str, ...] | None] = {"mode": code.MODES, "timeout_factor": None}
-    table: dict[str, dict[str, tuple[str, ...] | None]] = {
-        "mmlu": {"subjects": None, "mode": ("loglikelihood", "generate"), "format": FORMATS},
-        "humaneval": code_options,
-        "mbpp": code_options,
-        "mbpp-sanitized": code_options,
-        "mt-bench": {"protocol": mt_bench.PROTOCOLS},
-        "alpaca-eval": {"protocol": alpaca_eval.PROTOCOLS},
-    }
-    return table.get(name)
-
-
-_BENCH_SPECIFIC = ("subjects", "mode", "format", "protocol", "timeout_factor")
-"""BenchmarkConfig options that only some benchmarks take (see `benchmark_options`)."""
+from tuneval.benchmarks.options import CommonOptions
 
 _CLI_ONLY = {
     "annotations": "it scores one model's finished alpaca_eval annotations, while the "
@@ -47,6 +33,8 @@ _CLI_ONLY = {
 }
 """``tuneval bench`` options a workflow entry cannot take, and why."""
 
+_OWN = ("name", "allow_mismatch")
+
 
 class BenchmarkConfig(BaseModel):
     """A standard benchmark run on both models and compared item by item."""
@@ -55,78 +43,83 @@ class BenchmarkConfig(BaseModel):
 
     name: str
     """Registered benchmark (``tuneval bench list``): mmlu, humaneval, mbpp, mt-bench, ..."""
-    data: Path | None = None
-    """Local data in the release format (default: the Hugging Face hub)."""
-    limit: int | None = Field(default=None, ge=1)
-    """First N problems (MMLU: per subject)."""
-    samples: int = Field(default=1, ge=1)
-    """Samples per problem (code benchmarks: n of pass@k)."""
-    temperature: float = Field(default=0.0, ge=0.0)
-    """Sampling temperature."""
-    max_tokens: int = Field(default=512, ge=1)
-    """Upper bound on generated tokens per answer."""
-    subjects: list[str] | None = None
-    """MMLU: only these subjects."""
-    mode: str | None = None
-    """MMLU: ``loglikelihood`` or ``generate`` (default: log-likelihood when the backend gives
-    log-probabilities). HumanEval/MBPP: ``completion`` or ``chat`` (default: chat when the
-    model has a chat template). Set it when the two models would default differently."""
-    format: str | None = None
-    """MMLU: prompt format ``lm-eval`` (default), ``original`` or ``chat``."""
-    protocol: str | None = None
-    """MT-Bench: ``fastchat`` (default) or ``tuneval``. AlpacaEval: ``both-orders`` (default)
-    or ``alpaca_eval``."""
-    timeout_factor: float = Field(default=1.0, gt=0.0)
-    """HumanEval/MBPP: multiplies the reference harness's 3 s per program (slow CPUs)."""
+    options: SerializeAsAny[CommonOptions]
+    """The benchmark's options record, written flat in the entry (``data``, ``limit``, ...)."""
     allow_mismatch: bool = False
     """Compare the two models even when their runs' protocol signatures differ (e.g. one
     model ran in chat mode, the other in completion mode); the report flags it."""
 
+    @property
+    def data(self) -> Path | None:
+        """Local data in the release format (default: the Hugging Face hub)."""
+        return self.options.data
+
     @model_validator(mode="before")
     @classmethod
-    def _known_keys(cls, data: Any) -> Any:
-        """An unknown key names the options this benchmark takes (extra="forbid" would not)."""
-        if not isinstance(data, dict):
+    def _split(cls, data: Any) -> Any:
+        """Check the flat entry against the named benchmark's options record."""
+        if not isinstance(data, dict) or isinstance(data.get("options"), CommonOptions):
             return data
-        unknown = [k for k in data if k not in cls.model_fields]
-        if not unknown:
-            return data
-        name = data.get("name")
-        specific = benchmark_options(name) if isinstance(name, str) else None
-        valid = [k for k in cls.model_fields if k not in _BENCH_SPECIFIC or specific is None]
-        valid += list(specific or ())
-        why = [
-            f"'{k}' is for tuneval bench only: {_CLI_ONLY[k]}" for k in unknown if k in _CLI_ONLY
-        ]
-        raise ValueError(
-            f"unknown option {', '.join(repr(k) for k in unknown)} for benchmark "
-            f"{name!r}; valid: {', '.join(dict.fromkeys(valid))}"
-            + (f"; {'; '.join(why)}" if why else "")
-        )
-
-    @field_validator("name")
-    @classmethod
-    def _known(cls, value: str) -> str:
         from tuneval.benchmarks import BENCHMARKS
 
-        if value not in BENCHMARKS.names():
-            raise ValueError(f"unknown benchmark '{value}'; known: {', '.join(BENCHMARKS.names())}")
-        return value
+        name = data.get("name")
+        if not isinstance(name, str):
+            return data  # pydantic reports the missing or mistyped name
+        if name not in BENCHMARKS.names():
+            raise ValueError(f"unknown benchmark '{name}'; known: {', '.join(BENCHMARKS.names())}")
+        record = BENCHMARKS.get(name).options_type
+        given = {k: v for k, v in data.items() if k not in _OWN}
+        _check_keys(name, record, given)
+        own = {k: data[k] for k in _OWN if k in data}
+        return {**own, "options": _validated(name, record, given)}
 
-    @field_validator(*_BENCH_SPECIFIC)
-    @classmethod
-    def _fits_benchmark(cls, value: Any, info: ValidationInfo) -> Any:
-        """A benchmark-specific option must be one this benchmark takes, with a valid value."""
-        name = info.data.get("name")
-        options = benchmark_options(name) if isinstance(name, str) else None
-        field = str(info.field_name)
-        # The default passes: a resolved config (run.json) spells out every field.
-        if options is None or value == cls.model_fields[field].default:
-            return value
-        if field not in options:
-            takes = ", ".join(options) or "none"
-            raise ValueError(f"{name} takes no option '{field}' (its own options: {takes})")
-        choices = options[field]
-        if choices is not None and value not in choices:
-            raise ValueError(f"{name} {field} must be one of {', '.join(choices)}, not {value!r}")
-        return value
+    @model_serializer(mode="wrap")
+    def _flat(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Written back flat, as entries are written (a resolved config reloads as it is)."""
+        dumped = handler(self)
+        return {"name": dumped["name"], **dumped["options"], "allow_mismatch": self.allow_mismatch}
+
+
+def _check_keys(name: str, record: type[CommonOptions], given: dict[str, Any]) -> None:
+    """Refuse a key the benchmark does not take, naming what it takes."""
+    from tuneval.benchmarks import BENCHMARKS
+
+    unknown = [k for k in given if k not in record.model_fields]
+    if not unknown:
+        return
+    elsewhere = {f for n in BENCHMARKS.names() for f in BENCHMARKS.get(n).options_type.model_fields}
+    foreign = [k for k in unknown if k in elsewhere and k not in _CLI_ONLY]
+    if foreign and len(foreign) == len(unknown):
+        takes = [f for f in record.model_fields if f not in CommonOptions.model_fields]
+        raise ValueError(
+            f"{name} takes no option {', '.join(map(repr, foreign))} (its own options: "
+            f"{', '.join(takes) or 'none'})"
+        )
+    valid = [_OWN[0], *(f for f in record.model_fields if f not in _CLI_ONLY), _OWN[1]]
+    why = [f"'{k}' is for tuneval bench only: {_CLI_ONLY[k]}" for k in unknown if k in _CLI_ONLY]
+    raise ValueError(
+        f"unknown option {', '.join(repr(k) for k in unknown)} for benchmark {name!r}; valid: "
+        f"{', '.join(valid)}" + (f"; {'; '.join(why)}" if why else "")
+    )
+
+
+def _validated(name: str, record: type[CommonOptions], given: dict[str, Any]) -> CommonOptions:
+    """The options record; a bad value is reported at its own key, naming the benchmark."""
+    try:
+        return record.model_validate(given)
+    except ValidationError as exc:
+        errors = [
+            {
+                "type": "value_error",
+                "loc": e["loc"],
+                "input": e.get("input"),
+                "ctx": {"error": ValueError(f"{name} {e['loc'][0]} {_message(e['msg'])}")},
+            }
+            for e in exc.errors()
+        ]
+        raise ValidationError.from_exception_data("BenchmarkConfig", errors) from None  # type: ignore[arg-type]
+
+
+def _message(msg: str) -> str:
+    msg = msg.removeprefix("Value error, ")
+    return msg[:1].lower() + msg[1:]

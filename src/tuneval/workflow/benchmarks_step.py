@@ -1,9 +1,12 @@
 """The benchmarks step: each configured standard benchmark on both models, compared per item.
 
 Each benchmark runs once per model into ``RUN/benchmarks/NAME/{base,finetuned}`` (a normal
-benchmark run directory, as ``tuneval bench`` writes). A finished directory is kept while its
-settings are unchanged (benchmark options, the model, its system prompt, the judge); anything
-else is removed and run again, so a rerun after a crash or a config change never mixes runs.
+benchmark run directory, as ``tuneval bench`` writes), through the workflow's call cache,
+call settings (``calls``) and judge (built with ``judge.options``). A directory is kept while
+its settings are unchanged (benchmark options, the model, its system prompt, the judge): a
+finished one is skipped, an unfinished one resumes item by item (no finished call is made
+again); a directory made with other settings is removed and run again, so a config change
+never mixes runs.
 
 Both models get the benchmark's own prompts and few-shot examples. The model's system prompt
 is applied (it is part of how that model is used); the workflow's few-shot demonstrations and
@@ -17,7 +20,7 @@ import json
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +32,9 @@ from tuneval.stats import holm, paired_difference
 from tuneval.workflow.analysis import BASE, FINETUNED
 from tuneval.workflow.bench_config import BenchmarkConfig
 from tuneval.workflow.config import ComparisonConfig, WorkflowConfig
+
+if TYPE_CHECKING:
+    from tuneval.workflow.context import RunContext
 
 BENCH_DIR = "benchmarks"
 """Folder of the benchmark runs inside the run directory."""
@@ -92,7 +98,7 @@ def bench_key(config: WorkflowConfig, bench: BenchmarkConfig, role: str) -> str:
     model = getattr(config.models, role)
     payload = {
         # allow_mismatch only changes how the runs are compared, not the runs themselves.
-        "bench": bench.model_dump(mode="json", exclude={"allow_mismatch"}),
+        "bench": {"name": bench.name, "options": bench.options.model_dump(mode="json")},
         "model": {"spec": model.spec, "options": model.options, "system": model.system_prompt},
         "judge": config.judge.spec,
     }
@@ -106,52 +112,46 @@ def bench_dir(run: RunDir, name: str, role: str) -> RunDir:
 
 
 def _finished(out: RunDir, key: str) -> bool:
-    if not out.info_path.exists():
-        return False
     info = out.read_info()
     return info.get("workflow_key") == key and isinstance(info.get("benchmark"), dict)
 
 
-def run_benchmarks(
-    run: RunDir,
-    config: WorkflowConfig,
-    backends: dict[str, ModelBackend],
-    max_concurrency: int,
-) -> tuple[int, int]:
-    """Run every configured benchmark on both models; returns (runs made, runs kept)."""
-    from tuneval.benchmarks import BenchOptions, get_benchmark
+def _start(out: RunDir, key: str) -> None:
+    """Keep a directory made with these settings (it resumes); remove one made otherwise."""
+    if out.path.exists() and out.read_info().get("workflow_key") != key:
+        shutil.rmtree(out.path)
+    # The key goes in first, so a killed run's directory is recognised and resumed.
+    out.update_info(workflow_key=key)
 
+
+def run_benchmarks(ctx: RunContext) -> tuple[int, int]:
+    """Run every configured benchmark on both models; returns (runs made, runs kept).
+
+    Model and judge calls go through the context's call cache and call settings; the judge
+    is the workflow's (built by the context with its options, which closes it).
+    """
+    from tuneval.benchmarks import get_benchmark
+
+    config = ctx.config
     made = kept = 0
     for index, bench in enumerate(config.benchmarks):
         for role in (BASE, FINETUNED):
-            out = bench_dir(run, bench.name, role)
+            out = bench_dir(ctx.run, bench.name, role)
             key = bench_key(config, bench, role)
             if _finished(out, key):
                 kept += 1
                 continue
-            if out.path.exists():
-                shutil.rmtree(out.path)  # half-written or made with other settings
-            out.path.mkdir(parents=True)
-            options = BenchOptions(
-                limit=bench.limit,
-                data=bench.data,
-                samples=bench.samples,
-                temperature=bench.temperature,
-                max_tokens=bench.max_tokens,
-                max_concurrency=max_concurrency,
-                subjects=tuple(bench.subjects) if bench.subjects else None,
-                mode=bench.mode,
-                format=bench.format,
-                protocol=bench.protocol,
-                timeout_factor=bench.timeout_factor,
-                judge=config.judge.spec,
-            )
+            _start(out, key)
+            benchmark = get_benchmark(bench.name)
             model = getattr(config.models, role)
-            backend = PromptedBackend(backends[role], role, model.system_prompt)
-            get_benchmark(bench.name).run(backend, out, options)
-            out.update_info(workflow_key=key)  # last: the run counts as finished from here
+            backend = PromptedBackend(ctx.backend(role), role, model.system_prompt)
+            judge = ctx.backend("judge") if benchmark.needs_judge and config.judge.spec else None
+            benchmark.run(
+                backend, out, bench.options, judge=judge, calls=ctx.call_options(),
+                cache=ctx.cache, refresh=config.calls.refresh,
+            )  # fmt: skip
             made += 1
-        check_protocols(run, config, index)
+        check_protocols(ctx.run, config, index)
     return made, kept
 
 
