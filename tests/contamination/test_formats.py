@@ -99,7 +99,7 @@ def test_hf_streaming_local_file(tmp_path: Path, ev: Path) -> None:
 def test_bad_json_line_is_counted_or_stops(tmp_path: Path, ev: Path) -> None:
     path = tmp_path / "train.jsonl"
     path.write_text(json.dumps(ROWS[0]) + "\n{broken\n" + json.dumps(ROWS[1]) + "\n[1, 2]\n")
-    with pytest.raises(DataError, match=r"2 training record\(s\) could not be read.*--skip-bad"):
+    with pytest.raises(DataError, match=r"2 training record\(s\) could not be read.*use skip_bad"):
         check([str(path)], str(ev), n=8)
     report = check([str(path)], str(ev), n=8, skip_bad=True)
     assert report.examples[0].flagged and report.bad_records == 2

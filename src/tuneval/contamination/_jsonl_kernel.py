@@ -23,14 +23,16 @@ import numpy as np
 
 from tuneval.contamination._jsonl_parse import MAX_KEYS, hex_value, parse, same, ws
 from tuneval.contamination._kernels import (
-    _FNV_OFFSET,
-    _FNV_PRIME,
-    _ROLL,
-    _finish,
-    _roll_power,
-    home,
+    FNV_OFFSET,
+    FNV_PRIME,
+    ROLL,
+    finish,
     lookup,
     may_end_short,
+    push,
+    roll_power,
+    short_count,
+    short_hash,
     short_powers,
 )
 
@@ -162,8 +164,7 @@ def scan_jsonl(
         (matches, slow lines, records, lines): matches are in `out_*`, each verified on the
         tokens themselves (a hash match alone is never reported); slow line indices in `slow`.
     """
-    slots = keys.size
-    top = _roll_power(n)
+    top = roll_power(n)
     spow = short_powers(short)
     nshort = short.size
     pre = np.zeros(n, np.int64)  # prefix hash after t tokens of the record, at t % n
@@ -233,7 +234,7 @@ def scan_jsonl(
                     a = order[o]
                     k = vs[a]
                     stop = ve[a]
-                    h = _FNV_OFFSET
+                    h = FNV_OFFSET
                     intoken = False
                     tstart = k
                     while k <= stop:
@@ -259,48 +260,28 @@ def scan_jsonl(
                             if not intoken:
                                 tstart = kc
                                 intoken = True
-                            h = (h ^ low) * _FNV_PRIME
+                            h = (h ^ low) * FNV_PRIME
                         elif intoken:
-                            if ntok >= n:
-                                roll = (roll - ring[slot] * top) * _ROLL + h
-                            else:
-                                roll = roll * _ROLL + h
+                            roll = push(roll, ring, slot, top, h, ntok >= n)
                             if nshort:
-                                pfx = pfx * _ROLL + h
-                            ring[slot] = h
+                                pfx = pfx * ROLL + h
                             ring_s[slot] = tstart
                             ring_e[slot] = kc
                             slot += 1
                             if slot == n:
                                 slot = 0
                             ntok += 1
-                            h = _FNV_OFFSET
+                            h = FNV_OFFSET
                             intoken = False
                             if ntok >= n:
-                                g = _finish(roll)
-                                j = home(g, slots)
-                                while keys[j] != 0:
-                                    if keys[j] == g:
-                                        if stamp[j] != chunk_id and stamp[j] != -1:
-                                            found = _verify_hit(
-                                                buf, n, ring_s, ring_e, slot, ntok, j, offsets,
-                                                post_ex, post_pos, ev_bytes, ev_off, ev_first,
-                                                line, out_line, out_post, out_uid, nhits,
-                                            )  # fmt: skip
-                                            if found:
-                                                stamp[j] = chunk_id
-                                                nhits += found
-                                        break
-                                    j += 1
-                                    if j == slots:
-                                        j = 0
+                                nhits = _probe(
+                                    finish(roll), buf, n, ring_s, ring_e, slot, ntok, keys,
+                                    stamp, chunk_id, offsets, post_ex, post_pos, ev_bytes,
+                                    ev_off, ev_first, line, out_line, out_post, out_uid, nhits,
+                                )  # fmt: skip
                             if nshort and may_end_short(last, ring[slot - 1 if slot else n - 1]):
-                                for i in range(nshort):
-                                    length = short[i]
-                                    if length > ntok:
-                                        break
-                                    at = slot - length if slot >= length else slot - length + n
-                                    g = _finish(pfx - pre[at] * spow[i])
+                                for i in range(short_count(short, ntok)):
+                                    g = short_hash(pfx, pre, spow[i], slot, short[i], n)
                                     nhits = _probe(
                                         g, buf, n, ring_s, ring_e, slot, ntok, keys, stamp,
                                         chunk_id, offsets, post_ex, post_pos, ev_bytes,

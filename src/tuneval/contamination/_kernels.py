@@ -23,9 +23,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-_FNV_OFFSET = -3750763034362895579
-_FNV_PRIME = 1099511628211
-_ROLL = 0x100000001B3 * 31 + 7  # odd multiplier of the rolling n-gram hash
+FNV_OFFSET = -3750763034362895579
+FNV_PRIME = 1099511628211
+ROLL = 0x100000001B3 * 31 + 7  # odd multiplier of the rolling n-gram hash
 _MIX = -7046029254386353131  # 2**64 / golden ratio, as a signed 64-bit integer
 LAST_BITS = 1 << 14
 """Bits of the filter of the last tokens of short examples (2 KiB: stays in L1 cache)."""
@@ -64,7 +64,7 @@ def _separator_len(buf, k, end):
 
 
 @numba.njit(cache=True, inline="always")
-def _finish(h):
+def finish(h):
     h = h ^ (h >> 29)
     h = h * _MIX
     h = h ^ (h >> 32)
@@ -73,11 +73,59 @@ def _finish(h):
     return h
 
 
+@numba.njit(cache=True, inline="always")
+def _skip_separators(buf, k, end):
+    """The position of the next token byte at or after `k`, or `end` (or past) when none."""
+    while k < end:
+        s = _separator_len(buf, k, end)
+        if s == 0:
+            break
+        k += s
+    return k
+
+
+@numba.njit(cache=True, inline="always")
+def _token_hash(buf, k, end):
+    """FNV-1a of the lowercased token starting at `k`, and the position just after it."""
+    h = FNV_OFFSET
+    while k < end and _separator_len(buf, k, end) == 0:
+        c = buf[k]
+        if 65 <= c <= 90:
+            c += 32
+        h = (h ^ c) * FNV_PRIME
+        k += 1
+    return h, k
+
+
+@numba.njit(cache=True, inline="always")
+def push(roll, ring, slot, top, h, full):
+    """Roll token hash `h` into the n-gram hash (dropping the oldest when `full`); ring it."""
+    roll = (roll - ring[slot] * top) * ROLL + h if full else roll * ROLL + h
+    ring[slot] = h
+    return roll
+
+
+@numba.njit(cache=True, inline="always")
+def short_count(short, ntok):
+    """How many of the ascending short lengths fit in the `ntok` tokens read so far."""
+    i = 0
+    while i < short.size and short[i] <= ntok:
+        i += 1
+    return i
+
+
+@numba.njit(cache=True, inline="always")
+def short_hash(pfx, pre, power, nxt, length, n):
+    """The hash of the last `length` tokens, from the prefix hashes (`pre`, at ``t % n``)."""
+    at = nxt - length if nxt >= length else nxt - length + n
+    return finish(pfx - pre[at] * power)
+
+
 @numba.njit(cache=True)
-def _roll_power(n):
+def roll_power(n):
     p = 1
     for _ in range(n - 1):
-        p = p * _ROLL
+        p = p * ROLL
     return p
 
 
@@ -100,7 +148,7 @@ def ngram_hashes(buf, starts, n):
     out_hash = np.empty(cap, np.int64)
     last = np.zeros(LAST_BITS // 64, np.uint64)
     ring = np.zeros(n, np.int64)
-    top = _roll_power(n)
+    top = roll_power(n)
     count = 0
     h = 0
     for r in range(nrec):
@@ -108,31 +156,23 @@ def ngram_hashes(buf, starts, n):
         k = starts[r]
         ntok = 0
         roll = 0
-        while k < end:
-            s = _separator_len(buf, k, end)
-            if s > 0:
-                k += s
-                continue
-            h = _FNV_OFFSET
-            while k < end and _separator_len(buf, k, end) == 0:
-                c = buf[k]
-                if 65 <= c <= 90:
-                    c += 32
-                h = (h ^ c) * _FNV_PRIME
-                k += 1
+        while True:
+            k = _skip_separators(buf, k, end)
+            if k >= end:
+                break
+            h, k = _token_hash(buf, k, end)
             slot = ntok % n
-            roll = (roll - ring[slot] * top) * _ROLL + h if ntok >= n else roll * _ROLL + h
-            ring[slot] = h
+            roll = push(roll, ring, slot, top, h, ntok >= n)
             ntok += 1
             if ntok >= n:
                 out_rec[count] = r
                 out_pos[count] = ntok - n
-                out_hash[count] = _finish(roll)
+                out_hash[count] = finish(roll)
                 count += 1
         if 0 < ntok < n:  # a short record: the hash of all its tokens
             out_rec[count] = r
             out_pos[count] = 0
-            out_hash[count] = _finish(roll)
+            out_hash[count] = finish(roll)
             count += 1
             b = last_bit(h)  # h: the hash of its last token
             last[b >> 6] |= np.uint64(1) << np.uint64(b & 63)
@@ -141,10 +181,10 @@ def ngram_hashes(buf, starts, n):
 
 @numba.njit(cache=True)
 def short_powers(short):
-    """``_ROLL ** L`` for every short length ``L``: removes a prefix from a prefix hash."""
+    """``ROLL ** L`` for every short length ``L``: removes a prefix from a prefix hash."""
     out = np.empty(short.size, np.int64)
     for i in range(short.size):
-        out[i] = _roll_power(short[i] + 1)
+        out[i] = roll_power(short[i] + 1)
     return out
 
 
@@ -166,7 +206,7 @@ def lookup(keys, g):
 def home(g, size):
     """The home slot of hash `g` in a table of `size` slots (multiply-shift, any size).
 
-    Uses bits 31-62: `_finish` leaves the sign bit always 0.
+    Uses bits 31-62: `finish` leaves the sign bit always 0.
     """
     return ((g >> 31) & 0xFFFFFFFF) * size >> 32
 
@@ -206,7 +246,7 @@ def scan(buf, starts, n, short, last, keys, stamp, chunk_id, out_rec, out_end, o
     pre = np.zeros(n, np.int64)  # prefix hash after t tokens, at t % n
     spow = short_powers(short)
     nshort = short.size
-    top = _roll_power(n)
+    top = roll_power(n)
     count = 0
     for r in range(starts.size - 1):
         end = starts[r + 1]
@@ -215,35 +255,23 @@ def scan(buf, starts, n, short, last, keys, stamp, chunk_id, out_rec, out_end, o
         roll = 0
         pfx = 0
         pre[0] = 0
-        while k < end:
-            s = _separator_len(buf, k, end)
-            if s > 0:
-                k += s
-                continue
-            h = _FNV_OFFSET
-            while k < end and _separator_len(buf, k, end) == 0:
-                c = buf[k]
-                if 65 <= c <= 90:
-                    c += 32
-                h = (h ^ c) * _FNV_PRIME
-                k += 1
+        while True:
+            k = _skip_separators(buf, k, end)
+            if k >= end:
+                break
+            h, k = _token_hash(buf, k, end)
             slot = ntok % n
-            roll = (roll - ring[slot] * top) * _ROLL + h if ntok >= n else roll * _ROLL + h
-            ring[slot] = h
+            roll = push(roll, ring, slot, top, h, ntok >= n)
             ntok += 1
             if ntok >= n:
-                count = _hit(keys, _finish(roll), stamp, chunk_id, r, ntok,
+                count = _hit(keys, finish(roll), stamp, chunk_id, r, ntok,
                              out_rec, out_end, out_uid, count)  # fmt: skip
             if nshort:
-                pfx = pfx * _ROLL + h
+                pfx = pfx * ROLL + h
                 nxt = slot + 1 if slot + 1 < n else 0  # ntok % n
                 if may_end_short(last, h):
-                    for i in range(nshort):
-                        length = short[i]
-                        if length > ntok:
-                            break
-                        at = nxt - length if nxt >= length else nxt - length + n
-                        g = _finish(pfx - pre[at] * spow[i])
+                    for i in range(short_count(short, ntok)):
+                        g = short_hash(pfx, pre, spow[i], nxt, short[i], n)
                         count = _hit(keys, g, stamp, chunk_id, r, ntok,
                                      out_rec, out_end, out_uid, count)  # fmt: skip
                 pre[nxt] = pfx

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from tuneval.contamination.sources import BLOCK, Batch, Problem, Shard, _blocks, record_text
+from tuneval.contamination.sources import BLOCK, Batch, Problem, Shard, line_blocks, record_text
 from tuneval.errors import DataError, require
 
 
@@ -34,7 +34,7 @@ class Sink:
         self.problems.append(Problem(path, line, message))
 
     def check_io(self, before: int) -> None:
-        """Raise for a read problem recorded by `_blocks` since `before`, when strict."""
+        """Raise for a read problem recorded by `line_blocks` since `before`, when strict."""
         if self.strict and len(self.problems) > before:
             p = self.problems[-1]
             raise DataError(p.message, path=p.path, line=p.line)
@@ -57,7 +57,7 @@ def batches(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batc
 
 
 def _jsonl(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
-    for first, lines in _blocks(shard, sink.problems):
+    for first, lines in line_blocks(shard, sink.problems):
         sink.check_io(0)
         batch = parse_lines(shard.path, first, lines, range(len(lines)), fields, sink)
         batch.nbytes = sum(len(raw) + 1 for raw in lines)
@@ -97,7 +97,7 @@ def _text(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]
     sink.seen.update(fields or ())
     para: list[str] = []
     start = 0
-    for first, lines in _blocks(shard, sink.problems):
+    for first, lines in line_blocks(shard, sink.problems):
         sink.check_io(0)
         batch = Batch()
         for i, raw in enumerate(lines):
@@ -139,7 +139,7 @@ def _decode(raw: bytes, path: str, sink: Sink) -> str:
 
 def _whole(shard: Shard, sink: Sink) -> bytes:
     chunks = []
-    for _, lines in _blocks(shard, sink.problems):
+    for _, lines in line_blocks(shard, sink.problems):
         chunks.append(b"\n".join(lines))
     sink.check_io(0)
     return b"\n".join(chunks)
@@ -244,10 +244,10 @@ def _parquet(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Bat
 def _hf(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
     """A Hugging Face dataset, streamed (``hf:NAME[#CONFIG][@SPLIT]``, default split train)."""
     datasets: Any = require("datasets", package="datasets", extra="hf", purpose="HF datasets")
-    from tuneval.data.hf import _hf_load_args, parse_hf_source
+    from tuneval.data.hf import hf_load_args, parse_hf_source
 
     name, config, split = parse_hf_source(shard.path)
-    args, kwargs = _hf_load_args(name, config)
+    args, kwargs = hf_load_args(name, config)
     try:
         rows = datasets.load_dataset(*args, split=split or "train", streaming=True, **kwargs)
         yield from _records(shard, iter(rows), fields, sink)
@@ -273,14 +273,14 @@ def _rows(shard: Shard) -> Iterator[Any]:
     """Parsed records of a shard, skipping what cannot be read (the scan reports that)."""
     sink = Sink([], strict=False)
     if shard.fmt == "jsonl":
-        for _, lines in _blocks(shard, sink.problems):
+        for _, lines in line_blocks(shard, sink.problems):
             for raw in lines:
                 try:
                     yield json.loads(raw)
                 except ValueError:
                     continue
     elif shard.fmt in ("csv", "tsv"):
-        for _, lines in _blocks(shard, sink.problems):
+        for _, lines in line_blocks(shard, sink.problems):
             first = lines[0].decode("utf-8", errors="replace") if lines else ""
             header = next(csv.reader([first], delimiter="\t" if shard.fmt == "tsv" else ","), [])
             yield dict.fromkeys(header)

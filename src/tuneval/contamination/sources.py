@@ -175,7 +175,7 @@ def _read_errors() -> tuple[type[BaseException], ...]:
     return errors
 
 
-def _blocks(shard: Shard, problems: list[Problem]) -> Iterator[tuple[int, list[bytes]]]:
+def line_blocks(shard: Shard, problems: list[Problem]) -> Iterator[tuple[int, list[bytes]]]:
     """Yield (line number of the first line, complete lines) in blocks of about `BLOCK` bytes."""
     for first, data, _ in raw_blocks(shard, problems):
         lines = data.split(b"\n")

@@ -59,7 +59,7 @@ def read_hf(source: str) -> Iterator[SourceRecord]:
         "datasets", package="datasets", extra="hf", purpose="Reading Hugging Face datasets"
     )
     dataset, config, split = parse_hf_source(source)
-    args, kwargs = _hf_load_args(dataset, config)
+    args, kwargs = hf_load_args(dataset, config)
     failures = (OSError, ValueError, getattr(datasets.exceptions, "DatasetsError", OSError))
     where = source
     try:
@@ -81,7 +81,7 @@ def read_hf(source: str) -> Iterator[SourceRecord]:
         yield SourceRecord(dict(row), where, index, "record")
 
 
-def _hf_load_args(dataset: str, config: str | None) -> tuple[list[Any], dict[str, Any]]:
+def hf_load_args(dataset: str, config: str | None) -> tuple[list[Any], dict[str, Any]]:
     """Arguments for ``load_dataset``: a local data file goes through its packaged builder."""
     local = Path(dataset)
     if not local.is_file():
