@@ -54,3 +54,43 @@ def test_score_interval_is_wilson_for_right_wrong_and_never_a_point():
     ties = np.array([0.5, 0.5, 1.0, 0.0, 0.5, 1.0])
     low, high = score_interval(float(ties.mean()), float(ties.var()), ties.size)
     assert low < ties.mean() < high
+
+
+def test_minimum_detectable_says_why_none_is_detectable():
+    from tuneval.stats.detectable import minimum_detectable
+
+    d = minimum_detectable(0.05, 4, smallest_p=0.125, unit="clusters")
+    assert d.mde == math.inf and d.detectable is False
+    assert (
+        d.reason == "the test cannot reach p < 0.05 with 4 clusters (smallest attainable p = 0.125)"
+    )
+    d = minimum_detectable(0.433, 4, span=1.0)
+    assert d.detectable is False and "largest possible difference (1)" in d.reason
+    d = minimum_detectable(0.01, 100)
+    assert d.detectable is True and d.reason is None
+    assert minimum_detectable(0.0, 100).detectable is None
+
+
+def test_unit_score_interval_widens_with_clusters_and_matches_without():
+    from tuneval.stats.intervals import unit_score_interval
+    from tuneval.stats.units import make_units
+
+    pref = np.repeat([1.0, 0.5, 0.5, 0.0, 1.0, 1.0, 0.5, 1.0, 0.5, 0.5], 5)
+    flat = unit_score_interval(pref, make_units(pref.size, None))
+    assert flat == pytest.approx(score_interval(float(pref.mean()), float(pref.var()), pref.size))
+    clustered = unit_score_interval(pref, make_units(pref.size, np.repeat(np.arange(10), 5)))
+    # 10 groups of 5 identical verdicts carry the evidence of 10 items, not 50.
+    assert clustered[0] < flat[0] and clustered[1] > flat[1]
+    ten = unit_score_interval(pref[::5], make_units(10, None))
+    assert clustered[1] - clustered[0] >= ten[1] - ten[0]
+
+
+def test_mean_ci_resamples_whole_clusters():
+    from tuneval.stats import mean_ci
+    from tuneval.stats.units import make_units
+
+    values = np.repeat(np.linspace(0.0, 1.0, 8), 6)
+    items = mean_ci(values, resamples=2000, seed=1)
+    clusters = mean_ci(values, resamples=2000, seed=1, units=make_units(48, np.repeat(range(8), 6)))
+    assert clusters.value == items.value
+    assert clusters.ci_high - clusters.ci_low > 2 * (items.ci_high - items.ci_low)

@@ -1,7 +1,9 @@
-"""Reading an LLM judge's pairwise verdicts, to compare them with the human votes.
+"""Reading an LLM judge's verdicts and scores, to compare them with the human votes.
 
-The coupling to the judge is one file format, read leniently. Each JSON line needs
-``example_id`` and a verdict, given either as
+The coupling to the judge is one file format, read leniently. A file of *scores*
+(`load_judge_scores`) is tuneval's single-output judge records (``judge_single.jsonl``):
+``example_id``, ``model`` and ``score`` (null when unscored) on each line. A file of
+*verdicts* (`load_judge_verdicts`) has ``example_id`` and a verdict on each line, given as
 
 * ``outcome`` / ``winner`` / ``verdict`` / ``preference``: ``a``, ``b``, ``tie`` (in the
   study's ``--a``/``--b`` terms) or the name of the winning model; or
@@ -21,6 +23,47 @@ from tuneval.errors import DataError
 from tuneval.records import Outcome
 
 _VERDICT_FIELDS = ("outcome", "winner", "verdict", "preference")
+
+
+def is_score_file(path: str | Path) -> bool:
+    """Whether a judge file holds single-output scores (its first record has ``score``)."""
+    from tuneval.data.readers import read_records
+
+    first = next(iter(read_records(path)), None)
+    return first is not None and "score" in first.data and "model" in first.data
+
+
+def load_judge_scores(path: str | Path, model_a: str, model_b: str) -> dict[str, dict[str, float]]:
+    """Each example's judge score per side (``a``, ``b``): the mean of its scored repeats.
+
+    Records of other models are skipped; an unscored record (``score`` null) adds nothing.
+
+    Raises:
+        DataError: For a line without a string ``example_id`` or ``model``, or a score that
+            is not a number (naming the file, line and field).
+    """
+    from tuneval.data.readers import read_records
+
+    sides = {model_a: "a", model_b: "b"}
+    seen: dict[str, dict[str, list[float]]] = {}
+    for rec in read_records(path):
+        for field in ("example_id", "model"):
+            if not isinstance(rec.data.get(field), str):
+                raise DataError(
+                    f"{field}: each line of a judge score file needs a string {field}",
+                    path=rec.path,
+                    line=rec.line,
+                    field=field,
+                )
+        side, score = sides.get(rec.data["model"]), rec.data.get("score")
+        if side is None or score is None:
+            continue
+        if isinstance(score, bool) or not isinstance(score, int | float):
+            raise DataError(
+                f"score: {score!r} is not a number", path=rec.path, line=rec.line, field="score"
+            )
+        seen.setdefault(rec.data["example_id"], {}).setdefault(side, []).append(float(score))
+    return {k: {s: sum(v) / len(v) for s, v in d.items()} for k, d in seen.items()}
 
 
 def load_judge_verdicts(path: str | Path, model_a: str, model_b: str) -> dict[str, Outcome]:

@@ -2,33 +2,34 @@
 
 The unit of resampling is the item: an item's annotators are not independent of each other
 (they read the same two responses), so each item contributes the mean of its votes and the
-bootstrap resamples items, keeping every item's votes together.
+bootstrap resamples items, keeping every item's votes together. A rubric difference is
+compared as metric differences are (`tuneval.stats.paired_difference`): the sign-flip test
+over items with the interval that inverts it, and its minimum detectable effect.
+
+With the LLM judge's files of the same run, the judge's verdicts and scores on every item are
+combined with the human labels by prediction-powered inference (`tuneval.human.ppi`): the
+human win rate, and each criterion's human mean scores and difference, over all items.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from tuneval.errors import DataError
 from tuneval.human.agreement import AgreementReport, Disagreement, agreement_report, disagreements
-from tuneval.human.judge_file import load_judge_verdicts
-from tuneval.human.ppi import PPIWinRate, ppi_win_rate
-from tuneval.human.records import CRITERIA, StudyInfo
+from tuneval.human.judge_file import is_score_file, load_judge_scores, load_judge_verdicts
+from tuneval.human.ppi import PPIEstimate, PPIWinRate, RubricPPI, ppi_mean, ppi_win_rate
+from tuneval.human.records import CRITERIA, SCORE_MAX, SCORE_MIN, StudyInfo
 from tuneval.human.store import StudyStore
 from tuneval.human.unblind import UnblindedVote, by_item, unblind
-from tuneval.records import Outcome, Record
-from tuneval.stats import (
-    FloatArray,
-    Interval,
-    bootstrap_means,
-    mean_ci,
-    paired_bootstrap_pvalue,
-    percentile_interval,
-)
+from tuneval.records import Outcome, Record, with_detectability
+from tuneval.stats import FloatArray, Interval, mean_ci, paired_difference
 
 _PREF = {"b": 1.0, "tie": 0.5, "a": 0.0}
 
@@ -58,9 +59,19 @@ class CriterionResult(Record):
     mean_b: Interval
     """Mean score of model_b, with CI."""
     difference: Interval
-    """model_b minus model_a, with a paired bootstrap CI."""
+    """model_b minus model_a over items, with the interval that inverts the sign-flip test
+    (it excludes 0 exactly when `p_value` < 1 − confidence)."""
     p_value: float
-    """Two-sided paired bootstrap p-value of the difference."""
+    """Two-sided sign-flip (paired randomisation) p-value of the difference over items."""
+    mde: float | None = None
+    """Smallest difference detectable at 80% power with these items (None without variation;
+    ``null`` with `detectable` false when none is)."""
+    detectable: bool | None = None
+    """False when no difference is detectable with this few items."""
+    undetectable_reason: str | None = None
+    """Why no difference is detectable, when `detectable` is False."""
+
+    _detectability = model_validator(mode="before")(with_detectability)
 
 
 class JudgeAgreement(Record):
@@ -104,7 +115,11 @@ class HumanResults(Record):
     disagreements: list[Disagreement] = Field(default_factory=list)
     """Items with high disagreement, most severe first."""
     judge: JudgeAgreement | None = None
-    """Judge-vs-human agreement, when a judge file was given."""
+    """Judge-vs-human agreement, when a judge verdict file was given."""
+    judge_rubric: list[RubricPPI] | None = None
+    """Per criterion, the human mean scores and difference prediction-powered by the judge's
+    single-output scores, when a judge score file was given (None without one, or without
+    ``ppi-python`` or 2 labelled items)."""
     confidence: float
     """Level of every interval."""
     resamples: int
@@ -123,15 +138,24 @@ def load_unblinded(store: StudyStore) -> list[UnblindedVote]:
 def study_results(
     study: str | Path,
     *,
-    judge_file: str | Path | None = None,
+    judge_file: str | Path | Sequence[str | Path] | None = None,
     confidence: float = 0.95,
     resamples: int = 2000,
     seed: int = 0,
 ) -> HumanResults:
     """Unblind a study and compute its results.
 
+    Args:
+        study: The study directory.
+        judge_file: The LLM judge's pairwise verdicts (``judge_pairwise.jsonl``) and/or
+            single-output scores (``judge_single.jsonl``) of the same items, one file or
+            several; each file's kind is read from its first record.
+        confidence: Level of every interval.
+        resamples: Bootstrap resamples, and sign flips of the rubric differences.
+        seed: Seed of both.
+
     Raises:
-        DataError: When the study has no votes yet, or the judge file is unreadable.
+        DataError: When the study has no votes yet, or a judge file is unreadable.
     """
     store = StudyStore(study)
     info = store.info()
@@ -150,10 +174,14 @@ def study_results(
         for m, r, w, lost in sides
     ]
     criteria = [_criterion(c, list(grouped.values()), *boot) for c in CRITERIA]
-    judge = None
-    if judge_file is not None:
-        verdicts = load_judge_verdicts(judge_file, info.model_a, info.model_b)
-        judge = _judge_agreement(str(judge_file), verdicts, grouped, confidence)
+    judge = rubric = None
+    for path in _judge_files(judge_file):
+        if is_score_file(path):
+            scores = load_judge_scores(path, info.model_a, info.model_b)
+            rubric = rubric_ppi(list(grouped.values()), scores, confidence)
+        else:
+            verdicts = load_judge_verdicts(path, info.model_a, info.model_b)
+            judge = _judge_agreement(str(path), verdicts, grouped, confidence)
     return HumanResults(
         study=info,
         items_voted=len(grouped),
@@ -164,10 +192,19 @@ def study_results(
         agreement=agreement_report(votes, list(info.annotators)),
         disagreements=disagreements(votes, (info.model_a, info.model_b)),
         judge=judge,
+        judge_rubric=rubric,
         confidence=confidence,
         resamples=resamples,
         seed=seed,
     )
+
+
+def _judge_files(judge_file: str | Path | Sequence[str | Path] | None) -> list[str | Path]:
+    if judge_file is None:
+        return []
+    if isinstance(judge_file, str | Path):
+        return [judge_file]
+    return list(judge_file)
 
 
 def _mean_interval(values: FloatArray, confidence: float, resamples: int, seed: int) -> Interval:
@@ -186,18 +223,79 @@ def _criterion(
 ) -> CriterionResult:
     a = np.array([np.mean([v.scores_a.value(criterion) for v in g]) for g in groups])
     b = np.array([np.mean([v.scores_b.value(criterion) for v in g]) for g in groups])
-    diff = b - a
-    # The same seed draws the same item resamples for a, b and their difference (paired).
-    boot_diff = bootstrap_means(diff, resamples, seed)
-    low, high = percentile_interval(boot_diff, confidence)
-    observed = float(diff.mean())
+    ids = [g[0].example_id for g in groups]
+    # The same machinery as metric differences: sign flips over items, the inverted interval.
+    r = paired_difference(
+        dict(zip(ids, a.tolist(), strict=True)),
+        dict(zip(ids, b.tolist(), strict=True)),
+        trials=resamples,
+        seed=seed,
+        confidence=confidence,
+        span=(SCORE_MAX - SCORE_MIN,),
+    )
+    diff = float((b - a).mean())
+    test = r.test
+    det = r.detectable(1.0 - confidence, resamples)
     return CriterionResult(
         criterion=criterion,
         mean_a=_mean_interval(a, confidence, resamples, seed),
         mean_b=_mean_interval(b, confidence, resamples, seed),
-        difference=Interval(value=observed, ci_low=low, ci_high=high),
-        p_value=1.0 if observed == 0.0 else paired_bootstrap_pvalue(boot_diff, observed),
+        difference=Interval(value=diff, ci_low=diff, ci_high=diff)
+        if test is None
+        else Interval(value=test.difference, ci_low=test.ci_low, ci_high=test.ci_high),
+        p_value=1.0 if test is None else test.p_value,
+        mde=det.mde,
+        detectable=det.detectable,
+        undetectable_reason=det.reason,
     )
+
+
+def rubric_ppi(
+    groups: list[list[UnblindedVote]], judge: dict[str, dict[str, float]], confidence: float
+) -> list[RubricPPI] | None:
+    """Per criterion: human means of both models and their difference, powered by the judge.
+
+    The labelled items are those with votes and a judge score of both outputs; every other
+    item with both judge scores is unlabelled. None with fewer than 2 labelled items or
+    without ``ppi-python``.
+    """
+    from tuneval.errors import MissingDependencyError
+
+    both = {k: v for k, v in judge.items() if "a" in v and "b" in v}
+    labelled = [g for g in groups if g[0].example_id in both]
+    voted = {g[0].example_id for g in groups}
+    rest = [v for k, v in both.items() if k not in voted]
+    if len(labelled) < 2:
+        return None
+    jl = [both[g[0].example_id] for g in labelled]
+    human_range = (float(SCORE_MIN), float(SCORE_MAX))
+    span = human_range[1] - human_range[0]
+    # The judge-only means stay on the judge's own scale (1-10 by default), unclipped.
+    unbounded = (-math.inf, math.inf)
+    out = []
+    try:
+        for c in CRITERIA:
+            ha = [float(np.mean([v.scores_a.value(c) for v in g])) for g in labelled]
+            hb = [float(np.mean([v.scores_b.value(c) for v in g])) for g in labelled]
+
+            def est(h: list[float], side: str) -> PPIEstimate:
+                lab, unl = [j[side] for j in jl], [j[side] for j in rest]
+                return ppi_mean(h, lab, unl, confidence, bounds=human_range, judge_bounds=unbounded)
+
+            diff = ppi_mean(
+                [y - x for x, y in zip(ha, hb, strict=True)],
+                [j["b"] - j["a"] for j in jl],
+                [j["b"] - j["a"] for j in rest],
+                confidence,
+                bounds=(-span, span),
+                judge_bounds=unbounded,
+            )
+            out.append(
+                RubricPPI(criterion=c, mean_a=est(ha, "a"), mean_b=est(hb, "b"), difference=diff)
+            )
+    except MissingDependencyError:
+        return None
+    return out
 
 
 def _judge_agreement(

@@ -124,7 +124,7 @@ def summarize_outcomes(
     units = make_units(len(per_item), _labels(list(per_item), clusters), cluster_field)
     if per_item:
         pref = np.array([np.mean(v) for v in per_item.values()], dtype=np.float64)
-        win_rate = _win_rate(pref, boot, units)
+        win_rate = win_rate_interval(pref, boot, units)
         value, low, high, _phi = lc_win_rate(
             pref,
             np.array([lengths[k][1] for k in per_item], dtype=np.float64),
@@ -188,7 +188,7 @@ def _verdict_noise(prefs: list[list[float]]) -> dict[str, float | None]:
     return {"flip_rate": flips, "verdict_sd": float(np.sqrt(pooled))}
 
 
-def _win_rate(pref: FloatArray, boot: Bootstrap, units: Units) -> Interval:
+def win_rate_interval(pref: FloatArray, boot: Bootstrap, units: Units) -> Interval:
     """Win rate with an interval that stays honest at small n and with clusters.
 
     The expanded percentile bootstrap (whole clusters resampled when ``units`` has them),

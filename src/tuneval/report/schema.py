@@ -12,8 +12,9 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from tuneval.evaluation import ComparisonReport
-from tuneval.human.ppi import PPIWinRate
+from tuneval.human.ppi import PPIWinRate, RubricPPI
 from tuneval.judge.records import Interval, PairwiseSummary, ScoreSummary
+from tuneval.models.pricing import CostEstimate
 from tuneval.records import Record, with_detectability
 
 RESULTS_SCHEMA_VERSION: Literal[1] = 1
@@ -252,11 +253,17 @@ class Results(Record):
     """Contamination summary, when checked."""
     benchmarks: list[BenchmarkResult] = Field(default_factory=list)
     """Standard benchmarks on both models, when configured."""
+    cost: CostEstimate | None = None
+    """Tokens and estimated USD cost of the model and judge calls the run made (live and
+    batch, per model); None for runs that did not record their usage."""
     human_study: str | None = None
     """Path of the exported human-evaluation study, when created."""
     human_win_rate: PPIWinRate | None = None
     """The fine-tuned model's win rate from the human study and the judge: judge only, humans
     only (labelled items) and the prediction-powered estimate of the human win rate."""
+    human_rubric: list[RubricPPI] | None = None
+    """Per rubric criterion, the human mean scores of both models and their difference,
+    prediction-powered by the judge's single-output scores (judge only, humans only, PPI)."""
     notes: list[str] = Field(default_factory=list)
     """Things the reader should know (skipped steps, failed calls)."""
     items: list[ItemView] = Field(default_factory=list)
