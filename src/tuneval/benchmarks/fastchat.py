@@ -131,16 +131,7 @@ def render_single(
     multi_turn: bool,
 ) -> str:
     """The user prompt of ``run_judge_single``."""
-    kwargs = _ref_kwargs(references, multi_turn)
-    if multi_turn:
-        return template.prompt_template.format(
-            question_1=questions[0],
-            question_2=questions[1],
-            answer_1=answers[0],
-            answer_2=answers[1],
-            **kwargs,
-        )
-    return template.prompt_template.format(question=questions[0], answer=answers[0], **kwargs)
+    return _render(template, questions, {"": answers}, references, multi_turn)
 
 
 def render_pair(
@@ -152,20 +143,30 @@ def render_pair(
     multi_turn: bool,
 ) -> str:
     """The user prompt of ``run_judge_pair`` (A shown first)."""
+    return _render(template, questions, {"_a": answers_a, "_b": answers_b}, references, multi_turn)
+
+
+def _render(
+    template: JudgeTemplate,
+    questions: tuple[str, str],
+    sides: dict[str, tuple[str, str]],
+    references: tuple[str, ...] | None,
+    multi_turn: bool,
+) -> str:
+    """The template filled as FastChat fills it (``str.format`` with the same keys).
+
+    One turn: ``question`` and ``answer{side}``; both turns: ``question_1``, ``question_2``,
+    ``answer{side}_1`` and ``answer{side}_2``; ``side`` is empty (single) or ``_a``/``_b``.
+    """
     kwargs = _ref_kwargs(references, multi_turn)
     if multi_turn:
-        return template.prompt_template.format(
-            question_1=questions[0],
-            question_2=questions[1],
-            answer_a_1=answers_a[0],
-            answer_b_1=answers_b[0],
-            answer_a_2=answers_a[1],
-            answer_b_2=answers_b[1],
-            **kwargs,
-        )
-    return template.prompt_template.format(
-        question=questions[0], answer_a=answers_a[0], answer_b=answers_b[0], **kwargs
-    )
+        kwargs |= {"question_1": questions[0], "question_2": questions[1]}
+        for side, answers in sides.items():
+            kwargs |= {f"answer{side}_1": answers[0], f"answer{side}_2": answers[1]}
+    else:
+        kwargs["question"] = questions[0]
+        kwargs |= {f"answer{side}": answers[0] for side, answers in sides.items()}
+    return template.prompt_template.format(**kwargs)
 
 
 def judge_request(template: JudgeTemplate, user_prompt: str, example_id: str) -> Request:

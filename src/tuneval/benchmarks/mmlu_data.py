@@ -129,7 +129,8 @@ def format_prompt(q: MCQuestion, shots: list[MCQuestion], fmt: str = "lm-eval") 
     Args:
         q: The question asked.
         shots: The few-shot examples (the first five dev questions of the subject).
-        fmt: One of `tuneval.benchmarks.options.MMLU_FORMATS`; the text is scored (or answered) right after ``Answer:``.
+        fmt: One of `tuneval.benchmarks.options.MMLU_FORMATS`; the text is scored (or
+            answered) right after ``Answer:``.
     """
     body = "".join(format_question(s, True, fmt) for s in shots)
     return _header(q.subject, fmt) + body + format_question(q, False, fmt)

@@ -12,9 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from tuneval.errors import UsageError
 from tuneval.records import Record
@@ -38,12 +45,6 @@ def must_be(choices: Sequence[str], value: object) -> str:
     return f"must be {allowed}, not {value!r}"
 
 
-def _choice(value: str | None, choices: Sequence[str]) -> str | None:
-    if value is not None and value not in choices:
-        raise ValueError(must_be(choices, value))
-    return value
-
-
 class BenchOptions(BaseModel):
     """Options of a benchmark run given by name, checked against the benchmark's own record.
 
@@ -58,6 +59,9 @@ class BenchOptions(BaseModel):
 class CommonOptions(Record):
     """Options every benchmark takes."""
 
+    choices: ClassVar[Mapping[str, Sequence[str]]] = {}
+    """The valid values of a benchmark's text options (``mode``, ``format``, ...)."""
+
     data: Path | None = None
     """Local data file or folder in the original release format (default: the hub)."""
     limit: int | None = Field(default=None, ge=1)
@@ -67,9 +71,19 @@ class CommonOptions(Record):
     max_tokens: int = Field(default=512, ge=1)
     """Upper bound on generated tokens per answer."""
 
+    @field_validator("*")
+    @classmethod
+    def _one_of(cls, value: Any, info: ValidationInfo) -> Any:
+        allowed = cls.choices.get(info.field_name or "")
+        if allowed is not None and value is not None and value not in allowed:
+            raise ValueError(must_be(allowed, value))
+        return value
+
 
 class MMLUOptions(CommonOptions):
     """MMLU's options."""
+
+    choices: ClassVar[Mapping[str, Sequence[str]]] = {"mode": MMLU_MODES, "format": MMLU_FORMATS}
 
     subjects: tuple[str, ...] | None = None
     """Run only these subjects (default: all 57)."""
@@ -90,19 +104,11 @@ class MMLUOptions(CommonOptions):
             raise ValueError(f"names unknown MMLU subject(s): {', '.join(unknown)}")
         return value
 
-    @field_validator("mode")
-    @classmethod
-    def _mode(cls, value: str | None) -> str | None:
-        return _choice(value, MMLU_MODES)
-
-    @field_validator("format")
-    @classmethod
-    def _format(cls, value: str | None) -> str | None:
-        return _choice(value, MMLU_FORMATS)
-
 
 class CodeOptions(CommonOptions):
     """The options of the code benchmarks (HumanEval, MBPP)."""
+
+    choices: ClassVar[Mapping[str, Sequence[str]]] = {"mode": CODE_MODES}
 
     samples: int = Field(default=1, ge=1)
     """Samples per problem (n of pass@k)."""
@@ -116,14 +122,11 @@ class CodeOptions(CommonOptions):
     workers: int | None = Field(default=None, ge=1)
     """Sandbox processes at once (default: the number of cores)."""
 
-    @field_validator("mode")
-    @classmethod
-    def _mode(cls, value: str | None) -> str | None:
-        return _choice(value, CODE_MODES)
-
 
 class MTBenchOptions(CommonOptions):
     """MT-Bench's options (the judge model is passed to the run, not named here)."""
+
+    choices: ClassVar[Mapping[str, Sequence[str]]] = {"protocol": MT_BENCH_PROTOCOLS}
 
     protocol: str | None = None
     """``fastchat`` (default; FastChat's judge templates, parsing and budget, needs
@@ -131,23 +134,15 @@ class MTBenchOptions(CommonOptions):
     against: Path | None = None
     """Another model's MT-Bench run to compare with pairwise (instead of single grading)."""
 
-    @field_validator("protocol")
-    @classmethod
-    def _protocol(cls, value: str | None) -> str | None:
-        return _choice(value, MT_BENCH_PROTOCOLS)
-
 
 class AlpacaEvalOptions(CommonOptions):
     """AlpacaEval's options (the judge model is passed to the run, not named here)."""
 
+    choices: ClassVar[Mapping[str, Sequence[str]]] = {"protocol": ALPACA_PROTOCOLS}
+
     protocol: str | None = None
     """``both-orders`` (default) or ``alpaca_eval`` (one randomised order per item, as
     alpaca_eval annotates)."""
-
-    @field_validator("protocol")
-    @classmethod
-    def _protocol(cls, value: str | None) -> str | None:
-        return _choice(value, ALPACA_PROTOCOLS)
 
 
 def own_options(record: type[CommonOptions]) -> list[str]:
