@@ -116,17 +116,18 @@ def before(path: Path, prompts: list[str], threads: int) -> list[int]:
 
 def through_tuneval(data: Path, subjects: list[str], limit: int, threads: int) -> list[int]:
     """`MMLU.run` on ``llamacpp:default``; the predicted letter index per item."""
-    from tuneval.benchmarks import BenchOptions, get_benchmark
+    from tuneval.benchmarks import MMLUOptions, get_benchmark
     from tuneval.models.base import create_backend
+    from tuneval.models.runner import CallOptions
     from tuneval.rundir import RunDir
 
     backend = create_backend("llamacpp:default", n_threads=threads)
     backend._get_scorer()  # type: ignore[attr-defined]  (load outside the timing)
     with tempfile.TemporaryDirectory() as tmp:
         run = RunDir(Path(tmp) / "run")
-        opts = BenchOptions(data=data, subjects=tuple(subjects), limit=limit, max_concurrency=1)
+        opts = MMLUOptions(data=data, subjects=tuple(subjects), limit=limit)
         start = time.perf_counter()
-        get_benchmark("mmlu").run(backend, run, opts)
+        get_benchmark("mmlu").run(backend, run, opts, calls=CallOptions(max_concurrency=1))
         through_tuneval.seconds = time.perf_counter() - start  # type: ignore[attr-defined]
         return ["ABCD".index(g.metadata["letter"]) for g in run.generations()]
 

@@ -117,13 +117,15 @@ def run_lm_eval(model_dir: Path, tasks: Path, subjects: list[str], limit: int, o
 
 def run_tuneval(spec: str, data: Path, subjects: list[str], limit: int, out: Path) -> None:
     """tuneval's mmlu (format lm-eval) on ``spec``, written to the run directory ``out``."""
-    from tuneval.benchmarks import BenchOptions, get_benchmark
+    from tuneval.benchmarks import MMLUOptions, get_benchmark
     from tuneval.models.base import create_backend
+    from tuneval.models.runner import CallOptions
     from tuneval.rundir import RunDir
 
-    opts = BenchOptions(data=data, subjects=tuple(subjects), limit=limit, max_concurrency=1)
+    opts = MMLUOptions(data=data, subjects=tuple(subjects), limit=limit)
     start = time.perf_counter()
-    summary = get_benchmark("mmlu").run(create_backend(spec), RunDir(out), opts)
+    calls = CallOptions(max_concurrency=1)
+    summary = get_benchmark("mmlu").run(create_backend(spec), RunDir(out), opts, calls=calls)
     print(f"{spec}: accuracy {summary['accuracy']:.4f} in {time.perf_counter() - start:.1f}s")
 
 
