@@ -96,6 +96,37 @@ def test_judge_confirms_flags_unscored_and_reruns_from_the_cache(tmp_path: Path)
     assert any("EVAL ITEM:\nthe red fox" in r.messages[0].content for r in judge.calls)
 
 
+def test_verdict_log_is_written_per_pair_and_spares_the_judge_on_a_rerun(tmp_path: Path) -> None:
+    _, tr = _files(tmp_path)
+    report = semantic_scan([str(tr)], [e["id"] for e in EVAL], [e["prompt"] for e in EVAL],
+                           BagEncoder(), top_k=2, floor=0.5)  # fmt: skip
+    pairs = sum(len(e.matches) for e in report.examples)
+    log = tmp_path / "verdicts.jsonl"
+    judge = MockBackend("mock:paraphrase-judge", responder=_responder)
+    judged = judge_matches(report, judge, max_attempts=1, verdicts=log)  # no call cache
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(rows) == pairs
+    fox = next(r for r in rows if r["verdict"] is True)
+    assert (fox["id"], fox["found_in"], fox["reason"]) == (
+        "q1",
+        f"{tr}:1",
+        "same sentence reordered",
+    )
+    assert fox["similarity"] == judged.examples[0].matches[0].similarity and not fox["unscored"]
+    assert fox["judge"] == "mock:paraphrase-judge" and "rephrasing" in fox["raw"]
+    assert sum(r["unscored"] for r in rows) == judged.unscored >= 1
+    # A run killed while writing its last line: that pair and the unscored ones are asked again.
+    with log.open("a") as handle:
+        handle.write('{"id": "q1", "found_in"')
+    again = MockBackend("mock:paraphrase-judge", responder=_responder)
+    assert judge_matches(report, again, max_attempts=1, verdicts=log) == judged
+    assert len(again.calls) == judged.unscored  # only the unscored pairs went to the judge
+    # Another judge is another question: nothing is reused.
+    other = MockBackend("mock:other-judge", responder=_responder)
+    judge_matches(report, other, max_attempts=1, verdicts=log)
+    assert len(other.calls) == pairs
+
+
 class _FakeModel:
     """Stands in for a SentenceTransformer: the CLI path without torch."""
 

@@ -70,9 +70,25 @@ def test_semantic_step_reports_confirmed_paraphrases(tmp_path: Path, mocks) -> N
     assert any("1 of 8 items have a judge-confirmed rephrasing" in n for n in result.results.notes)
     run = tmp_path / "runs" / "t"
     md = (run / "report.md").read_text()
-    assert "| q2 | 0.92 | rephrasing | Question 2: what is the answer? ans2 | the answer is" in md
+    row = "| q2 | 0.92 | rephrasing: same question reordered | Question 2: what is the answer? ans2"
+    assert f"{row} | the answer is" in md
     html = (run / "report.html").read_text()
     assert 'id="paraphrases"' in html and "the judge (mock:judge) confirmed 1" in html
+    # Every verdict is in the run directory, per pair; a rerun of the step reuses them.
+    (logged,) = [
+        json.loads(x) for x in (run / "paraphrase_verdicts.jsonl").read_text().splitlines()
+    ]
+    assert (logged["id"], logged["found_in"], logged["verdict"], logged["unscored"]) == (
+        "q2", f"{tmp_path}/train.jsonl:1", True, False,
+    )  # fmt: skip
+    assert logged["reason"] == "same question reordered"
+    assert logged["similarity"] == pair["similarity"]
+    mocks["judge"] = MockBackend("mock:judge", responder=_judge)
+    again = full_evaluation(cfg, backends=mocks, force=["contamination"])
+    asked = [r for r in mocks["judge"].calls if "TRAINING TEXT:" in r.messages[0].content]
+    assert asked == []  # the call cache is off in these tests: only the log spared the judge
+    assert again.results.contamination["semantic"]["pairs"][0]["verdict"] is True
+    assert row in (run / "report.md").read_text()
 
 
 def test_semantic_true_runs_without_judge(tmp_path: Path, mocks) -> None:

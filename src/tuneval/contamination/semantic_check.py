@@ -29,6 +29,7 @@ def semantic_check(
     cache: object | None = None,
     progress: Callable[[int], None] | None = None,
     ray: str | None = None,
+    verdicts: Path | None = None,
 ) -> SemanticReport:
     """Semantic candidates for every eval item, confirmed by `judge` when one is given.
 
@@ -48,6 +49,8 @@ def semantic_check(
         progress: Called with the number of training records embedded so far.
         ray: Embed the training shards in Ray tasks (``local``, ``auto`` or an address; see
             `semantic_scan`). The report is the same.
+        verdicts: The judge's per-pair verdict log (JSONL): pairs it holds are not asked
+            again, new verdicts are appended as they arrive (`judge_matches`).
     """
     from tuneval.contamination.check import load_eval
     from tuneval.contamination.embedder import SentenceEncoder
@@ -60,7 +63,7 @@ def semantic_check(
     if judge is not None:
         from tuneval.contamination.paraphrase_judge import judge_matches
 
-        report = judge_matches(report, judge, cache=cache)
+        report = judge_matches(report, judge, cache=cache, verdicts=verdicts)
     return report
 
 

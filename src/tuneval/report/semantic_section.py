@@ -14,11 +14,13 @@ SHOWN = 30
 
 
 def _verdict(pair: dict[str, Any], judged: bool) -> str:
+    """The judge's verdict with its reason (or why the reply was unusable)."""
     if not judged:
         return "not judged"
-    if pair.get("unscored"):
-        return "unscored"
-    return "rephrasing" if pair.get("verdict") else "different"
+    word = "unscored" if pair.get("unscored") else (
+        "rephrasing" if pair.get("verdict") else "different"
+    )  # fmt: skip
+    return f"{word}: {pair['reason']}" if pair.get("reason") else word
 
 
 def _headline(sem: dict[str, Any]) -> str:
@@ -54,7 +56,7 @@ def semantic_markdown(summary: dict[str, Any]) -> list[str]:
             "|---|---|---|---|---|---|",
         ]
         lines += [
-            f"| {_cell(p['id'])} | {p['similarity']:.2f} | {_verdict(p, judged)} | "
+            f"| {_cell(p['id'])} | {p['similarity']:.2f} | {_cell(_verdict(p, judged))} | "
             f"{_cell(p['eval_text'])} | {_cell(p['text'])} | {_cell(p['found_in'])} |"
             for p in pairs
         ]

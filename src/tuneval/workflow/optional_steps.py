@@ -62,7 +62,8 @@ def run_contamination(
             ray=cont.ray,
         )
         if cont.semantic is not None and cont.semantic.enabled:
-            report = report.model_copy(update={"semantic": _semantic(config, judge, cache)})
+            semantic = _semantic(run, config, judge, cache)
+            report = report.model_copy(update={"semantic": semantic})
     path = run.path / CONTAMINATION_FILE
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(report.model_dump_json(indent=1), encoding="utf-8")
@@ -86,9 +87,17 @@ def _contamination_key(setting: str) -> str | None:
 
 
 def _semantic(
-    config: WorkflowConfig, judge: Callable[[], ModelBackend] | None, cache: object | None
+    run: RunDir,
+    config: WorkflowConfig,
+    judge: Callable[[], ModelBackend] | None,
+    cache: object | None,
 ) -> SemanticReport:
-    """The paraphrase scan of ``contamination.semantic``, verified by the judge if asked."""
+    """The paraphrase scan of ``contamination.semantic``, verified by the judge if asked.
+
+    Each verdict is logged in the run directory as it arrives (``paraphrase_verdicts.jsonl``),
+    so a rerun of the step asks the judge only about pairs it has not answered yet.
+    """
+    from tuneval.contamination.paraphrase_judge import VERDICTS_FILE
     from tuneval.contamination.semantic_check import semantic_check
 
     cont = config.contamination
@@ -105,7 +114,7 @@ def _semantic(
     return semantic_check(
         [str(p) for p in cont.training_data], str(config.eval_set), model=sem.model,
         top_k=sem.top_k, floor=sem.floor, fields=cont.fields, skip_bad=cont.skip_bad,
-        judge=backend, cache=cache, ray=cont.ray,
+        judge=backend, cache=cache, ray=cont.ray, verdicts=run.path / VERDICTS_FILE,
     )  # fmt: skip
 
 
