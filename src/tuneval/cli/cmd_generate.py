@@ -20,8 +20,9 @@ def generate_cmd(
         typer.Option(
             "--model",
             help="Model spec: llamacpp:default, llamacpp:PATH.gguf, hf:PATH[+ADAPTER], "
-            "openai:MODEL, openai-compatible:BASE_URL#MODEL, anthropic:MODEL, "
-            "file:PREDICTIONS.jsonl, mock:echo.",
+            "openai:MODEL, openai-compatible:BASE_URL#MODEL (replicas of one model: "
+            "openai-compatible:URL1,URL2#MODEL), anthropic:MODEL, file:PREDICTIONS.jsonl, "
+            "mock:echo.",
         ),
     ],
     data: Annotated[str, typer.Option("--data", help="Eval set (JSONL, JSON, CSV, Parquet).")],
@@ -61,8 +62,17 @@ def generate_cmd(
         bool,
         typer.Option("--allow-failures", help="Exit 0 although some calls failed."),
     ] = False,
+    batch: Annotated[
+        bool,
+        typer.Option(
+            "--batch",
+            help="Use the provider's batch API (openai:, openai-compatible:, anthropic:): half "
+            "price, within 24 h; rerun the same command to resume polling after a kill.",
+        ),
+    ] = False,
 ) -> None:
     """Generate outputs for every example; a rerun of the same command resumes."""
+    from tuneval.cli.batch_view import batch_progress
     from tuneval.data import load_examples
     from tuneval.models.base import Decoding, create_backend
     from tuneval.models.cache import CallCache
@@ -83,8 +93,13 @@ def generate_cmd(
         seed=seed,
         system_prompt=system_prompt,
     )
+    # Token usage (the cost estimate) and batch ids are recorded in the run directory.
     options = CallOptions(
-        max_concurrency=max_concurrency, timeout_s=timeout, max_retries=max_retries
+        max_concurrency=max_concurrency,
+        timeout_s=timeout,
+        max_retries=max_retries,
+        batch=batch,
+        run_dir=run.path,
     )
     if adapter and not model.startswith("hf:"):
         raise UsageError("--adapter works only with hf: models (or write hf:BASE+ADAPTER)")
@@ -102,13 +117,14 @@ def generate_cmd(
                 options=options,
                 cache=cache,
                 refresh=refresh,
-                progress=True,
+                progress=not batch,  # the batch bars show the progress instead
             )
         finally:
             await backend.aclose()
 
     try:
-        summary = run_sync(go())
+        with batch_progress(err_console):
+            summary = run_sync(go())
     finally:
         if cache is not None:
             cache.close()

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from tuneval.judge import AgreementSummary, Interval, JudgeScoreReport, PairwiseReport
     from tuneval.models.base import ModelBackend
+    from tuneval.models.runner import CallOptions
 
 judge_app = typer.Typer(
     help="LLM-as-judge: score outputs, or compare two models in both orders.",
@@ -60,6 +61,14 @@ ConcurrencyOpt = Annotated[
     int, typer.Option("--concurrency", min=1, help="Judge calls in flight at once.")
 ]
 MaxTokensOpt = Annotated[int, typer.Option("--max-tokens", min=1, help="Judge reply budget.")]
+BatchOpt = Annotated[
+    bool,
+    typer.Option(
+        "--batch",
+        help="Use the provider's batch API (openai:, openai-compatible:, anthropic:): half price, "
+        "within 24 h; batch ids go to RUN/batches.json and a rerun resumes polling them.",
+    ),
+]
 StructuredOpt = Annotated[
     bool,
     typer.Option(
@@ -67,6 +76,15 @@ StructuredOpt = Annotated[
         help="Ask the backend for JSON-schema structured output (ignored where unsupported).",
     ),
 ]
+
+
+def _calls(run: str, concurrency: int, batch: bool) -> CallOptions:
+    """Call options of a judging run: batch ids and token usage go to the run directory."""
+    from pathlib import Path
+
+    from tuneval.models.runner import CallOptions
+
+    return CallOptions(max_concurrency=concurrency, batch=batch, run_dir=Path(run))
 
 
 def _parse_scale(text: str) -> tuple[int, int]:
@@ -99,9 +117,15 @@ def _close(backends: list[ModelBackend]) -> None:
 
 
 @contextmanager
-def _progress(label: str) -> Iterator[Callable[[], None]]:
+def _progress(label: str, batch: bool = False) -> Iterator[Callable[[], None]]:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    if batch:  # the batch bars show the progress; two live displays would fight
+        from tuneval.cli.batch_view import batch_progress
+
+        with batch_progress(err_console):
+            yield lambda: None
+        return
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}: {task.completed} calls"),
@@ -269,11 +293,11 @@ def score_cmd(
     seed: SeedOpt = 12345,
     confidence: ConfidenceOpt = 0.95,
     as_json: JsonOpt = False,
+    batch: BatchOpt = False,
 ) -> None:
     """Score each output of one model with a judge (1-10 rubric, JSON verdicts), resumable."""
     from tuneval.judge import Bootstrap, ScoreConfig, score_with_panel
     from tuneval.judge.templates import DEFAULT_CRITERIA, load_template
-    from tuneval.models.runner import CallOptions
     from tuneval.rundir import RunDir
 
     config = ScoreConfig(
@@ -284,12 +308,12 @@ def score_cmd(
         max_attempts=max_attempts,
         max_tokens=max_tokens,
         structured=structured,
-        calls=CallOptions(max_concurrency=concurrency),
+        calls=_calls(run, concurrency, batch),
         repeats=repeats,
     )
     backends = _backends(judge)
     try:
-        with _progress(f"judging {model_name}") as tick:
+        with _progress(f"judging {model_name}", batch) as tick:
             report = score_with_panel(
                 RunDir(run),
                 model_name,
@@ -335,11 +359,11 @@ def pairwise_cmd(
     seed: SeedOpt = 12345,
     confidence: ConfidenceOpt = 0.95,
     as_json: JsonOpt = False,
+    batch: BatchOpt = False,
 ) -> None:
     """Compare model b with model a, judged in both orders: win rate, LC win rate, biases."""
     from tuneval.judge import Bootstrap, PairConfig, compare_with_panel
     from tuneval.judge.templates import DEFAULT_CRITERIA, load_template
-    from tuneval.models.runner import CallOptions
     from tuneval.rundir import RunDir
 
     if inconsistent not in ("tie", "drop"):
@@ -354,11 +378,11 @@ def pairwise_cmd(
         max_attempts=max_attempts,
         max_tokens=max_tokens,
         structured=structured,
-        calls=CallOptions(max_concurrency=concurrency),
+        calls=_calls(run, concurrency, batch),
     )
     backends = _backends(judge)
     try:
-        with _progress(f"judging {b} vs {a}") as tick:
+        with _progress(f"judging {b} vs {a}", batch) as tick:
             report = compare_with_panel(
                 RunDir(run),
                 a,

@@ -194,8 +194,17 @@ def run_cmd(
             help="Exit 0 although some generations failed (they stay excluded from scoring).",
         ),
     ] = False,
+    batch: Annotated[
+        bool,
+        typer.Option(
+            "--batch",
+            help="Send model and judge calls through the provider's batch API (OpenAI, "
+            "Anthropic: half price, within 24 h); a killed run resumes polling (calls.batch).",
+        ),
+    ] = False,
 ) -> None:
     """Generate, score, judge, compare and report, as the config says; resumable."""
+    from tuneval.cli.batch_view import batch_progress
     from tuneval.workflow import full_evaluation, load_config
     from tuneval.workflow.gate import worse_reasons
     from tuneval.workflow.run_checks import check_gates, unusable_reasons
@@ -211,13 +220,16 @@ def run_cmd(
         overrides.append("calls.refresh=true")
     if allow_failures:
         overrides.append("calls.allow_failures=true")
+    if batch:
+        overrides.append("calls.batch=true")
     cfg = load_config(config, overrides=overrides)
     check_gates(cfg, fail_if_worse or [])
-    result = full_evaluation(
-        cfg,
-        force=force or (),
-        on_step=lambda s: console.print(f"{s.step:15} {s.status:8} {s.detail}", markup=False),
-    )
+    with batch_progress(err_console):
+        result = full_evaluation(
+            cfg,
+            force=force or (),
+            on_step=lambda s: console.print(f"{s.step:15} {s.status:8} {s.detail}", markup=False),
+        )
     for v in result.results.verdicts:
         p = "" if v.p_value is None else f"  p={v.p_value:.4f}"
         console.print(

@@ -119,6 +119,10 @@ class UsageLedger:
     def __init__(self, run_dir: str | Path) -> None:
         self.path = Path(run_dir) / USAGE_FILE
         self._out: JsonlAppender | None = None
+        # The file exists once calls were recorded, even if all came from the cache: a run
+        # without it predates the ledger (cost not recorded), not a run that cost nothing.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.touch()
 
     def add(self, spec: str, model: str, mode: Mode, prompt: int, completion: int) -> None:
         """Record one call's tokens (flushed at once, so a killed run keeps what it paid)."""
@@ -240,6 +244,24 @@ def _line(
         "usd": usd,
     }
     return CostLine.model_validate(data)
+
+
+def run_cost(
+    run_dir: str | Path,
+    prices: Mapping[str, ModelPrice] | None = None,
+    batch_discount: float = DEFAULT_BATCH_DISCOUNT,
+) -> CostEstimate | None:
+    """The cost estimate of a run directory's calls; None when it has no ledger (older runs).
+
+    Args:
+        run_dir: The run directory.
+        prices: The config's ``calls.prices``.
+        batch_discount: The config's ``calls.batch_discount``.
+    """
+    if not (Path(run_dir) / USAGE_FILE).exists():
+        return None
+    table = PriceTable(prices, batch_discount=batch_discount)
+    return estimate_cost(read_usage(run_dir), table)
 
 
 def format_usd(value: float | None) -> str:

@@ -10,6 +10,7 @@ from collections import Counter
 from html import escape
 
 from tuneval.report import svg
+from tuneval.report.cost_section import cost_html
 from tuneval.report.markdown import contamination_skipped, fmt, interval
 from tuneval.report.schema import ItemView, Results
 from tuneval.report.semantic_section import semantic_html
@@ -361,6 +362,8 @@ def render_html(results: Results) -> str:
     ]
     if results.benchmarks:
         sections[-2:-2] = ["<h2>Benchmarks</h2>", _benchmarks(results)]
+    if results.cost is not None:
+        sections.append(cost_html(results.cost))
     if notes:
         sections += ["<h2>Notes</h2>", f"<ul>{notes}</ul>"]
     sections.append(

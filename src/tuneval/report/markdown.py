@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tuneval.judge.records import Interval
+from tuneval.report.cost_section import cost_markdown
 from tuneval.report.schema import Results
 from tuneval.report.semantic_section import semantic_markdown
 
@@ -161,6 +162,7 @@ def render_markdown(results: Results) -> str:
             *semantic_markdown(c),
             "",
         ]
+    out += cost_markdown(results.cost)
     if results.notes:
         out += ["## Notes", "", *(f"- {n}" for n in results.notes), ""]
     out.append(

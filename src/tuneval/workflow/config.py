@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tuneval.errors import ConfigError, UsageError
+from tuneval.models.pricing import DEFAULT_BATCH_DISCOUNT, ModelPrice
 from tuneval.workflow.bench_config import BenchmarkConfig as BenchmarkConfig
 from tuneval.workflow.semantic_config import SemanticConfig
 
@@ -218,6 +219,20 @@ class CallSettings(_Strict):
     """Finish with exit status 0 although some model calls failed (``--allow-failures``).
     Failed generations are always excluded from scoring and counted in the report; without
     this the run ends in an error, as a verdict on part of the eval set is easy to misread."""
+    batch: bool = False
+    """Send model and judge calls through the provider's batch API (OpenAI, Anthropic: half
+    price, answered within 24 h; ``--batch``); batch ids go to ``RUN/batches.json`` and a
+    killed run resumes polling them. Backends without a batch API call live."""
+    batch_poll_s: float = Field(default=10.0, gt=0.0)
+    """First wait between two polls of a batch (it grows 1.5x per poll)."""
+    batch_poll_max_s: float = Field(default=300.0, gt=0.0)
+    """Longest wait between two polls of a batch."""
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    """USD per 1M input/output tokens by model name or spec (``gpt-4o-mini: {input: 0.15,
+    output: 0.6}``) for the cost estimate; these win over the built-in list prices, and a
+    model priced nowhere costs "unknown" in the report."""
+    batch_discount: float = Field(default=DEFAULT_BATCH_DISCOUNT, ge=0.0, le=1.0)
+    """Share of the price that batch calls save (0.5: half price)."""
 
 
 class WorkflowConfig(_Strict):

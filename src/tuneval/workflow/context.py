@@ -63,12 +63,17 @@ class RunContext:
             self.backend(role)
 
     def call_options(self) -> CallOptions:
-        """Concurrency, timeout and retries from the config's ``calls`` section."""
+        """The config's ``calls`` section, recording into this run directory."""
         calls = self.config.calls
         return CallOptions(
             max_concurrency=calls.max_concurrency,
             timeout_s=calls.timeout_s,
             max_retries=calls.max_retries,
+            batch=calls.batch,
+            batch_poll_s=calls.batch_poll_s,
+            batch_poll_max_s=calls.batch_poll_max_s,
+            # Token usage (the cost estimate) and batch ids are recorded in the run.
+            run_dir=self.run.path,
         )
 
     def examples(self) -> list[Example]:

@@ -11,6 +11,7 @@ from tuneval.human.ppi import PPIWinRate, RateInterval
 from tuneval.judge.pairwise import PAIRWISE_FILE
 from tuneval.judge.records import Interval, Judgment, PairJudgment
 from tuneval.judge.single import SINGLE_FILE
+from tuneval.models.pricing import run_cost
 from tuneval.records import Example, Generation
 from tuneval.report.schema import (
     BenchmarkResult,
@@ -254,6 +255,7 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
     notes = res.notes + _judge_warnings(res) + _judge_noise(res) + _clustering_notes(examples, cmp)
     verdicts = _verdicts(metrics, res, cmp.alpha, cmp.confidence)
     update: dict[str, object] = {"verdicts": verdicts, "notes": notes}
+    update["cost"] = run_cost(run.path, config.calls.prices, config.calls.batch_discount)
     contamination = _contamination(run)
     if contamination is not None:
         summary, overlaps = contamination
