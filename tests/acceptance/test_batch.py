@@ -101,6 +101,7 @@ def test_killed_run_resumes_its_pending_batch_without_submitting_again(tmp_path)
         out, err = second.communicate(timeout=300)
         assert second.returncode == 0, (out, err)
         assert "Traceback" not in err
+        assert "Estimated cost of the calls this run made: $" in out
         # base: the killed run's batch, polled again; fine-tuned: its own, once.
         assert models.batches_created == {"openai": 2}
         assert models.requests == 0 and judge.requests == 0  # nothing went live
@@ -174,3 +175,11 @@ def test_judge_pairwise_batch(tmp_path, monkeypatch, capsys):
     # Both models answered alike, so the two orders of an item are one request, paid once.
     assert [u["mode"] for u in usage if u["model"] == "gpt-4o-mini"] == ["batch"] * N
     assert {u["mode"] for u in usage if u["model"] == "m"} == {"live"}
+
+
+def test_generate_help_names_batch_and_the_replica_form(capsys):
+    code, out, _ = run_cli(["generate", "--help"], capsys)
+    text = " ".join(out.replace("│", " ").split())
+    assert code == 0
+    assert "openai-compatible:URL1,URL2#MODEL" in text.replace(", ", ",")
+    assert "--batch" in text

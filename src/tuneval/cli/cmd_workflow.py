@@ -237,6 +237,10 @@ def run_cmd(
             markup=False,
         )
     console.print(f"report: {result.run_dir}/report.html")
+    if result.results.cost is not None:
+        from tuneval.report.cost_section import cost_summary
+
+        console.print(cost_summary(result.results.cost), markup=False)
     for stats in result.results.generation:
         if stats.errors:  # loud even when --allow-failures accepts them
             err_console.print(
