@@ -128,7 +128,14 @@ class DataError(TunevalError):
         if self.path is not None:
             where = self.path if line is None else f"{self.path}:{line}"
             where += ": "
+        self._where = where
         super().__init__(f"{where}{message}")
+
+    @property
+    def detail(self) -> str:
+        """The message without its ``path:line:`` prefix (for a caller that shows the place)."""
+        text = str(self)
+        return text[len(self._where) :] if text.startswith(self._where) else text
 
 
 class MetricError(TunevalError):

@@ -92,3 +92,32 @@ def test_statistics_take_a_plain_string_as_one_reference(spec: str) -> None:
     listed = create_metric(spec)
     listed.fit([predictions], one_each)
     assert (plain == listed.statistics(predictions, one_each)).all()
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("train.jsonl", b'{"text": "what is the answer to it"}\n{"text": "caf\xe9 au lait"}\n'),
+        ("train.jsonl", b'{"text": "what is the answer to it"}\n{"text": "a", "text": "b"}\n'),
+        ("train.jsonl", b'{"text": "what is the answer to it"}\n{"text": "cut\n'),
+        ("train.csv", b"text,n\nwhat is the answer to it,1\ncaf\xe9,2\n"),
+        ("train.csv", b"text,n\nwhat is the answer to it,1\nx,2,3\n"),
+        ("train.csv", b'text,n\nwhat is the answer to it,1\n"open,2\n'),
+    ],
+)
+def test_training_data_problems_read_as_eval_set_problems(tmp_path: Path, name: str,
+                                                           body: bytes) -> None:  # fmt: skip
+    """The contamination scan reads training records with the eval-set reader's words."""
+    from tuneval.contamination import check
+    from tuneval.data import read_records
+    from tuneval.errors import DataError
+
+    ev, _ = _contamination_inputs(tmp_path)
+    train = tmp_path / name
+    train.write_bytes(body)
+    errors: list[DataError] = []
+    assert len(list(read_records(train, errors=errors))) == 1 and len(errors) == 1
+    report = check([str(train)], str(ev), n=3, skip_bad=True)
+    assert report.examples[0].flagged and report.bad_records == 1
+    where = f"{train}:{errors[0].line}: "
+    assert report.problems == [f"{where}unreadable record: {errors[0].detail}"]

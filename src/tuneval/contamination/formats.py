@@ -1,20 +1,24 @@
 """Turn a `Shard` into `Batch`es of record texts, whatever its format.
 
-JSONL is parsed one line at a time with the standard library's C ``json`` decoder (measured at
-over 200 MB/s on English-like records, faster than parsing a joined array): the field
-extraction then touches only the parsed objects. A bad line becomes a `Problem` naming the
-file and line, or, with ``strict``, a `DataError`.
+JSONL is parsed one line at a time with the standard library's C ``json`` decoder (faster than
+parsing a joined array): the field extraction then touches only the parsed objects. Lines,
+JSON documents and CSV rows are decoded and parsed by the eval-set readers
+(`tuneval.data.readers`, `tuneval.data.delimited`): strict UTF-8, no repeated key, one wording
+for every problem. A bad record becomes a `Problem` naming the file and line, or, with
+``strict``, a `DataError`.
 """
 
 from __future__ import annotations
 
 import csv
-import io
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tuneval.contamination.sources import BLOCK, Batch, Problem, Shard, line_blocks, record_text
+from tuneval.data.delimited import delimited_rows
+from tuneval.data.readers import UTF8_BOM, decode_line, json_document_items, parse_json
 from tuneval.errors import DataError, require
 
 
@@ -32,6 +36,10 @@ class Sink:
         if self.strict:
             raise DataError(message, path=path, line=line)
         self.problems.append(Problem(path, line, message))
+
+    def report(self, error: DataError, what: str = "unreadable record: ") -> None:
+        """`bad` for an error of the shared readers (`tuneval.data.readers`), in their words."""
+        self.bad(error.path or "", error.line or 1, what + error.detail)
 
     def check_io(self, before: int) -> None:
         """Raise for a read problem recorded by `line_blocks` since `before`, when strict."""
@@ -57,11 +65,13 @@ def batches(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batc
 
 
 def _jsonl(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
+    offset = shard.start
     for first, lines in line_blocks(shard, sink.problems):
         sink.check_io(0)
-        batch = parse_lines(shard.path, first, lines, range(len(lines)), fields, sink)
+        batch = parse_lines(shard.path, first, lines, range(len(lines)), fields, sink, offset)
         batch.nbytes = sum(len(raw) + 1 for raw in lines)
         batch.end_line = first + len(lines) - 1
+        offset += batch.nbytes
         yield batch
     sink.check_io(0)
 
@@ -73,23 +83,56 @@ def parse_lines(
     which: Iterable[int],
     fields: list[str] | None,
     sink: Sink,
+    offset: int = 0,
 ) -> Batch:
-    """Parse the JSONL lines `which` (indices into `lines`; line ``i`` is file line first + i)."""
-    loads = json.loads
+    """Parse the JSONL lines `which` (indices into `lines`; line ``i`` is file line first + i).
+
+    Each line is read as `tuneval.data.read_records` reads it (strict UTF-8, no repeated
+    key), with its wording; `offset` is the byte offset of ``lines[0]``, for messages.
+    """
     text_of = sink.text
+    where = _Offsets(lines, offset)
     batch = Batch()
     for i in which:
         raw = lines[i]
         if not raw.strip():
             continue
+        line = first + i
         try:
-            text = text_of(loads(raw), fields)
-        except (ValueError, UnicodeDecodeError) as exc:
-            sink.bad(path, first + i, f"unreadable record: {exc}")
+            text = text_of(parse_json(_decoded(raw, line, path, where, i), path, line), fields)
+        except DataError as exc:
+            sink.report(exc)
+            continue
+        except ValueError as exc:  # record_text: not an object, or none of the fields
+            sink.bad(path, line, f"unreadable record: {exc}")
             continue
         batch.texts.append(text)
-        batch.lines.append(first + i)
+        batch.lines.append(line)
     return batch
+
+
+class _Offsets:
+    """Byte offsets of a block's lines, worked out only when a message needs one."""
+
+    def __init__(self, lines: list[bytes], offset: int) -> None:
+        self.lines = lines
+        self.offset = offset
+        self.starts: list[int] | None = None
+
+    def __getitem__(self, i: int) -> int:
+        if self.starts is None:
+            sizes = (len(raw) + 1 for raw in self.lines)
+            self.starts = list(itertools.accumulate(sizes, initial=self.offset))
+        return self.starts[i]
+
+
+def _decoded(raw: bytes, line: int, path: str, offsets: _Offsets, i: int) -> str:
+    """Line `i` of a block (`raw`) as text; a byte-order mark at the file's start is dropped."""
+    skip = len(UTF8_BOM) if line == 1 and raw.startswith(UTF8_BOM) else 0
+    try:
+        return raw[skip:].decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:  # the shared wording, with the line's byte offset
+        return decode_line(raw[skip:], path, line, offsets[i] + skip)
 
 
 def _text(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
@@ -97,12 +140,18 @@ def _text(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]
     sink.seen.update(fields or ())
     para: list[str] = []
     start = 0
+    offset = shard.start
     for first, lines in line_blocks(shard, sink.problems):
         sink.check_io(0)
         batch = Batch()
+        where = _Offsets(lines, offset)
         for i, raw in enumerate(lines):
             batch.nbytes += len(raw) + 1
-            line = _decode_line(raw, shard.path, first + i, sink)
+            try:
+                line = _decoded(raw, first + i, shard.path, where, i)
+            except DataError as exc:  # reported, and left out of its paragraph
+                sink.report(exc)
+                continue
             if line.strip():
                 if not para:
                     start = first + i
@@ -112,29 +161,11 @@ def _text(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]
                 batch.lines.append(start)
                 para = []
         batch.end_line = first + len(lines) - 1
+        offset += batch.nbytes
         yield batch
     sink.check_io(0)
     if para:
         yield Batch(["\n".join(para)], [start], 0)
-
-
-def _decode_line(raw: bytes, path: str, line: int, sink: Sink) -> str:
-    """Decode one line; bytes that are not UTF-8 are a problem (and become U+FFFD)."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        sink.bad(path, line, f"not UTF-8 (byte {raw[exc.start]:#04x}); save the file as UTF-8")
-        return raw.decode("utf-8", errors="replace")
-
-
-def _decode(raw: bytes, path: str, sink: Sink) -> str:
-    """Decode a whole file; each line with bytes that are not UTF-8 is a problem."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        for i, line in enumerate(raw.split(b"\n"), start=1):
-            _decode_line(line, path, i, sink)
-        return raw.decode("utf-8", errors="replace")
 
 
 def _whole(shard: Shard, sink: Sink) -> bytes:
@@ -147,21 +178,12 @@ def _whole(shard: Shard, sink: Sink) -> bytes:
 
 def _json(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
     """A JSON array of records, or an object with one list value (read whole: not streamed)."""
-    yield from _records(shard, iter(_json_rows(shard, sink)), fields, sink)
-
-
-def _json_rows(shard: Shard, sink: Sink) -> list[Any]:
-    raw = _whole(shard, sink)
     try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        line = getattr(exc, "lineno", 1)
-        sink.bad(shard.path, line, f"invalid JSON: {exc}")
-        return []
-    if isinstance(data, dict):
-        lists = [v for v in data.values() if isinstance(v, list)]
-        data = lists[0] if len(lists) == 1 else [data]
-    return data if isinstance(data, list) else [data]
+        rows = json_document_items(_whole(shard, sink), shard.path)
+    except DataError as exc:
+        sink.report(exc, "")
+        return
+    yield from _records(shard, iter(rows), fields, sink)
 
 
 def _records(
@@ -185,50 +207,30 @@ def _records(
 
 
 def _csv(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
-    """CSV/TSV with a header row; `line` is the physical line where the row starts.
+    """CSV/TSV with a header row (`tuneval.data.delimited`); `line`: where a row starts."""
+    raw = _whole(shard, sink)
+    lines = raw.split(b"\n")
+    where = _Offsets(lines, 0)
 
-    The reader is strict: a lenient one reads an unclosed quote as a field running to the end
-    of the file, so one typo would silently swallow every later record.
-    """
-    text = _decode(_whole(shard, sink), shard.path, sink)
-    delimiter = "\t" if shard.fmt == "tsv" else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    except csv.Error as exc:
-        sink.bad(shard.path, 1, f"unreadable header row: {exc}")
-        return
+    def decoded() -> Iterator[tuple[int, str | None]]:
+        for i, line in enumerate(lines):
+            try:
+                yield i + 1, _decoded(line, i + 1, shard.path, where, i) + "\n"
+            except DataError as exc:
+                sink.report(exc)
+                yield i + 1, None
+
     batch = Batch()
-    start = reader.line_num + 1
-    while True:
+    delimiter = "\t" if shard.fmt == "tsv" else ","
+    for line, record in delimited_rows(decoded(), shard.path, delimiter, sink.report):
         try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:  # the reader goes on with the next line
-            sink.bad(shard.path, start, _csv_problem(str(exc), start))
-            start = reader.line_num + 1
+            batch.texts.append(sink.text(record, fields))
+        except ValueError as exc:
+            sink.bad(shard.path, line, f"unreadable record: {exc}")
             continue
-        if row:
-            if len(row) != len(header):
-                sink.bad(shard.path, start, f"{len(row)} columns, the header has {len(header)}")
-            else:
-                batch.texts.append(sink.text(dict(zip(header, row, strict=False)), fields))
-                batch.lines.append(start)
-        start = reader.line_num + 1
-    batch.nbytes = len(text)
+        batch.lines.append(line)
+    batch.nbytes = len(raw.decode("utf-8", errors="replace"))
     yield batch
-
-
-def _csv_problem(message: str, line: int) -> str:
-    if "unexpected end of data" in message:
-        return (
-            f"the quote opened on line {line} is never closed, so the rest of the file would "
-            'read as one record; close it, or write a literal quote as ""'
-        )
-    return f"unreadable row: {message}"
 
 
 def _parquet(shard: Shard, fields: list[str] | None, sink: Sink) -> Iterator[Batch]:
@@ -286,7 +288,10 @@ def _rows(shard: Shard) -> Iterator[Any]:
             yield dict.fromkeys(header)
             return
     elif shard.fmt == "json":
-        yield from _json_rows(shard, sink)
+        try:
+            yield from json_document_items(_whole(shard, sink), shard.path)
+        except DataError:
+            return
     elif shard.fmt == "parquet":
         pq: Any = require("pyarrow.parquet", package="pyarrow", extra="parquet", purpose="Parquet")
         try:

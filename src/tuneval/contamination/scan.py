@@ -128,6 +128,7 @@ def _scan_jsonl(
     names, name_starts = _names(fields)
     seen = np.zeros(max(1, len(fields or ())), np.uint8)
     out_line, out_post, out_uid = state.out
+    offset = shard.start  # of the block, for the messages of lines that are not UTF-8
     for first, data, newlines in raw_blocks(shard, sink.problems):
         sink.check_io(0)
         result.nbytes += len(data)
@@ -147,8 +148,10 @@ def _scan_jsonl(
                     out_uid[:hits].tolist(), matched, result.locations)  # fmt: skip
         if nslow:  # lines the compiled parser left to json (nested, non-ASCII, malformed)
             lines = data.split(b"\n")
-            batch = parse_lines(shard.path, first, lines, slow[:nslow].tolist(), fields, sink)
+            which = slow[:nslow].tolist()
+            batch = parse_lines(shard.path, first, lines, which, fields, sink, offset)
             _scan_batch(state, batch, result, matched)
+        offset += len(data)
     sink.check_io(0)
     hits = seen.tolist()  # one flag per requested field
     result.fields_seen.update(f for i, f in enumerate(fields or ()) if hits[i])

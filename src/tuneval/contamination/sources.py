@@ -265,7 +265,9 @@ def record_text(record: Any, fields: list[str] | None) -> str:
     if isinstance(record, str):
         return record
     if not isinstance(record, dict):
-        raise ValueError(f"expected a JSON object, got {type(record).__name__}")
+        from tuneval.data.readers import json_type
+
+        raise ValueError(f"expected a JSON object or a string, found a JSON {json_type(record)}")
     parts: list[str] = []
     keys = fields if fields else [k for k in record if k not in SKIP_KEYS]
     for key in keys:

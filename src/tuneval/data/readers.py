@@ -7,7 +7,6 @@ only things dropped are whitespace-only lines (JSONL) and empty lines (CSV/TSV).
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
 import json
@@ -17,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from tuneval.data.delimited import delimited_rows
 from tuneval.data.hf import HF_PREFIX
 from tuneval.errors import DataError, require
 
-_BOM = b"\xef\xbb\xbf"
+UTF8_BOM = b"\xef\xbb\xbf"
+"""The UTF-8 byte-order mark, legal at the start of a file (editors on Windows write one)."""
 _Report = Callable[[DataError], None]
 """Where a malformed record goes: raise it (the default) or collect it (validation)."""
 _JSON_WHITESPACE = " \t\r\n"
@@ -147,8 +148,18 @@ def _open_binary(path: Path, name: str, compressed: bool) -> io.BufferedIOBase:
         raise DataError(f"cannot open the file: {exc.strerror or exc}", path=name) from exc
 
 
-def _decode(raw: bytes, name: str, line: int, offset: int) -> str:
-    """Decode one line strictly, so that a wrong encoding is reported, never papered over."""
+def decode_line(raw: bytes, name: str, line: int, offset: int) -> str:
+    """Decode one line strictly, so that a wrong encoding is reported, never papered over.
+
+    Args:
+        raw: The line's bytes.
+        name: The source, for the message.
+        line: Its 1-based line number.
+        offset: The byte offset of ``raw[0]`` in the (decompressed) file.
+
+    Raises:
+        DataError: The line is not UTF-8; the message names the byte, its offset and column.
+    """
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -180,9 +191,9 @@ def _lines(
         try:
             for line, raw in enumerate(handle, start=1):
                 # A UTF-8 byte-order mark is legal at the start; editors on Windows write one.
-                skip = len(_BOM) if line == 1 and raw.startswith(_BOM) else 0
+                skip = len(UTF8_BOM) if line == 1 and raw.startswith(UTF8_BOM) else 0
                 try:
-                    text: str | None = _decode(raw[skip:], name, line, offset + skip)
+                    text: str | None = decode_line(raw[skip:], name, line, offset + skip)
                 except DataError as exc:
                     report(exc)
                     text = None
@@ -216,8 +227,13 @@ _JSON_TYPES = {bool: "boolean", dict: "object", list: "array", tuple: "array", s
                int: "integer", float: "number", type(None): "null"}  # fmt: skip
 
 
-def _parse_json(text: str, name: str, line: int | None) -> Any:
-    """Parse one JSONL line (`line` given) or a whole JSON document (`line` None)."""
+def parse_json(text: str, name: str, line: int | None) -> Any:
+    """Parse one JSONL line (`line` given) or a whole JSON document (`line` None).
+
+    Raises:
+        DataError: Malformed JSON or a key repeated in one object (``json`` would keep the
+            last value silently); the message names the line and column.
+    """
     try:
         return json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
@@ -247,7 +263,7 @@ def _read_jsonl(path: Path, name: str, compressed: bool, report: _Report) -> Ite
             continue
         try:
             # Without the line ending, an incomplete object is reported at its real last column.
-            data = _parse_json(text.rstrip("\r\n"), name, line)
+            data = parse_json(text.rstrip("\r\n"), name, line)
         except DataError as exc:
             report(exc)
             continue
@@ -270,16 +286,7 @@ def _read_json(path: Path, name: str, compressed: bool, report: _Report) -> Iter
             raw = handle.read()
         except (OSError, EOFError, zlib.error) as exc:
             raise DataError(f"cannot read the file: {exc}", path=name) from exc
-    skip = len(_BOM) if raw.startswith(_BOM) else 0
-    try:
-        text = raw[skip:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, skip + exc.start) + 1
-        raise _utf8_error(raw[skip:], exc.start, name, line, skip) from exc
-    if not text.strip(_JSON_WHITESPACE):
-        return  # an empty file; read_records reports that it has no records
-    data = _parse_json(text, name, None)
-    for index, item in enumerate(_json_items(data, name), start=1):
+    for index, item in enumerate(json_document_items(raw, name), start=1):
         if not isinstance(item, dict):
             report(
                 DataError(
@@ -291,6 +298,24 @@ def _read_json(path: Path, name: str, compressed: bool, report: _Report) -> Iter
             )
             continue
         yield SourceRecord(item, name, index, "record")
+
+
+def json_document_items(raw: bytes, name: str) -> list[Any]:
+    """The records of a whole JSON file: an array, or an object's one list (empty: none).
+
+    Raises:
+        DataError: The bytes are not UTF-8, the JSON is malformed, or it holds no list of
+            records; the message names the line.
+    """
+    skip = len(UTF8_BOM) if raw.startswith(UTF8_BOM) else 0
+    try:
+        text = raw[skip:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, skip + exc.start) + 1
+        raise _utf8_error(raw[skip:], exc.start, name, line, skip) from exc
+    if not text.strip(_JSON_WHITESPACE):
+        return []  # an empty file; read_records reports that it has no records
+    return _json_items(parse_json(text, name, None), name)
 
 
 def _json_items(data: Any, name: str) -> list[Any]:
@@ -316,60 +341,9 @@ def _json_items(data: Any, name: str) -> list[Any]:
 def _read_delimited(
     path: Path, name: str, compressed: bool, report: _Report, delimiter: str
 ) -> Iterator[SourceRecord]:
-    undecodable: set[int] = set()
-
-    def texts() -> Iterator[str]:
-        for line, text in _lines(path, name, compressed, report):
-            if text is None:
-                undecodable.add(line)  # already reported; its row is dropped below
-            yield text if text is not None else "\n"
-
-    reader = csv.reader(texts(), delimiter=delimiter, strict=True)
-    header: list[str] | None = None
-    start = 1
-    try:
-        for row in reader:
-            line, start = start, reader.line_num + 1
-            if undecodable.intersection(range(line, start)):
-                if header is None:
-                    return  # no header, so no row can be read: the reported error says why
-                continue
-            if not row:
-                continue
-            if header is None:
-                header = _check_header(row, name, line)
-            elif len(row) != len(header):
-                report(_cell_count_error(row, header, delimiter, name, line))
-            else:
-                yield SourceRecord(dict(zip(header, row, strict=True)), name, line)
-    except csv.Error as exc:
-        raise DataError(f"malformed row: {exc}", path=name, line=reader.line_num) from exc
-
-
-def _cell_count_error(
-    row: list[str], header: list[str], delimiter: str, name: str, line: int
-) -> DataError:
-    """The error of a row with more or fewer cells than the header (what a spreadsheet does)."""
-    found = f"has {len(row)} cells but the header has {len(header)}"
-    if len(row) > len(header):
-        sign = "comma" if delimiter == "," else "tab"
-        hint = f"(a {sign} too many?); quote values that contain '{delimiter}' or line breaks"
-    else:
-        hint = f"(a truncated row?), missing {', '.join(header[len(row) :])}"
-    return DataError(f"{found} {hint}", path=name, line=line)
-
-
-def _check_header(row: list[str], name: str, line: int) -> list[str]:
-    # Two columns of the same name would silently lose one column's values.
-    repeated = next((column for i, column in enumerate(row) if column in row[:i]), None)
-    if repeated is not None:
-        raise DataError(
-            f"the header names column '{repeated}' twice; rename one of them",
-            path=name,
-            line=line,
-            field=repeated,
-        )
-    return row
+    rows = delimited_rows(_lines(path, name, compressed, report), name, delimiter, report)
+    for line, data in rows:
+        yield SourceRecord(data, name, line)
 
 
 def _read_parquet(
