@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from cli_helpers import run_cli
 
 _spec = importlib.util.spec_from_file_location(
@@ -71,6 +73,7 @@ def tuneval(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.slow  # two `tuneval run` processes: about a minute on two busy cores
 def test_killed_run_resumes_its_pending_batch_without_submitting_again(tmp_path):
     env = {
         **os.environ,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from stub_server import StubConfig, serve_in_thread
 
-from tuneval.errors import ConfigError
+from tuneval.errors import BackendError, ConfigError
 from tuneval.models.base import Request, create_backend
 from tuneval.models.batch import BatchStore, watch_batches
 from tuneval.models.cache import CallCache
@@ -113,17 +113,40 @@ def test_a_collected_failure_is_submitted_anew(tmp_path):
     assert [r.attempts for r in again] == [0, 1, 0, 0]
 
 
-def test_a_server_without_batch_api_fails_each_item_in_one_line(tmp_path):
+def test_a_server_without_batch_api_is_one_clear_error(tmp_path):
     with serve_in_thread(StubConfig(batch_api=False)) as (url, _):
         backend = backend_for("openai", url)
         try:
-            results = run_calls(backend, [Request.from_prompt("a")], options(tmp_path))
+            with pytest.raises(BackendError, match="has no batch API") as info:
+                run_calls(backend, [Request.from_prompt("a")], options(tmp_path))
         finally:
             close(backend)
-    (result,) = results
-    assert result.error_kind == "http_404"
-    assert "has no batch API" in (result.error or "") and "without --batch" in (result.error or "")
+    assert "HTTP 404" in str(info.value) and "without --batch" in str(info.value)
+    assert "\n" not in str(info.value)
     assert BatchStore(tmp_path).read().batches == []
+
+
+def test_lost_server_while_polling_keeps_the_batch_for_a_rerun(tmp_path):
+    requests = [Request.from_prompt("a"), Request.from_prompt("b")]
+    with serve_in_thread(StubConfig()) as (url, state):
+        state.hold = True
+        backend = backend_for("anthropic", url)
+        try:
+
+            async def poll_then_lose() -> None:
+                task = asyncio.ensure_future(call_many(backend, requests, options(tmp_path)))
+                while state.batch_polls < 1:
+                    await asyncio.sleep(0.01)
+                state.batches.clear()  # the server forgets the batch: polls answer 404
+                await task
+
+            with pytest.raises(BackendError, match="resume polling") as info:
+                run_sync(poll_then_lose())
+        finally:
+            close(backend)
+    assert "antbatch_1" in str(info.value) and "batches.json" in str(info.value)
+    (kept,) = BatchStore(tmp_path).read().batches
+    assert not kept.collected  # a rerun polls it again
 
 
 def test_backend_without_batch_api_calls_live(tmp_path, caplog):

@@ -9,6 +9,8 @@ them there and polls the same batch instead of submitting a second one. When a b
 its results are handed back through the same path as live replies (call cache, records,
 failed items as failed calls) and the batch is marked ``collected``; a collected batch is
 never read again, so calls asked for again later (a failed item retried) are submitted anew.
+A batch that cannot be submitted or polled (after retries) is not an item failure: it stops
+the command with one `BackendError`, and the recorded batches are polled by the next run.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 from pydantic import Field, ValidationError
 
-from tuneval.errors import CallError, ConfigError
+from tuneval.errors import BackendError, CallError, ConfigError
 from tuneval.models.base import Completion, ModelBackend, Request
 from tuneval.models.cache import cache_key
 from tuneval.models.retry import backoff_delay, is_retryable
@@ -288,8 +290,10 @@ async def call_in_batches(
             # Only a rate limit is retried: after a timeout or a 5xx the batch may exist.
             batch_id = await _retrying(options, partial(api.submit, items), safe={"http_429"})
         except CallError as exc:
-            _fail(chunk, wanted, deliver, exc, None)
-            continue
+            # Not an item failure: nothing was submitted, so nothing is recorded either.
+            raise BackendError(
+                f"cannot submit a batch of {len(chunk)} requests for {backend.name}: {exc}"
+            ) from None
         stored = StoredBatch(
             id=batch_id, provider=api.provider, identity=identity, custom_ids=chunk,
             submitted=_now(),
@@ -315,10 +319,11 @@ async def _settle(
         status = await _poll(api, batch, backend, options, store)
         results = await _retrying(options, lambda: api.results(batch.id))
     except CallError as exc:
-        # Left uncollected: the next run with these calls polls the same batch again.
-        lost = CallError(f"batch {batch.id}: {exc}; rerun to resume polling it", exc.kind)
-        _fail(mine, wanted, deliver, lost, batch.id)
-        return
+        # Not an item failure: the batch stays uncollected, and a rerun polls it again.
+        raise BackendError(
+            f"cannot poll {api.provider} batch {batch.id} ({exc}); its id is kept in "
+            f"{store.path}: run the same command again to resume polling it"
+        ) from None
     for key in mine:
         got = results.get(key)
         if got is None:
@@ -384,15 +389,3 @@ async def _retrying(
                 rng=rng,
             )
             await asyncio.sleep(delay)
-
-
-def _fail(
-    keys: Sequence[str],
-    wanted: dict[str, list[tuple[int, Request]]],
-    deliver: Deliver,
-    exc: CallError,
-    batch_id: str | None,
-) -> None:
-    for key in keys:
-        for index, request in wanted[key]:
-            deliver(index, request, CallOutcome(None, exc, batch_id))
