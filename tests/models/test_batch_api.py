@@ -149,7 +149,10 @@ def test_lost_server_while_polling_keeps_the_batch_for_a_rerun(tmp_path):
     assert not kept.collected  # a rerun polls it again
 
 
-def test_backend_without_batch_api_calls_live(tmp_path, caplog):
+def test_backend_without_batch_api_calls_live(tmp_path, caplog, monkeypatch):
+    import tuneval.models.batch as batch_module
+
+    monkeypatch.setattr(batch_module, "_warned", set())  # warned once per process
     backend = create_backend("mock:echo")
     with caplog.at_level(logging.WARNING):
         results = run_calls(backend, [Request.from_prompt("hi")], options(tmp_path))
