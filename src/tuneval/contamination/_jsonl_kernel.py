@@ -27,6 +27,7 @@ from tuneval.contamination._kernels import (
     FNV_PRIME,
     ROLL,
     finish,
+    home,
     lookup,
     may_end_short,
     push,
@@ -274,11 +275,25 @@ def scan_jsonl(
                             h = FNV_OFFSET
                             intoken = False
                             if ntok >= n:
-                                nhits = _probe(
-                                    finish(roll), buf, n, ring_s, ring_e, slot, ntok, keys,
-                                    stamp, chunk_id, offsets, post_ex, post_pos, ev_bytes,
-                                    ev_off, ev_first, line, out_line, out_post, out_uid, nhits,
-                                )  # fmt: skip
+                                # The probe of `_probe`, written out: calling it here made the
+                                # whole scan 1.4x slower (measured), as every token probes.
+                                g = finish(roll)
+                                j = home(g, keys.size)
+                                while keys[j] != 0:
+                                    if keys[j] == g:
+                                        if stamp[j] != chunk_id and stamp[j] != -1:
+                                            found = _verify_hit(
+                                                buf, n, ring_s, ring_e, slot, ntok, j, offsets,
+                                                post_ex, post_pos, ev_bytes, ev_off, ev_first,
+                                                line, out_line, out_post, out_uid, nhits,
+                                            )  # fmt: skip
+                                            if found:
+                                                stamp[j] = chunk_id
+                                                nhits += found
+                                        break
+                                    j += 1
+                                    if j == keys.size:
+                                        j = 0
                             if nshort and may_end_short(last, ring[slot - 1 if slot else n - 1]):
                                 for i in range(short_count(short, ntok)):
                                     g = short_hash(pfx, pre, spow[i], slot, short[i], n)
