@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import tuneval
+from cli_helpers import run_cli
 
 SRC = Path(tuneval.__file__).parent
 
@@ -110,15 +111,8 @@ def test_no_module_imports_another_modules_private_names():
 
 
 def _cli(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str]:
-    from tuneval.cli import main
-
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, " ".join((captured.out + captured.err).split())
+    code, out, err = run_cli(argv, capsys)
+    return code, " ".join((out + err).split())
 
 
 @pytest.mark.parametrize(

@@ -7,14 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tuneval.cli import main
-
-
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
+from cli_helpers import run_cli as run
 
 
 def good(i):

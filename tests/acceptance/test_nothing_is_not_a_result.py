@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tuneval.cli import main
+from cli_helpers import run_cli
 
 
 @pytest.fixture(autouse=True)
@@ -18,10 +18,8 @@ def _cold_cache(tmp_path, monkeypatch):
 
 
 def cli(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return exc.value.code or 0, out, " ".join(err.split())
+    code, out, err = run_cli([str(a) for a in argv], capsys)
+    return code, out, " ".join(err.split())
 
 
 def _write(path: Path, rows: list[dict]) -> Path:

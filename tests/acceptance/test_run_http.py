@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tuneval.cli import main
+from cli_helpers import run_cli
 
 _spec = importlib.util.spec_from_file_location(
     "stub_server", Path(__file__).parents[1] / "models" / "stub_server.py"
@@ -53,13 +53,6 @@ def write_config(folder: Path, model_url: str, judge_spec: str, tuned_template: 
         "comparison: {resamples: 100, trials: 200}\n"
     )
     return path
-
-
-def run_cli(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
 
 
 def cold_then_warm(config: Path, capsys, state, expect_code: int) -> list[str]:

@@ -12,16 +12,13 @@ from pathlib import Path
 import pytest
 
 import tuneval
-from tuneval.cli import main
+from cli_helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return exc.value.code or 0, out, err
+    return run_cli([str(a) for a in argv], capsys)
 
 
 def _write(path: Path, rows: list[dict]) -> Path:

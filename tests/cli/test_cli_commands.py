@@ -3,19 +3,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from tuneval.cli import main
+from cli_helpers import run_cli as run
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-
-
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
 
 
 def write_jsonl(path: Path, rows):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from contam_corpus import write_jsonl
 
-from tuneval.cli import main
+from cli_helpers import run_cli
 
 
 class _Result:
@@ -17,13 +17,8 @@ class _Result:
 
 
 def _invoke(capsys: pytest.CaptureFixture[str], argv: list[str]) -> _Result:
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return _Result(code, captured.out + captured.err)
+    code, out, err = run_cli(argv, capsys)
+    return _Result(code, out + err)
 
 
 SECRET = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from stub_server import free_port
 
+from cli_helpers import run_cli
 from tuneval.errors import CallError, DataError
 from tuneval.models import Decoding, Request
 from tuneval.models.cache import CallCache
@@ -174,12 +175,8 @@ def test_cli_kill_and_resume(tmp_path: Path):
 
 
 def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    from tuneval.cli import main
-
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out + captured.err
+    code, out, err = run_cli(args, capsys)
+    return code, out + err
 
 
 def test_cli_bad_data_is_clear_error(tmp_path: Path, capsys):
