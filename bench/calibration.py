@@ -17,7 +17,8 @@ single system's interval) and counts how often the verdict is wrong:
   ``ppi-python``; skipped with a note when it is missing).
 
 Run: ``nice python bench/calibration.py [replications]`` (default 500; about 15 minutes on one
-core). The tests run a small fixed-seed version of some cells.
+core). The tests run a small fixed-seed version of some cells. The judge-side cells (win rate
+with clusters and judge repeats, PPI of rubric means) are in ``bench/calibration_judge.py``.
 """
 
 from __future__ import annotations
