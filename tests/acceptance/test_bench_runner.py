@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from tuneval.cli import main
 
@@ -38,6 +39,7 @@ class Gate:
         self.answered: list[str] = []
         self.hold_after: int | None = None
         self.held = 0
+        self.refuse = False
 
 
 def _reply(prompt: str) -> str:
@@ -52,9 +54,11 @@ def _app(gate: Gate) -> Any:
     app = FastAPI()
 
     @app.post("/v1/chat/completions")
-    async def chat(request: Request) -> dict[str, Any]:
+    async def chat(request: Request) -> Any:
         body = await request.json()
         prompt = [m["content"] for m in body["messages"] if m["role"] == "user"][-1]
+        if gate.refuse and "q1 of test" in prompt:
+            return JSONResponse({"error": {"message": "bad request"}}, status_code=400)
         if gate.hold_after is not None and len(gate.answered) >= gate.hold_after:
             gate.held += 1
             await asyncio.sleep(3600)  # never answered: the client is killed meanwhile
@@ -203,6 +207,27 @@ def test_rerun_of_a_finished_bench_makes_no_call(tmp_path, capsys):
             assert done.value.code == 0
     assert len(gate.answered) == 4
     assert "accuracy" in capsys.readouterr().out
+
+
+def test_failed_calls_exit_1_and_a_rerun_retries_only_them(tmp_path, capsys):
+    argv = _mmlu(tmp_path / "data", 4)
+    gate = Gate()
+    with _server(gate) as model:
+        out = ["--model", model, "--out", str(tmp_path / "r"), "--no-cache", "--max-retries", "0"]
+        gate.refuse = True  # question 1 is refused (HTTP 400, not retried)
+        with pytest.raises(SystemExit) as done:
+            main(["bench", *argv, *out])
+        assert done.value.code == 1
+        [line] = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith("Error: 1 model calls failed") and "rerun the same command" in line
+        assert len(gate.answered) == 3
+        gate.refuse = False
+        with pytest.raises(SystemExit) as done:
+            main(["bench", *argv, *out])
+        assert done.value.code == 0
+    assert len(gate.answered) == 4 and "q1 of test" in gate.answered[-1]
+    summary = json.loads((tmp_path / "r" / "run.json").read_text())["benchmark"]
+    assert "failed_calls" not in summary and summary["items"] == 4
 
 
 def test_other_settings_in_the_same_directory_are_refused(tmp_path, capsys):

@@ -27,7 +27,7 @@ from tuneval.errors import UsageError
 from tuneval.models.base import ModelBackend, Request
 from tuneval.models.cache import CallCache
 from tuneval.models.loop import run_sync
-from tuneval.models.runner import CallOptions, CallResult, CallStats, call_many, run_calls
+from tuneval.models.runner import CallOptions, CallResult, call_many, run_calls
 from tuneval.records import Generation
 from tuneval.rundir import JsonlAppender, RunDir
 
@@ -115,6 +115,10 @@ def run_benchmark(
     scored = benchmark.judge(run, items, scored)
     replace_records(out.record_file("scores"), (s for one in scored for s in one.scores))
     summary = benchmark.summarize(run, items, scored)
+    failed = sum(g.output is None for slots in answers.values() for g in slots)
+    if failed:
+        # Graded as the benchmark grades a missing answer (wrong, failed); a rerun retries them.
+        summary["failed_calls"] = failed
     out.update_info(benchmark=summary)
     return summary
 
@@ -182,7 +186,7 @@ def _generate(
             run_sync(
                 call_many(
                     caller, [p[2] for p in pending], run.calls, done, cache=run.cache,
-                    refresh=run.refresh, stats=CallStats(),
+                    refresh=run.refresh,
                 )
             )  # fmt: skip
     return {i: [have[s] for s in sorted(have)] for i, have in answers.items()}

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from tuneval.cli.app import app
-from tuneval.errors import UsageError
+from tuneval.errors import TunevalError, UsageError
 
 console = Console(highlight=False)
 
@@ -65,6 +65,7 @@ def _common_params(needs_judge: bool) -> list[inspect.Parameter]:
         _option("max_retries", int, calls["max_retries"].default, "Retries of 429/5xx.", min=0),
         _option("no_cache", bool, False, "Do not use the call cache."),
         _option("refresh", bool, False, "Ignore cached answers; store the fresh ones."),
+        _option("allow_failures", bool, False, "Exit 0 although some calls failed."),
     ]
     if needs_judge:
         params.append(_option("judge", str | None, None, "Judge model spec (any backend)."))
@@ -135,12 +136,21 @@ def _run(name: str, cls: Any, given: dict[str, Any]) -> None:
         max_retries=given.pop("max_retries"),
     )
     no_cache, refresh = given.pop("no_cache"), given.pop("refresh")
+    allow_failures = given.pop("allow_failures")
     options = _options(name, cls, given)
     if cls.needs_judge and judge_spec is None:
         raise UsageError(f"{name} needs a judge model: --judge SPEC")
     backend = create_backend(model)
     judge = create_backend(judge_spec) if judge_spec is not None else None
-    _print_summary(_execute(cls(), backend, out, options, judge, calls, no_cache, refresh))
+    summary = _execute(cls(), backend, out, options, judge, calls, no_cache, refresh)
+    _print_summary(summary)
+    failed = summary.get("failed_calls")
+    if failed and not allow_failures:
+        raise TunevalError(
+            f"{failed} model calls failed (their errors are in {out / 'generations.jsonl'}) and "
+            "were graded as wrong; rerun the same command to retry only them, or "
+            "--allow-failures to accept the numbers"
+        )
 
 
 def _options(name: str, cls: Any, given: dict[str, Any]) -> Any:
