@@ -12,11 +12,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 IntArray = NDArray[np.int64]
+
+
+def sacrebleu_signature(metric: Any, num_refs: int) -> dict[str, str]:
+    """The fields of a sacreBLEU metric object's signature, e.g. ``{"nrefs": "1", ...}``.
+
+    Args:
+        metric: A sacreBLEU ``BLEU`` or ``CHRF`` object with the options in use.
+        num_refs: References per segment (-1 when it varies), as sacreBLEU records it.
+    """
+    metric.num_refs = num_refs
+    text = metric.get_signature().format()
+    return dict(part.split(":", 1) for part in text.split("|"))
 
 
 @dataclass(frozen=True)

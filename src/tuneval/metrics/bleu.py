@@ -162,10 +162,7 @@ class Bleu(Metric):
 
     def signature_fields(self) -> dict[str, str]:
         """sacreBLEU's own signature fields (nrefs, case, eff, tok, smooth, version)."""
-        sig = self._sacrebleu
-        sig.num_refs = self.num_refs
-        text = sig.get_signature().format()
-        return dict(part.split(":", 1) for part in text.split("|"))
+        return _ngrams.sacrebleu_signature(self._sacrebleu, self.num_refs)
 
 
 def _ref_max(

@@ -155,16 +155,9 @@ class Chrf(Metric):
         """sacreBLEU's chrF signature fields."""
         from sacrebleu.metrics.chrf import CHRF
 
-        sig = CHRF(
-            char_order=self.char_order,
-            word_order=self.word_order,
-            beta=self.beta,
-            lowercase=self.lowercase,
-            whitespace=self.whitespace,
-            eps_smoothing=self.eps_smoothing,
-        )
-        sig.num_refs = self.num_refs
-        return dict(p.split(":", 1) for p in sig.get_signature().format().split("|"))
+        options = ("char_order", "word_order", "beta", "lowercase", "whitespace", "eps_smoothing")
+        sig = CHRF(**{name: getattr(self, name) for name in options})
+        return _ngrams.sacrebleu_signature(sig, self.num_refs)
 
 
 def _best_reference(

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -104,18 +105,17 @@ def _probe_once(isolation: Isolation) -> str:
 def detect_isolation() -> Isolation:
     """The strongest isolation that works here; warns once (per process) when there is none."""
     reasons = []
-    if bwrap.executable() is None:
-        reasons.append("bwrap: not installed")
-    elif not (why := _probe_once("bwrap")):
-        return "bwrap"
-    else:
-        reasons.append(f"bwrap: {why}")
-    if unshare.executable() is None:
-        reasons.append("unshare: not installed (util-linux)")
-    elif not (why := _probe_once("unshare")):
-        return "unshare"
-    else:
-        reasons.append(f"unshare: {why}")
+    tools: tuple[tuple[Isolation, Callable[[], str | None], str], ...] = (
+        ("bwrap", bwrap.executable, "not installed"),
+        ("unshare", unshare.executable, "not installed (util-linux)"),
+    )
+    for name, executable, missing in tools:
+        if executable() is None:
+            reasons.append(f"{name}: {missing}")
+        elif not (why := _probe_once(name)):
+            return name
+        else:
+            reasons.append(f"{name}: {why}")
     log.warning(
         "sandbox: NO ISOLATION — neither bubblewrap nor unshare namespaces work here (%s). "
         "Generated code runs with rlimits, an empty environment and a throwaway work dir "
