@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from tuneval.errors import DataError, UsageError
+from tuneval.errors import DataError, UsageError, setting_hint
 from tuneval.records import Example, Generation
 
 R = TypeVar("R", bound=BaseModel)
@@ -160,7 +160,8 @@ class RunDir:
                 holder = handle.read().strip() or "unknown"
                 raise UsageError(
                     f"run directory {self.path} is in use by another tuneval run (PID "
-                    f"{holder}); wait for it to finish, or give this run another name (--name)"
+                    f"{holder}); wait for it to finish, or give this run another name"
+                    + setting_hint("name", " ({})")
                 ) from None
             handle.seek(0)
             handle.truncate()

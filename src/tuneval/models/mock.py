@@ -12,14 +12,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from tuneval.errors import BackendError
-from tuneval.models.base import (
-    Completion,
-    Message,
-    ModelBackend,
-    Request,
-    Usage,
-    register_backend,
-)
+from tuneval.models.base import Completion, Message, ModelBackend, Request, Usage, register_backend
 
 
 def _last_user(request: Request) -> str:
