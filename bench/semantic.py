@@ -83,10 +83,40 @@ def main() -> None:
     if judge is not None:
         _row("semantic + judge", {i: planted_in(i, True) for i in labels}, labels)
         print(f"judge {judge.name}: {sem.unscored} unscored replies")
-    sims = sorted(e.best.similarity for e in sem.examples if e.best and e.id.startswith("clean"))
-    print(f"floor {args.floor}; clean items' best similarity: {sims[-5:] if sims else 'none'}")
+    _ranges(sem, labels, args.floor)
     if args.throughput:
         _speed(encoder, args.throughput)
+
+
+def _ranges(sem: object, labels: dict[str, int | None], floor: float) -> None:
+    """Similarity of each planted record to its item, and of the best record of clean items."""
+    from tuneval.contamination.semantic import SemanticReport
+
+    assert isinstance(sem, SemanticReport)
+    for kind in ("para", "edit"):
+        sims, ranks = [], []
+        for ex in sem.examples:
+            if ex.id.startswith(kind):
+                at = [i for i, m in enumerate(ex.matches)
+                      if m.found_in.endswith(f"train.jsonl:{labels[ex.id]}")]  # fmt: skip
+                if at:
+                    sims.append(ex.matches[at[0]].similarity)
+                    ranks.append(at[0] + 1)
+        print(f"{kind}: planted record's similarity {_spread(sims)}; its rank: "
+              f"1st {ranks.count(1)}, 2nd-5th {len(ranks) - ranks.count(1)}")  # fmt: skip
+    clean = [e.best.similarity if e.best else None for e in sem.examples
+             if e.id.startswith("clean")]  # fmt: skip
+    got = [s for s in clean if s is not None]
+    per_item = sum(len(e.matches) for e in sem.examples if e.id.startswith("clean")) / len(clean)
+    print(f"clean: {len(got)}/{len(clean)} have a candidate >= floor {floor}; best similarity "
+          f"{_spread(got)}; candidates per clean item {per_item:.1f}")  # fmt: skip
+
+
+def _spread(values: list[float]) -> str:
+    if not values:
+        return "none"
+    v = sorted(values)
+    return f"min {v[0]:.2f} / median {v[len(v) // 2]:.2f} / max {v[-1]:.2f} (n={len(v)})"
 
 
 def _speed(encoder: object, count: int) -> None:
