@@ -16,11 +16,29 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from tuneval.errors import TunevalError
 
 T = TypeVar("T")
+
+
+def keyword_options(cls: type[Any]) -> dict[str, tuple[Any, Any]]:
+    """The options a registered class takes: its ``__init__``'s keyword-only parameters.
+
+    Metrics and backends declare their options this way, and specs such as
+    ``bleu:tokenize=intl`` are validated against them.
+
+    Returns:
+        Name -> (annotation, default); the default is ``inspect.Parameter.empty`` when none.
+    """
+    params = inspect.signature(cls.__init__).parameters
+    hints = inspect.get_annotations(cls.__init__, eval_str=True)
+    return {
+        p.name: (hints.get(p.name, Any), p.default)
+        for p in params.values()
+        if p.kind is p.KEYWORD_ONLY
+    }
 
 
 class Registry(Generic[T]):

@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import ValidationError, create_model
 
 from tuneval.errors import MetricError
-from tuneval.registry import Registry
+from tuneval.registry import Registry, keyword_options
 from tuneval.stats.resample import FloatArray as FloatArray
 
 
@@ -184,13 +184,7 @@ def _parse_spec(spec: str) -> tuple[str, dict[str, str]]:
 
 def metric_options(cls: type[Metric]) -> dict[str, tuple[Any, Any]]:
     """The typed options a metric accepts: name -> (annotation, default)."""
-    params = inspect.signature(cls.__init__).parameters
-    hints = inspect.get_annotations(cls.__init__, eval_str=True)
-    return {
-        p.name: (hints.get(p.name, Any), p.default)
-        for p in params.values()
-        if p.name != "self" and p.kind is p.KEYWORD_ONLY
-    }
+    return keyword_options(cls)
 
 
 def create_metric(spec: str, **overrides: Any) -> Metric:
