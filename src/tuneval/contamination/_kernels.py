@@ -98,6 +98,21 @@ def _token_hash(buf, k, end):
 
 
 @numba.njit(cache=True, inline="always")
+def _next_token(buf, k, end, roll, ring, ntok, n, top):
+    """Read the token at or after `k` and roll it into the n-gram hash.
+
+    Returns:
+        (position after the token, its hash, the rolled hash, tokens read); the position is
+        past `end` when no token is left.
+    """
+    k = _skip_separators(buf, k, end)
+    if k >= end:
+        return end + 1, 0, roll, ntok
+    h, k = _token_hash(buf, k, end)
+    return k, h, push(roll, ring, ntok % n, top, h, ntok >= n), ntok + 1
+
+
+@numba.njit(cache=True, inline="always")
 def push(roll, ring, slot, top, h, full):
     """Roll token hash `h` into the n-gram hash (dropping the oldest when `full`); ring it."""
     roll = (roll - ring[slot] * top) * ROLL + h if full else roll * ROLL + h
@@ -150,20 +165,15 @@ def ngram_hashes(buf, starts, n):
     ring = np.zeros(n, np.int64)
     top = roll_power(n)
     count = 0
-    h = 0
     for r in range(nrec):
         end = starts[r + 1]
         k = starts[r]
         ntok = 0
         roll = 0
         while True:
-            k = _skip_separators(buf, k, end)
-            if k >= end:
+            k, _, roll, ntok = _next_token(buf, k, end, roll, ring, ntok, n, top)
+            if k > end:
                 break
-            h, k = _token_hash(buf, k, end)
-            slot = ntok % n
-            roll = push(roll, ring, slot, top, h, ntok >= n)
-            ntok += 1
             if ntok >= n:
                 out_rec[count] = r
                 out_pos[count] = ntok - n
@@ -174,7 +184,7 @@ def ngram_hashes(buf, starts, n):
             out_pos[count] = 0
             out_hash[count] = finish(roll)
             count += 1
-            b = last_bit(h)  # h: the hash of its last token
+            b = last_bit(ring[(ntok - 1) % n])  # the hash of its last token
             last[b >> 6] |= np.uint64(1) << np.uint64(b & 63)
     return out_rec[:count], out_pos[:count], out_hash[:count], last
 
@@ -256,19 +266,15 @@ def scan(buf, starts, n, short, last, keys, stamp, chunk_id, out_rec, out_end, o
         pfx = 0
         pre[0] = 0
         while True:
-            k = _skip_separators(buf, k, end)
-            if k >= end:
+            k, h, roll, ntok = _next_token(buf, k, end, roll, ring, ntok, n, top)
+            if k > end:
                 break
-            h, k = _token_hash(buf, k, end)
-            slot = ntok % n
-            roll = push(roll, ring, slot, top, h, ntok >= n)
-            ntok += 1
             if ntok >= n:
                 count = _hit(keys, finish(roll), stamp, chunk_id, r, ntok,
                              out_rec, out_end, out_uid, count)  # fmt: skip
             if nshort:
                 pfx = pfx * ROLL + h
-                nxt = slot + 1 if slot + 1 < n else 0  # ntok % n
+                nxt = ntok % n
                 if may_end_short(last, h):
                     for i in range(short_count(short, ntok)):
                         g = short_hash(pfx, pre, spow[i], nxt, short[i], n)
