@@ -128,16 +128,10 @@ def ks_for(n: int) -> list[int]:
 
 def code_signature(name: str, options: CodeOptions, protocol: CodeProtocol) -> str:
     """The protocol signature of a code benchmark run (mode, prompt, stops, sampling, timeout)."""
-    return protocol_signature(
-        name,
-        mode=protocol.mode,
-        prompt=protocol.style,
-        stop=protocol.stop_name,
-        n=options.samples,
-        temp=options.temperature,
-        max_tokens=options.max_tokens,
-        timeout=f"{REFERENCE_TIMEOUT_S * options.timeout_factor:g}s",
-    )
+    prompt = {"mode": protocol.mode, "prompt": protocol.style, "stop": protocol.stop_name}
+    sampling = {"n": options.samples, "temp": options.temperature, "max_tokens": options.max_tokens}
+    timeout = f"{REFERENCE_TIMEOUT_S * options.timeout_factor:g}s"
+    return protocol_signature(name, **prompt, **sampling, timeout=timeout)
 
 
 class CodeBenchmark(Benchmark[CodeProblem, CodeOptions]):

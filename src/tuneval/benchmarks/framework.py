@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,7 +63,7 @@ class BenchRun:
         self,
         backend: ModelBackend,
         requests: Sequence[Request],
-        on_done: Any = None,
+        on_done: Callable[[int, CallResult], None] | None = None,
     ) -> list[CallResult]:
         """Make ``requests`` with this run's call options and cache (judges use it too)."""
         return run_calls(
