@@ -152,6 +152,7 @@ def _results(out: Path) -> tuple[str, dict[str, Any]]:
     return (out / "scores.jsonl").read_text(), summary
 
 
+@pytest.mark.slow  # three `tuneval bench` processes (a killed one, its rerun, a whole run)
 @pytest.mark.parametrize(("make", "calls"), [(_mmlu, 10), (_humaneval, 10)])
 def test_a_killed_bench_resumes_without_repeating_a_call(tmp_path, make, calls):
     """10 calls: 10 MMLU questions, or 5 HumanEval problems x 2 samples."""
