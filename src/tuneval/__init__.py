@@ -150,3 +150,8 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """List the lazily exported names too, so tab completion in Jupyter finds them."""
+    return sorted(set(globals()) | set(__all__))

@@ -127,3 +127,11 @@ def test_classification_scores_get_their_own_intervals():
         by_name["accuracy"].ci_low,
         by_name["accuracy"].ci_high,
     )
+
+
+def test_dir_lists_the_public_api_for_tab_completion() -> None:
+    import tuneval
+
+    names = dir(tuneval)
+    for name in ("score", "compare", "full_evaluation", "EvaluationResult"):
+        assert name in names
