@@ -124,7 +124,7 @@ def test_lines_continue_across_byte_range_shards(tmp_path: Path, monkeypatch) ->
 def test_unreadable_training_records_fail_unless_skip_bad(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_text('{"text": "a red fox"}\n{not json\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"could not be read.*t\.jsonl:2.*--skip-bad"):
+    with pytest.raises(DataError, match=r"could not be read.*t\.jsonl:2.*use skip_bad to scan"):
         semantic_scan([str(path)], ["q"], ["a red fox"], BagEncoder())
     rep = semantic_scan([str(path)], ["q"], ["a red fox"], BagEncoder(), skip_bad=True)
     assert rep.examples[0].matches[0].found_in == f"{path}:1"

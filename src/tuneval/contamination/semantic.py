@@ -29,7 +29,7 @@ from tuneval.contamination.semantic_shard import (
     merge_shards,
 )
 from tuneval.contamination.sources import Problem, Shard, plan
-from tuneval.errors import DataError
+from tuneval.errors import DataError, setting_hint
 from tuneval.records import Record
 
 if TYPE_CHECKING:
@@ -209,8 +209,8 @@ def _require_readable(count: int, problems: list[Problem], train: list[str], ski
         raise DataError(f"no training record could be read{why}", path=", ".join(train))
     if problems and not skip:
         raise DataError(
-            f"{len(problems)} training record(s) could not be read, first: {first}; fix them, "
-            "or pass --skip-bad (contamination.skip_bad in a config) to scan the rest"
+            f"{len(problems)} training record(s) could not be read, first: {first}; fix them"
+            + setting_hint("skip_bad", ", or use {} to scan the rest")
         )
 
 
