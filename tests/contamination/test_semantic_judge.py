@@ -175,6 +175,9 @@ def test_cli_semantic_with_judge_writes_json_and_a_clean_set(
     assert (sem["candidates"], sem["confirmed"], sem["top_k"], sem["floor"]) == (2, 2, 5, 0.8)
     best = sem["examples"][0]["matches"][0]
     assert best["found_in"] == f"{tr}:1" and best["verdict"] is True
+    # Each pair's verdict is in the JSON with its reason: re-reading it needs no judge.
+    assert (best["reason"], best["unscored"], best["similarity"]) == ("same", False, 1.0)
+    assert sem["examples"][0]["id"] == "q1" and sem["judge"].startswith("mock:constant")
     assert data["examples"][0]["matched"] == 0  # the n-gram scan missed the reordering
     assert [json.loads(x)["id"] for x in clean.read_text().splitlines()] == ["q3"]
     assert data["removed"] == ["q1", "q2"]
