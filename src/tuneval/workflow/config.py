@@ -358,6 +358,11 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     for bench in data.get("benchmarks") or []:
         if isinstance(bench, dict) and bench.get("data") is not None:
             bench["data"] = fix(bench["data"])
+    models = data.get("models")
+    for model in models.values() if isinstance(models, dict) else []:
+        options = model.get("options") if isinstance(model, dict) else None
+        if isinstance(options, dict) and isinstance(options.get("lora"), str):
+            options["lora"] = fix(options["lora"])  # a LoRA file ships next to its config
 
 
 def load_config(
