@@ -21,13 +21,13 @@ def test_quickstart_eval_set_is_valid_and_covered():
     assert not report.duplicates and not report.near_duplicates
 
 
-def test_quickstart_few_shot_is_not_in_the_eval_set():
+def test_quickstart_fine_tune_is_the_lora_of_the_base_without_prompt_tricks():
     cfg = load_config(QUICKSTART / "config.yaml", environ={})
-    prompts = {e["prompt"] for e in _rows()}
-    assert cfg.models.finetuned.few_shot
-    assert not prompts & {s.prompt for s in cfg.models.finetuned.few_shot}
-    assert cfg.models.base.system_prompt is None and not cfg.models.base.few_shot
-    assert cfg.models.base.spec == cfg.models.finetuned.spec == cfg.judge.spec == "llamacpp:default"
+    tuned, base = cfg.models.finetuned, cfg.models.base
+    lora = QUICKSTART.parent / "finetune" / "adapter" / "lora.gguf"
+    assert Path(tuned.options["lora"]).resolve() == lora.resolve()
+    assert not (tuned.system_prompt or tuned.few_shot or base.system_prompt or base.few_shot)
+    assert base.spec == tuned.spec == cfg.judge.spec == "llamacpp:default"
 
 
 def _rows():
@@ -45,9 +45,8 @@ def test_quickstart_workflow_with_mock_models(tmp_path):
     refs = {e["prompt"]: e["reference"] for e in _rows()}
 
     def tuned(request):
-        # The stand-in fine-tune sees the system prompt and 4 demonstrations before the item.
-        messages = request.full_messages()
-        assert messages[0].role == "system" and len(messages) == 10
+        # The fine-tune (a LoRA) sees the item alone, as the base does.
+        assert [m.role for m in request.full_messages()] == ["user"]
         return refs[request.messages[-1].content]
 
     judge = MockBackend(

