@@ -56,10 +56,10 @@ def test_alpaca_eval_annotations_give_the_published_win_rate(tmp_path: Path, ben
     assert info["n_total"] == 805 and info["signature"].startswith(
         "alpaca-eval|source:annotations|"
     )
-    assert (
-        "lc:minimal" in info["signature"]
-        and "not comparable" in info["lc_win_rate_minimal"]["note"]
-    )
+    # No LC figure without --lc-data: one line says why, no number that reads as the LC.
+    assert "lc:none" in info["signature"] and "lc_win_rate_minimal" not in info
+    [line] = [x for x in output.splitlines() if x.startswith("lc_omitted")]
+    assert "--lc-data" in line and "19.83" not in output
 
 
 def test_annotations_errors_are_one_line(tmp_path: Path, bench: Bench) -> None:

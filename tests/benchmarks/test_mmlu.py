@@ -63,8 +63,10 @@ def test_subjects_and_categories() -> None:
 def test_extract_letter() -> None:
     assert extract_letter("The answer is (C).") == "C"
     assert extract_letter("B. because") == "B"
-    assert extract_letter("Answer: d") == "D"
-    assert extract_letter("I think D") == "D"
+    assert extract_letter("Answer: D") == "D"
+    # Strict: a lowercase letter is the article, a bare letter in prose is no answer.
+    assert extract_letter("Answer: d") is None
+    assert extract_letter("I think D") is None
     assert extract_letter("no idea") is None
 
 
@@ -169,7 +171,10 @@ def test_generate_mode_exact(tmp_path: Path) -> None:
     opts = BenchOptions(data=tmp_path, subjects=("anatomy", "virology"), limit=2)
     summary = get_benchmark("mmlu").run(MockBackend("mock:g", responder=responder), run, opts)
     assert summary["mode"] == "generate" and summary["items"] == 4
-    assert summary["overall"]["micro"]["accuracy"] == pytest.approx(2 / 4)  # t0 and u1
+    # u0 ("?") is unscored: accuracy over the 3 scored, and 2/4 with unscored as wrong.
+    assert summary["overall"]["micro"]["accuracy"] == pytest.approx(2 / 3)  # t0 and u1
+    assert summary["unscored"] == 1 and summary["unscored_reasons"] == {"no answer letter": 1}
+    assert summary["accuracy_unscored_as_wrong"]["accuracy"] == pytest.approx(2 / 4)
 
 
 def test_unknown_subject(tmp_path: Path) -> None:

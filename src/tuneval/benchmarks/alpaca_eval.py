@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneval.benchmarks._files import field, iter_json_records, load_hub
-from tuneval.benchmarks.alpaca_winrate import LC_NOTE, get_winrate
+from tuneval.benchmarks.alpaca_winrate import get_winrate
 from tuneval.benchmarks.base import (
     Benchmark,
     Item,
@@ -37,6 +37,11 @@ from tuneval.rundir import RunDir
 
 HUB_ID = "tatsu-lab/alpaca_eval"
 REFERENCE_DIR = "gpt4_1106_preview"
+
+LC_NOTE = (
+    "minimal length-controlled GLM (length term only); not the leaderboard's "
+    "length_controlled_v1, not comparable with it"
+)
 
 
 class Instruction(Item):

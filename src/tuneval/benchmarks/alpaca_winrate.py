@@ -10,9 +10,9 @@ even, 1.5 kept a draw).
 The official length-controlled win rate (``length_controlled_v1``) needs the leaderboard's
 per-instruction difficulty and its gamed-baseline annotations (alpaca_eval's ``df_gamed.csv``),
 which are not in an annotations file: given that file (``lc_data``) it is computed by
-`tuneval.benchmarks.alpaca_lc` and reported as ``length_controlled_winrate``; without it the
-minimal GLM (length term only, see `tuneval.judge.length_control`) is reported under its own
-name, ``lc_win_rate_minimal``, not comparable with the leaderboard's LC.
+`tuneval.benchmarks.alpaca_lc` and reported as ``length_controlled_winrate``; without it no
+LC figure is given (``lc_omitted`` says why): a length-only fit on the annotations alone gave
+19.83 for alpaca-7b, whose published LC is 5.88, so it would read as the leaderboard's number.
 """
 
 from __future__ import annotations
@@ -23,16 +23,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from tuneval.benchmarks._files import field, iter_json_records
 from tuneval.benchmarks.base import protocol_signature
 from tuneval.errors import DataError
 from tuneval.records import Record
 
-LC_NOTE = (
-    "minimal length-controlled GLM (length term only); not the leaderboard's "
-    "length_controlled_v1, not comparable with it"
+LC_OMITTED = (
+    "no length-controlled win rate: the leaderboard's LC needs alpaca_eval's df_gamed.csv "
+    "(--lc-data FILE), and a length-only fit on this file alone is not comparable with it"
 )
 
 
@@ -120,31 +118,13 @@ def load_annotations(path: Path) -> list[Annotation]:
     return out
 
 
-def minimal_lc(annotations: Sequence[Annotation], resamples: int = 1000) -> dict[str, Any] | None:
-    """The minimal length-controlled win rate (percent) with its bootstrap interval."""
-    from tuneval.judge.length_control import lc_win_rate
-
-    rows = [a for a in annotations if a.preference is not None and 1 <= a.preference <= 2]
-    if len(rows) < 2:
-        return None
-    lc, low, high, _ = lc_win_rate(
-        np.array([a.preference - 1 for a in rows if a.preference is not None]),
-        np.array([len(a.output_2) for a in rows], dtype=np.float64),
-        np.array([len(a.output_1) for a in rows], dtype=np.float64),
-        resamples=resamples,
-    )
-    return {"value": lc * 100, "ci_low": low * 100, "ci_high": high * 100, "note": LC_NOTE}
-
-
-def score_annotations(
-    path: Path, resamples: int = 1000, lc_data: Path | None = None
-) -> dict[str, Any]:
-    """The summary of an annotations file: AlpacaEval's win rates and a length-controlled one.
+def score_annotations(path: Path, lc_data: Path | None = None) -> dict[str, Any]:
+    """The summary of an annotations file: AlpacaEval's win rates, and its LC with ``lc_data``.
 
     Args:
         path: alpaca_eval's ``annotations.json`` of one model against one baseline.
-        resamples: Bootstrap resamples of the minimal LC's interval.
-        lc_data: alpaca_eval's ``df_gamed.csv``; with it the official LC is computed.
+        lc_data: alpaca_eval's ``df_gamed.csv``; with it the official LC is computed, without
+            it no LC figure is given (``lc_omitted`` says why).
     """
     annotations = load_annotations(path)
     lc: dict[str, Any]
@@ -158,7 +138,7 @@ def score_annotations(
             "lc_weights": official["weights"],
         }
     else:
-        lc = {"lc_win_rate_minimal": minimal_lc(annotations, resamples)}
+        lc = {"lc_omitted": LC_OMITTED}
     models = sorted({a.generator_2 for a in annotations})
     baselines = sorted({a.generator_1 for a in annotations})
     annotators = sorted({a.annotator for a in annotations})
@@ -177,6 +157,6 @@ def score_annotations(
             annotator="+".join(annotators) or None,
             baseline="+".join(baselines),
             agg="alpaca_eval-get_winrate",
-            lc="length_controlled_v1" if lc_data is not None else "minimal",
+            lc="length_controlled_v1" if lc_data is not None else None,
         ),
     }

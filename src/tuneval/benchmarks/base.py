@@ -15,7 +15,7 @@ judge model get it passed in as a `ModelBackend`, built and closed by the caller
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -181,13 +181,14 @@ class Benchmark(ABC, Generic[ItemT, OptionsT]):
         calls: CallOptions | None = None,
         cache: CallCache | None = None,
         refresh: bool = False,
+        on_call: Callable[[], None] | None = None,
     ) -> dict[str, Any]:
         """Run the benchmark on ``backend`` into ``out``; resumable. See `run_benchmark`."""
         from tuneval.benchmarks.framework import run_benchmark
 
         return run_benchmark(
             self, backend, out, options or {}, judge=judge, calls=calls, cache=cache,
-            refresh=refresh,
+            refresh=refresh, on_call=on_call,
         )  # fmt: skip
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+import numpy as np
 from pydantic import BaseModel
 
 from tuneval.benchmarks.base import Benchmark, Item, Scored, protocol_signature
@@ -17,7 +18,8 @@ from tuneval.errors import UsageError
 from tuneval.models.base import Decoding, Message, ModelBackend, Request
 from tuneval.records import Example, Generation, Score
 from tuneval.sandbox import Limits, run_many
-from tuneval.stats import pass_at_k
+from tuneval.stats import mean_ci, pass_at_k
+from tuneval.stats.intervals import wilson_interval
 
 if TYPE_CHECKING:
     from tuneval.benchmarks.framework import BenchRun
@@ -228,7 +230,30 @@ class CodeBenchmark(Benchmark[CodeProblem, CodeOptions]):
         for k in ks_for(self.options.samples):
             vals = [one.scores[0].values[f"pass@{k}"] for one in scored]
             summary[f"pass@{k}"] = sum(vals) / len(vals) if vals else 0.0
+            summary[f"pass@{k}_ci"] = pass_at_k_ci(vals, self.options.samples)
+        summary["ci"] = PASS_CI_ONE if self.options.samples == 1 else PASS_CI_BOOT
         return summary
+
+
+PASS_CI_ONE = "wilson:0.95 (one sample per problem)"
+PASS_CI_BOOT = "bootstrap over problems:1000|seed:12345|expanded percentile:0.95"
+
+
+def pass_at_k_ci(values: Sequence[float], samples: int) -> list[float] | None:
+    """95% interval of mean pass@k over problems (None without problems).
+
+    With one sample per problem each value is 0 or 1, so the mean is a proportion and gets
+    a Wilson interval; otherwise the problems' unbiased per-problem estimates are
+    bootstrapped (problems resampled, the expanded percentile interval).
+    """
+    if not values:
+        return None
+    if samples == 1:
+        low, high = wilson_interval(sum(values), len(values))
+    else:
+        ci = mean_ci(np.asarray(values, dtype=np.float64), resamples=1000, seed=12345)
+        low, high = ci.ci_low, ci.ci_high
+    return [low, high]
 
 
 def check_canonical(

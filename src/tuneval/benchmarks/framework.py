@@ -21,9 +21,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tuneval.benchmarks.base import AnyBenchmark, Item
+from tuneval.benchmarks.base import AnyBenchmark, Item, Scored
 from tuneval.benchmarks.options import CommonOptions
-from tuneval.errors import UsageError
+from tuneval.errors import DataError, UsageError
 from tuneval.models.base import ModelBackend, Request
 from tuneval.models.cache import CallCache
 from tuneval.models.loop import run_sync
@@ -53,6 +53,8 @@ class BenchRun:
     """The call cache (None: no cache)."""
     refresh: bool = False
     """Ignore cached answers (and store the fresh ones)."""
+    on_call: Callable[[], None] | None = None
+    """Called after every model or judge call finishes (progress display)."""
 
     @property
     def model(self) -> str:
@@ -66,8 +68,15 @@ class BenchRun:
         on_done: Callable[[int, CallResult], None] | None = None,
     ) -> list[CallResult]:
         """Make ``requests`` with this run's call options and cache (judges use it too)."""
+
+        def done(index: int, result: CallResult) -> None:
+            if on_done is not None:
+                on_done(index, result)
+            if self.on_call is not None:
+                self.on_call()
+
         return run_calls(
-            backend, requests, self.calls, on_done, cache=self.cache, refresh=self.refresh
+            backend, requests, self.calls, done, cache=self.cache, refresh=self.refresh
         )
 
 
@@ -81,6 +90,7 @@ def run_benchmark(
     calls: CallOptions | None = None,
     cache: CallCache | None = None,
     refresh: bool = False,
+    on_call: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Run ``benchmark`` on ``backend`` into ``out``, resuming what ``out`` already holds.
 
@@ -94,18 +104,22 @@ def run_benchmark(
         calls: Concurrency, timeout and retries (default `CallOptions()`).
         cache: The call cache (None: none; a killed run still resumes from its records).
         refresh: Ignore cached answers.
+        on_call: Called after every model or judge call finishes (progress display).
 
     Returns:
-        The summary, also written into ``run.json`` under ``benchmark``.
+        The summary, also written into ``run.json`` under ``benchmark``. A problem with a
+        failed call is left out of it and of ``scores.jsonl``; ``failed_calls`` and
+        ``failed_items`` count them.
 
     Raises:
         UsageError: For an invalid option, a judged benchmark without a judge, or a run
             directory holding answers made with other settings.
+        DataError: When every problem has a failed call (there is no number to give).
     """
     opts = benchmark.parse_options(options)
     if benchmark.needs_judge and judge is None:
         raise UsageError(f"{benchmark.name} needs a judge model: --judge SPEC")
-    run = BenchRun(out, backend, opts, judge, calls or CallOptions(), cache, refresh)
+    run = BenchRun(out, backend, opts, judge, calls or CallOptions(), cache, refresh, on_call)
     items = list(benchmark.load(backend, opts))
     caller = benchmark.caller(backend)
     _claim(out, _settings_key(benchmark, caller, opts))
@@ -113,14 +127,42 @@ def run_benchmark(
     scored = benchmark.score_all(items, answers)
     write_run(out, scored)
     scored = benchmark.judge(run, items, scored)
-    replace_records(out.record_file("scores"), (s for one in scored for s in one.scores))
-    summary = benchmark.summarize(run, items, scored)
-    failed = sum(g.output is None for slots in answers.values() for g in slots)
-    if failed:
-        # Graded as the benchmark grades a missing answer (wrong, failed); a rerun retries them.
-        summary["failed_calls"] = failed
+    kept = _answered(benchmark.name, items, scored, answers)
+    replace_records(out.record_file("scores"), (s for _, one in kept for s in one.scores))
+    summary = benchmark.summarize(run, [i for i, _ in kept], [one for _, one in kept])
+    if len(kept) < len(items):
+        summary["failed_calls"] = sum(g.output is None for gs in answers.values() for g in gs)
+        summary["failed_items"] = len(items) - len(kept)
     out.update_info(benchmark=summary)
     return summary
+
+
+def _answered(
+    name: str,
+    items: Sequence[Item],
+    scored: Sequence[Scored],
+    answers: Mapping[str, Sequence[Generation]],
+) -> list[tuple[Item, Scored]]:
+    """The problems whose calls all succeeded, with their grades.
+
+    A problem with a failed call is excluded (no scores, not in the summary), as the
+    workflow's generate step excludes a failed generation; a rerun retries only its calls.
+
+    Raises:
+        DataError: When every problem has a failed call (there is no number to give).
+    """
+    kept = [
+        (item, one)
+        for item, one in zip(items, scored, strict=True)
+        if all(g.output is not None for g in answers[item.id])
+    ]
+    if not kept:
+        first = next(g.error for gs in answers.values() for g in gs if g.output is None)
+        raise DataError(
+            f"every {name} problem has a failed model call (first: {first}); fix the cause "
+            "and rerun the same command (only the failed calls are made again)"
+        )
+    return kept
 
 
 def _settings_key(benchmark: AnyBenchmark, caller: ModelBackend, opts: CommonOptions) -> str:
@@ -182,6 +224,8 @@ def _generate(
                 record = _record(benchmark, model, item, slot, result)
                 appender.write(record)
                 answers[item.id][slot] = record
+                if run.on_call is not None:
+                    run.on_call()
 
             run_sync(
                 call_many(

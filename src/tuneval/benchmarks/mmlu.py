@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -35,6 +34,7 @@ from tuneval.benchmarks.mmlu_data import (
     format_prompt,
     load_split,
 )
+from tuneval.benchmarks.mmlu_letters import extract_letter, read_letter
 from tuneval.benchmarks.options import MMLUOptions
 from tuneval.models.base import Completion, Decoding, Message, ModelBackend, Request
 from tuneval.records import Example, Generation, Score
@@ -43,18 +43,7 @@ if TYPE_CHECKING:
     from tuneval.benchmarks.framework import BenchRun
 
 Z95 = 1.959963984540054
-_LETTER = re.compile(
-    r"(?:answer\s*(?:is|:)?\s*\(?|^\s*\(?)([ABCD])\b", re.IGNORECASE | re.MULTILINE
-)
-
-
-def extract_letter(text: str) -> str | None:
-    """The chosen letter in a generated answer: ``Answer: C``, ``(C)``, ``C.`` or a lone C."""
-    m = _LETTER.search(text)
-    if m:
-        return m.group(1).upper()
-    letters = re.findall(r"\b([ABCD])\b", text)
-    return letters[0] if letters else None
+__all__ = ["MMLU", "extract_letter", "read_letter", "summarize", "wilson"]
 
 
 def wilson(correct: int, n: int) -> tuple[float, float]:
@@ -109,6 +98,26 @@ def summarize(correct: dict[str, list[int]]) -> dict[str, Any]:
         "overall": {
             "micro": prop([x for s in present for x in correct[s]]),
             "macro": macro(present),
+        },
+    }
+
+
+def unscored_fields(right: int, scored: int, items: int, reasons: dict[str, int]) -> dict[str, Any]:
+    """The generate mode's scored/unscored counts and its accuracy with unscored as wrong.
+
+    The headline ``accuracy`` covers the scored items only (an unclear reply is neither
+    right nor wrong); ``accuracy_unscored_as_wrong`` is the lower reading over every item.
+    """
+    low, high = wilson(right, items)
+    return {
+        "scored": scored,
+        "unscored": items - scored,
+        "unscored_reasons": reasons,
+        "accuracy_unscored_as_wrong": {
+            "accuracy": right / items if items else 0.0,
+            "ci_low": low,
+            "ci_high": high,
+            "n": items,
         },
     }
 
@@ -221,18 +230,26 @@ class MMLU(Benchmark[MMLUItem, MMLUOptions]):
         return [Request.from_prompt(item.prompt, decoding, example_id=item.id)]
 
     def score(self, item: MMLUItem, answers: Sequence[Generation]) -> Scored:
-        """Right or wrong: the top letter (ties go to A..D order) or the extracted one."""
+        """Right or wrong: the top letter (ties go to A..D order) or the extracted one.
+
+        A generated reply without a clear letter (`read_letter`) is unscored: it gets no
+        `Score` (neither right nor wrong) and its reason in the record's ``unscored``.
+        """
         [answer] = answers
         meta = self._letter(answer)
-        ok = int(meta["letter"] == LETTERS[item.question.answer])
         protocol = {"mode": self.mode, "format": self.fmt}
         output = meta["letter"] if self.mode == "loglikelihood" else answer.output
+        gold = LETTERS[item.question.answer]
+        ok = int(meta["letter"] == gold)
+        scores = [] if meta["letter"] is None else [
+            Score(example_id=item.id, model=answer.model, metric="mmlu", values={"correct": ok})
+        ]  # fmt: skip
         return Scored(
             examples=[
                 Example(
                     id=item.id,
                     prompt=item.prompt,
-                    references=(LETTERS[item.question.answer],),
+                    references=(gold,),
                     category=item.question.subject,
                 )
             ],
@@ -241,17 +258,18 @@ class MMLU(Benchmark[MMLUItem, MMLUOptions]):
                     update={"output": output, "metadata": answer.metadata | protocol | meta}
                 )
             ],
-            scores=[
-                Score(example_id=item.id, model=answer.model, metric="mmlu", values={"correct": ok})
-            ],
+            scores=scores,
         )
 
     def _letter(self, answer: Generation) -> dict[str, Any]:
         """The chosen letter, and in log-likelihood mode the scores behind it."""
         if answer.output is None:
-            return {"letter": None}
+            return {"letter": None, "unscored": "call failed"}
         if self.mode == "generate":
-            return {"letter": extract_letter(answer.output)}
+            reading = read_letter(answer.output)
+            if reading.letter is None:
+                return {"letter": None, "unscored": reading.reason}
+            return {"letter": reading.letter}
         # A rewritten record keeps the letter as output and the scores in its metadata.
         stored = answer.metadata.get("loglikelihoods")
         lls = list(stored.values()) if stored else json.loads(answer.output)
@@ -267,8 +285,12 @@ class MMLU(Benchmark[MMLUItem, MMLUOptions]):
     ) -> dict[str, Any]:
         """Accuracy per subject, category and overall, with the protocol signature."""
         correct: dict[str, list[int]] = defaultdict(list)
+        reasons: dict[str, int] = defaultdict(int)
         for item, one in zip(items, scored, strict=True):
-            correct[item.question.subject].append(int(one.scores[0].values["correct"]))
+            if one.scores:
+                correct[item.question.subject].append(int(one.scores[0].values["correct"]))
+            else:
+                reasons[str(one.generations[0].metadata.get("unscored"))] += 1
         summary: dict[str, Any] = {
             "benchmark": self.name,
             "model": run.model,
@@ -277,8 +299,15 @@ class MMLU(Benchmark[MMLUItem, MMLUOptions]):
             "items": len(items),
             "signature": mmlu_signature(self.fmt, self.mode),
         }
-        summary.update(summarize(correct))
-        summary["accuracy"] = summary["overall"]["micro"]["accuracy"]
+        right = sum(sum(xs) for xs in correct.values())
+        scored_n = sum(len(xs) for xs in correct.values())
+        if scored_n:
+            summary.update(summarize(correct))
+            summary["accuracy"] = summary["overall"]["micro"]["accuracy"]
+        else:
+            summary["accuracy"] = None  # nothing scored: no number, not 0
+        if self.mode == "generate":
+            summary.update(unscored_fields(right, scored_n, len(items), dict(reasons)))
         masses = [
             g.metadata["letter_mass"] for one in scored for g in one.generations
             if "letter_mass" in g.metadata

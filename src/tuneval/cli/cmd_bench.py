@@ -98,10 +98,22 @@ _ALPACA_EXTRAS = [
 ]
 """``tuneval bench alpaca-eval`` only: score an existing annotations file."""
 
+_MMLU_EXTRAS = [
+    _option(
+        "allow_unscored",
+        bool,
+        False,
+        "Exit 0 although some generated replies have no clear answer letter (unscored).",
+    )
+]
+"""``tuneval bench mmlu`` only: accept unscored replies (generate mode)."""
+
 
 def _command(name: str, cls: Any) -> Any:
     """The typer command of one benchmark, its flags made from its options record."""
     extras = _ALPACA_EXTRAS if name == "alpaca-eval" else [_hidden_annotations()]
+    if name == "mmlu":
+        extras = [*extras, *_MMLU_EXTRAS]
     params = [*_common_params(cls.needs_judge), *_record_params(cls.options_type), *extras]
 
     def command(**given: Any) -> None:
@@ -134,9 +146,11 @@ def _run(name: str, cls: Any, given: dict[str, Any]) -> None:
         max_concurrency=given.pop("max_concurrency"),
         timeout_s=given.pop("timeout"),
         max_retries=given.pop("max_retries"),
+        run_dir=out,  # each call's tokens go to usage.jsonl (the cost estimate)
     )
     no_cache, refresh = given.pop("no_cache"), given.pop("refresh")
     allow_failures = given.pop("allow_failures")
+    allow_unscored = given.pop("allow_unscored", False)
     options = _options(name, cls, given)
     if cls.needs_judge and judge_spec is None:
         raise UsageError(f"{name} needs a judge model: --judge SPEC")
@@ -144,13 +158,51 @@ def _run(name: str, cls: Any, given: dict[str, Any]) -> None:
     judge = create_backend(judge_spec) if judge_spec is not None else None
     summary = _execute(cls(), backend, out, options, judge, calls, no_cache, refresh)
     _print_summary(summary)
+    _print_cost(out)
     failed = summary.get("failed_calls")
     if failed and not allow_failures:
         raise TunevalError(
             f"{failed} model calls failed (their errors are in {out / 'generations.jsonl'}) and "
-            "were graded as wrong; rerun the same command to retry only them, or "
-            "--allow-failures to accept the numbers"
+            f"their {summary.get('failed_items')} problems were left out of the numbers; rerun "
+            "the same command to retry only them, or --allow-failures to accept the numbers"
         )
+    _check_unscored(summary, out, allow_unscored)
+
+
+def _print_cost(out: Path) -> None:
+    """The cost estimate of the run's calls, as ``tuneval run`` prints it."""
+    from tuneval.models.pricing import run_cost
+    from tuneval.report.cost_section import cost_summary
+
+    cost = run_cost(out)
+    if cost is not None:
+        console.print(cost_summary(cost), markup=False, soft_wrap=True)
+
+
+def _check_unscored(summary: dict[str, Any], out: Path, allow: bool) -> None:
+    """MMLU generate mode: say what the accuracies cover; unscored replies fail the run.
+
+    Raises:
+        TunevalError: When some replies are unscored and ``allow`` is off.
+    """
+    unscored = summary.get("unscored")
+    if summary.get("benchmark") != "mmlu" or unscored is None:
+        return
+    scored, items = summary["scored"], summary["items"]
+    console.print(
+        f"accuracy is over the {scored} scored items; accuracy_unscored_as_wrong counts the "
+        f"{unscored} unscored of {items} as wrong",
+        soft_wrap=True,
+    )
+    if not unscored or allow:
+        return
+    reasons = ", ".join(f"{r}: {n}" for r, n in sorted(summary["unscored_reasons"].items()))
+    raise TunevalError(
+        f"{unscored} of {items} replies have no clear answer letter ({reasons}; the reason of "
+        f"each is under 'unscored' in {out / 'generations.jsonl'}); they are unscored, not "
+        "wrong. Use --mode loglikelihood, a model that answers 'Answer: X', a larger "
+        "--max-tokens, or --allow-unscored to accept the numbers"
+    )
 
 
 def _options(name: str, cls: Any, given: dict[str, Any]) -> Any:
@@ -221,11 +273,14 @@ def _score_annotations(name: str, path: Path, out: Path | None, lc_data: Path | 
 def _print_summary(summary: dict[str, object]) -> None:
     """One line per summary field (per-subject figures stay in run.json)."""
     for key, value in summary.items():
-        if key == "subjects":
-            continue  # per-subject figures are in run.json
+        if key == "subjects" or key.endswith("_ci"):
+            continue  # per-subject figures are in run.json; an interval joins its value
         if isinstance(value, dict):
             value = _compact(value)
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        interval = summary.get(f"{key}_ci")
+        if isinstance(interval, list):
+            shown += f" [{interval[0]:.4f}, {interval[1]:.4f}] (95% CI)"
         console.print(f"{key:12} {shown}", soft_wrap=True)
 
 

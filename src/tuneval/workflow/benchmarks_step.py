@@ -134,6 +134,7 @@ def run_benchmarks(ctx: RunContext) -> tuple[int, int]:
 
     config = ctx.config
     made = kept = 0
+    tick = ctx.progress("benchmarks", None)  # the call count is known only as runs go
     for index, bench in enumerate(config.benchmarks):
         for role in (BASE, FINETUNED):
             out = bench_dir(ctx.run, bench.name, role)
@@ -148,11 +149,29 @@ def run_benchmarks(ctx: RunContext) -> tuple[int, int]:
             judge = ctx.backend("judge") if benchmark.needs_judge and config.judge.spec else None
             benchmark.run(
                 backend, out, bench.options, judge=judge, calls=ctx.call_options(),
-                cache=ctx.cache, refresh=config.calls.refresh,
+                cache=ctx.cache, refresh=config.calls.refresh, on_call=tick,
             )  # fmt: skip
             made += 1
         check_protocols(ctx.run, config, index)
     return made, kept
+
+
+def failed_calls(run: RunDir, config: WorkflowConfig) -> list[str]:
+    """``NAME ROLE: N failed calls (M problems excluded)`` per benchmark run with failures.
+
+    The framework leaves a problem with a failed call out of the run's numbers and scores,
+    as the generate step leaves out a failed generation.
+    """
+    out = []
+    for bench in config.benchmarks:
+        for role in (BASE, FINETUNED):
+            summary = _summary(bench_dir(run, bench.name, role).read_info().get("benchmark"))
+            if summary.get("failed_calls"):
+                out.append(
+                    f"{bench.name} {role}: {summary['failed_calls']} failed calls "
+                    f"({summary.get('failed_items')} problems excluded)"
+                )
+    return out
 
 
 def run_signature(run: RunDir) -> str | None:

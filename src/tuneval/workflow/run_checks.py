@@ -90,6 +90,13 @@ def unusable_reasons(results: Results, config: WorkflowConfig) -> list[str]:
             f"{failing[0].first_error}); they are excluded from scoring. Fix the cause and "
             "rerun with --force generate, or pass --allow-failures to accept results on the rest"
         )
+    failed_bench = _benchmark_failures(results)
+    if failed_bench and not config.calls.allow_failures:
+        reasons.append(
+            f"benchmark calls failed ({'; '.join(failed_bench)}); those problems are excluded "
+            "from the benchmark numbers. Fix the cause and rerun with --force benchmarks, or "
+            "pass --allow-failures to accept results on the rest"
+        )
     js = results.judge_scores
     if config.judge.spec and config.judge.single and js is not None:
         total = js.base.n + js.finetuned.n
@@ -115,3 +122,13 @@ def _first_reason(counts: Counter[str]) -> str:
         return ""
     reason, n = max(counts.items(), key=lambda kv: kv[1])
     return f" (most common reason, {n}x: {reason})"
+
+
+def _benchmark_failures(results: Results) -> list[str]:
+    """``NAME ROLE: N calls`` per benchmark run whose summary counts failed calls."""
+    out = []
+    for bench in results.benchmarks:
+        for role, summary in (("base", bench.base), ("finetuned", bench.finetuned)):
+            if summary.get("failed_calls"):
+                out.append(f"{bench.name} {role}: {summary['failed_calls']} calls")
+    return out
