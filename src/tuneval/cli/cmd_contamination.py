@@ -12,6 +12,7 @@ from rich.console import Console
 
 from tuneval.cli.app import app
 from tuneval.cli.membership_view import membership_lines, run_membership
+from tuneval.cli.options import NoCacheOpt
 from tuneval.cli.semantic_view import SEMANTIC_FLOOR, run_semantic, semantic_lines, shared_ray
 from tuneval.errors import UsageError
 
@@ -108,9 +109,7 @@ def contamination_cmd(
         str | None,
         typer.Option("--judge", help="Judge model spec that confirms each semantic candidate."),
     ] = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Do not use the call cache for the judge.")
-    ] = False,
+    no_cache: NoCacheOpt = False,
     model: Annotated[
         str | None,
         typer.Option("--model", help="Membership check: the fine-tuned model (llamacpp:/hf:)."),

@@ -8,12 +8,21 @@ import typer
 from rich.console import Console
 
 from tuneval.cli.app import app
+from tuneval.cli.options import NoCacheOpt, RefreshOpt
+from tuneval.cli.record_flags import NO_FLAGS, Given, record_flags
 from tuneval.errors import UsageError
+from tuneval.models.base import Decoding
+from tuneval.models.runner import CallOptions
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
+CALL_FIELDS = ("max_concurrency", "timeout_s", "max_retries")
+"""The call settings ``tuneval generate`` takes as flags."""
+
 
 @app.command("generate")
+@record_flags(Decoding, "flags", help={"seed": "Sampling seed."})
+@record_flags(CallOptions, "flags", fields=CALL_FIELDS, flags={"timeout_s": "--timeout"})
 def generate_cmd(
     model: Annotated[
         str,
@@ -33,31 +42,8 @@ def generate_cmd(
     adapter: Annotated[
         str | None, typer.Option("--adapter", help="LoRA adapter directory (hf: models).")
     ] = None,
-    max_concurrency: Annotated[
-        int, typer.Option("--max-concurrency", min=1, help="Calls in flight at once.")
-    ] = 8,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=0.001, help="Per-request timeout in seconds.")
-    ] = 120.0,
-    max_retries: Annotated[
-        int, typer.Option("--max-retries", min=0, help="Retries of 429/5xx/timeouts.")
-    ] = 5,
-    temperature: Annotated[float, typer.Option("--temperature", min=0.0)] = 0.0,
-    top_p: Annotated[float, typer.Option("--top-p", min=0.0, max=1.0)] = 1.0,
-    max_tokens: Annotated[int, typer.Option("--max-tokens", min=1)] = 256,
-    stop: Annotated[
-        list[str] | None, typer.Option("--stop", help="Stop string (repeatable).")
-    ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Sampling seed.")] = 0,
-    system_prompt: Annotated[
-        str | None, typer.Option("--system-prompt", help="System message for every request.")
-    ] = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Do not use the call cache.")
-    ] = False,
-    refresh: Annotated[
-        bool, typer.Option("--refresh", help="Ignore cached answers; store the fresh ones.")
-    ] = False,
+    no_cache: NoCacheOpt = False,
+    refresh: RefreshOpt = False,
     allow_failures: Annotated[
         bool,
         typer.Option("--allow-failures", help="Exit 0 although some calls failed."),
@@ -70,37 +56,24 @@ def generate_cmd(
             "price, within 24 h; rerun the same command to resume polling after a kill.",
         ),
     ] = False,
+    flags: Given = NO_FLAGS,
 ) -> None:
     """Generate outputs for every example; a rerun of the same command resumes."""
     from tuneval.cli.batch_view import batch_progress
     from tuneval.data import load_examples
-    from tuneval.models.base import Decoding, create_backend
+    from tuneval.models.base import create_backend
     from tuneval.models.cache import CallCache
     from tuneval.models.generate import GenerateSummary, agenerate
     from tuneval.models.loop import run_sync
-    from tuneval.models.runner import CallOptions
     from tuneval.rundir import RunDir
 
     examples = load_examples(data)
     run = RunDir(out)
     if not run.examples_path.exists():
         run.write_examples(examples)
-    decoding = Decoding(
-        temperature=temperature,
-        top_p=top_p,
-        max_tokens=max_tokens,
-        stop=tuple(stop or ()),
-        seed=seed,
-        system_prompt=system_prompt,
-    )
+    decoding = flags.build(Decoding)
     # Token usage (the cost estimate) and batch ids are recorded in the run directory.
-    options = CallOptions(
-        max_concurrency=max_concurrency,
-        timeout_s=timeout,
-        max_retries=max_retries,
-        batch=batch,
-        run_dir=run.path,
-    )
+    options = flags.build(CallOptions, batch=batch, run_dir=run.path)
     if adapter and not model.startswith("hf:"):
         raise UsageError("--adapter works only with hf: models (or write hf:BASE+ADAPTER)")
     backend = create_backend(model, **({"adapter": adapter} if adapter else {}))

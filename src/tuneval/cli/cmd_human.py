@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from tuneval.cli.app import app
-from tuneval.cli.options import ConfidenceOpt, JsonOpt, ResamplesOpt, SeedOpt
+from tuneval.cli.options import JsonOpt
+from tuneval.cli.record_flags import NO_FLAGS, Given, record_flags
 from tuneval.errors import UsageError
+from tuneval.workflow.config import HumanConfig
+from tuneval.workflow.optional_steps import HUMAN_STUDY_DIR
 
 if TYPE_CHECKING:
-    from tuneval.human.ppi import RateInterval
+    from tuneval.human.ppi import RateInterval, RubricPPI
     from tuneval.human.results import HumanResults, JudgeAgreement
     from tuneval.stats import Interval
 
@@ -28,11 +31,29 @@ app.add_typer(human_app, name="human")
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 err_console = Console(stderr=True, highlight=False)
 
+
+def _names(text: str) -> list[str]:
+    """Annotator names from a comma-separated list."""
+    return [a.strip() for a in text.split(",") if a.strip()]
+
+
 StudyArg = Annotated[Path, typer.Argument(help="Study directory (made by 'tuneval human create').")]
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 @human_app.command("create")
+@record_flags(
+    HumanConfig,
+    "flags",
+    fields=("annotators", "per_item", "seed", "items"),
+    flags={"items": "--limit"},
+    help={
+        "annotators": "Comma-separated annotator names.",
+        "seed": "Seed of placement, sample and assignment.",
+        "items": "Use a seeded sample of N items.",
+    },
+    parsers={"annotators": (_names, "NAMES")},
+)
 def create(
     run: Annotated[
         str | None, typer.Option("--run", help="Run directory with both models' generations.")
@@ -51,14 +72,6 @@ def create(
     model_b: Annotated[
         str, typer.Option("--b", help="Second model (usually the fine-tuned one).")
     ] = "finetuned",
-    annotators: Annotated[
-        str, typer.Option("--annotators", help="Comma-separated annotator names.")
-    ] = "ann1,ann2,ann3",
-    per_item: Annotated[int, typer.Option("--per-item", min=1, help="Annotators per item.")] = 3,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of placement and assignment.")] = 0,
-    limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="Use a seeded sample of N items.")
-    ] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Study directory to create (default: RUN/human-study)."),
@@ -67,15 +80,17 @@ def create(
     prediction_field: Annotated[
         str, typer.Option("--prediction-field", help="Output field of prediction files.")
     ] = "prediction",
+    flags: Given = NO_FLAGS,
 ) -> None:
     """Create a blind A/B study: random A/B placement per item, items assigned to annotators."""
     from tuneval.human import create_study, pairs_from_predictions, pairs_from_run
 
     if (run is None) == (predictions_a is None or predictions_b is None):
         raise UsageError("give either --run, or both --predictions-a and --predictions-b")
+    study = flags.build(HumanConfig)
     if run is not None:
         pairs = pairs_from_run(run, model_a, model_b)
-        target = out or Path(run) / "human-study"
+        target = out or Path(run) / HUMAN_STUDY_DIR
     else:
         if out is None:
             raise UsageError("with prediction files, say where the study goes with --out")
@@ -88,21 +103,17 @@ def create(
             prediction_field=prediction_field,
         )
         target = out
-    names = [a.strip() for a in annotators.split(",") if a.strip()]
     store = create_study(
         target,
         pairs,
         model_a=model_a,
         model_b=model_b,
-        annotators=names,
-        per_item=per_item,
-        seed=seed,
-        limit=limit,
+        **study.study_options(),
     )
     info = store.info()
     console.print(
-        f"Created study {store.path}: {info.items} items, {len(names)} annotators, "
-        f"{per_item} per item (seed {seed})."
+        f"Created study {store.path}: {info.items} items, {len(study.annotators)} annotators, "
+        f"{study.per_item} per item (seed {study.seed})."
     )
     if info.skipped:
         console.print(f"[yellow]{len(info.skipped)} examples left out (a model had no output).")
@@ -174,23 +185,37 @@ def import_(
 def results(
     study: StudyArg,
     judge: Annotated[
-        Path | None,
-        typer.Option("--judge", help="LLM-judge pairwise JSONL (e.g. RUN/judge_pairwise.jsonl)."),
+        list[Path] | None,
+        typer.Option(
+            "--judge",
+            help="LLM-judge JSONL of the same items, repeatable: pairwise verdicts "
+            "(RUN/judge_pairwise.jsonl) and/or scores (RUN/judge_single.jsonl).",
+        ),
     ] = None,
     votes_out: Annotated[
         Path | None, typer.Option("--votes-out", help="Also write the unblinded votes (JSONL).")
     ] = None,
     top: Annotated[int, typer.Option("--top", min=0, help="Disagreement items to list.")] = 10,
-    confidence: ConfidenceOpt = 0.95,
-    resamples: ResamplesOpt = 2000,
-    seed: SeedOpt = 0,
+    confidence: Annotated[
+        float | None,
+        typer.Option("--confidence", help="Confidence level of intervals."),
+    ] = None,
+    resamples: Annotated[
+        int | None,
+        typer.Option("--resamples", help="Bootstrap resamples of the intervals."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed of the bootstrap (recorded).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Unblind the votes: win rates, rubric scores, agreement, judge-vs-human agreement."""
     from tuneval.human import StudyStore, study_results, unblinded_rows
 
+    # Only the flags given override study_results' own defaults.
+    given: dict[str, Any] = {"confidence": confidence, "resamples": resamples, "seed": seed}
     report = study_results(
-        study, judge_file=judge, confidence=confidence, resamples=resamples, seed=seed
+        study, judge_file=judge, **{k: v for k, v in given.items() if v is not None}
     )
     if votes_out is not None:
         rows = unblinded_rows(StudyStore(study))
@@ -266,6 +291,23 @@ def _render(r: HumanResults, top: int) -> None:
             f"vs humans {_num(j.human_win_rate_b)}"
         )
         _print_ppi(r.judge, b)
+    if r.judge_rubric is not None:
+        _print_rubric_ppi(r.judge_rubric, a, b)
+
+
+def _print_rubric_ppi(rows: list[RubricPPI], a: str, b: str) -> None:
+    """Per criterion: the PPI estimates of the human mean scores and their difference."""
+    first = rows[0].difference
+    console.print(
+        f"Rubric (1-5), PPI estimate of the human means from judge scores on "
+        f"{first.labelled} labelled + {first.unlabelled} judge-only items (humans only in "
+        "parentheses):"
+    )
+    for c in rows:
+        console.print(
+            f"  {c.criterion}: {a} {_ci(c.mean_a.ppi, 2)}, {b} {_ci(c.mean_b.ppi, 2)}, "
+            f"{b} - {a} {_ci(c.difference.ppi, 2)} ({_ci(c.difference.human_only, 2)})"
+        )
 
 
 def _print_ppi(j: JudgeAgreement, model: str) -> None:

@@ -5,21 +5,29 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from tuneval.cli.app import app
-from tuneval.cli.options import ConfidenceOpt, JsonOpt, ResamplesOpt, SeedOpt
+from tuneval.cli.options import JsonOpt, bootstrap_flags
+from tuneval.cli.progress import call_counter
+from tuneval.cli.record_flags import NO_FLAGS, Given, record_flags
 from tuneval.errors import UsageError
+from tuneval.judge.config import JudgeConfig, PairOptions, ScoreOptions
+from tuneval.models.runner import CallOptions
+from tuneval.stats import BootstrapConfig
 
 if TYPE_CHECKING:
     from rich.table import Table
 
     from tuneval.judge import AgreementSummary, Interval, JudgeScoreReport, PairwiseReport
     from tuneval.models.base import ModelBackend
-    from tuneval.models.runner import CallOptions
+    from tuneval.rundir import RunDir
+
+R = TypeVar("R")
+J = TypeVar("J", bound=JudgeConfig)
 
 judge_app = typer.Typer(
     help="LLM-as-judge: score outputs, or compare two models in both orders.",
@@ -40,27 +48,6 @@ JudgeOpt = Annotated[
         "openai-compatible:URL#MODEL); repeat for a judge panel.",
     ),
 ]
-CriteriaOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--criteria",
-        help="What the judge weighs (default: accuracy, helpfulness/relevance, format, clarity).",
-    ),
-]
-ReferenceOpt = Annotated[
-    bool, typer.Option("--reference", help="Show the reference answer to the judge.")
-]
-TemplateOpt = Annotated[
-    str | None,
-    typer.Option("--template", help="User prompt template file replacing the default."),
-]
-AttemptsOpt = Annotated[
-    int, typer.Option("--max-attempts", min=1, help="Calls per item before it is unscored.")
-]
-ConcurrencyOpt = Annotated[
-    int, typer.Option("--concurrency", min=1, help="Judge calls in flight at once.")
-]
-MaxTokensOpt = Annotated[int, typer.Option("--max-tokens", min=1, help="Judge reply budget.")]
 BatchOpt = Annotated[
     bool,
     typer.Option(
@@ -69,22 +56,17 @@ BatchOpt = Annotated[
         "within 24 h; batch ids go to RUN/batches.json and a rerun resumes polling them.",
     ),
 ]
-StructuredOpt = Annotated[
-    bool,
-    typer.Option(
-        "--structured/--no-structured",
-        help="Ask the backend for JSON-schema structured output (ignored where unsupported).",
-    ),
-]
 
 
-def _calls(run: str, concurrency: int, batch: bool) -> CallOptions:
-    """Call options of a judging run: batch ids and token usage go to the run directory."""
+def _settings(record: type[J], flags: Given, run: str, batch: bool) -> tuple[J, BootstrapConfig]:
+    """The judging settings and the bootstrap from the flags given.
+
+    Batch ids and token usage of the judge calls go to the run directory.
+    """
     from pathlib import Path
 
-    from tuneval.models.runner import CallOptions
-
-    return CallOptions(max_concurrency=concurrency, batch=batch, run_dir=Path(run))
+    calls = flags.build(CallOptions, batch=batch, run_dir=Path(run))
+    return flags.build(record, calls=calls), flags.build(BootstrapConfig)
 
 
 def _parse_scale(text: str) -> tuple[int, int]:
@@ -96,6 +78,29 @@ def _parse_scale(text: str) -> tuple[int, int]:
     if not sep or scale[0] >= scale[1]:
         raise UsageError(f"--scale must look like LOW-HIGH with LOW < HIGH, got {text!r}")
     return scale
+
+
+def _template(kind: str) -> Callable[[str], str]:
+    def read(path: str) -> str:
+        from tuneval.judge.templates import load_template
+
+        return load_template(path, kind)
+
+    return read
+
+
+_HELP = {
+    "criteria": "What the judge weighs.",
+    "template": "User prompt template file replacing the default.",
+    "reference": "Show the reference answer to the judge.",
+}
+_CALLS = record_flags(
+    CallOptions,
+    "flags",
+    fields=("max_concurrency",),
+    flags={"max_concurrency": "--concurrency"},
+    help={"max_concurrency": "Judge calls in flight at once."},
+)
 
 
 def _backends(specs: list[str]) -> list[ModelBackend]:
@@ -118,23 +123,14 @@ def _close(backends: list[ModelBackend]) -> None:
 
 @contextmanager
 def _progress(label: str, batch: bool = False) -> Iterator[Callable[[], None]]:
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     if batch:  # the batch bars show the progress; two live displays would fight
         from tuneval.cli.batch_view import batch_progress
 
         with batch_progress(err_console):
             yield lambda: None
         return
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}: {task.completed} calls"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task(label, total=None)
-        yield lambda: progress.advance(task)
+    with call_counter(label, err_console) as tick:
+        yield tick
 
 
 def _ci(value: Interval | None, digits: int = 3) -> str:
@@ -192,6 +188,17 @@ def _render_scores(report: JudgeScoreReport) -> None:
         console.print(_agreement_table(report.agreement))
 
 
+def _clusters(run: RunDir, field: str | None) -> dict[str, str] | None:
+    """Example id -> cluster label from ``--cluster-field`` (None without one)."""
+    if field is None:
+        return None
+    from tuneval.evaluation.paired_stats import example_clusters
+
+    examples = run.examples()
+    labels = example_clusters(examples, field, str(run.examples_path))
+    return {e.id: label for e, label in zip(examples, labels, strict=True)}
+
+
 def _render_pairs(report: PairwiseReport) -> None:
     from rich.table import Table
 
@@ -227,7 +234,16 @@ def _render_pairs(report: PairwiseReport) -> None:
             str(s.unscored),
         )
     console.print(table)
+    for s in rows:
+        if s.unit != "item":
+            console.print(f"{s.judge}: win-rate CI resampled {s.units} {s.unit} units")
     for s in report.judges:
+        if s.repeats > 1:
+            console.print(
+                f"{s.judge}: {s.repeats} judgings per pair and order; the verdict changes "
+                f"between repeats on {_num(s.flip_rate)} of items (flip rate), within-item "
+                f"preference SD {_num(s.verdict_sd)}; each item counts once"
+            )
         if s.position_consistency is not None and s.position_consistency < 0.5:
             console.print(
                 f"[yellow]warning: {s.judge} gives the same verdict in both orders for only "
@@ -268,62 +284,35 @@ def _check_scored(counts: list[tuple[str, int, int]], what: str) -> None:
 
 
 @judge_app.command("score")
+@record_flags(
+    ScoreOptions,
+    "flags",
+    help=_HELP,
+    parsers={"scale": (_parse_scale, "LOW-HIGH"), "template": (_template("single"), "FILE")},
+)
+@_CALLS
+@bootstrap_flags
 def score_cmd(
     run: RunOpt,
     model_name: Annotated[str, typer.Option("--model-name", help="Model whose outputs to score.")],
     judge: JudgeOpt,
-    criteria: CriteriaOpt = None,
-    reference: ReferenceOpt = False,
-    scale: Annotated[str, typer.Option("--scale", help="Score scale LOW-HIGH.")] = "1-10",
-    template: TemplateOpt = None,
-    max_attempts: AttemptsOpt = 3,
-    concurrency: ConcurrencyOpt = 8,
-    max_tokens: MaxTokensOpt = 512,
-    structured: StructuredOpt = True,
-    repeats: Annotated[
-        int,
-        typer.Option(
-            "--repeats",
-            min=1,
-            help="Independent judgings per output (sampled); above 1 reports the judge's flip "
-            "rate and score SD.",
-        ),
-    ] = 1,
-    resamples: ResamplesOpt = 1000,
-    seed: SeedOpt = 12345,
-    confidence: ConfidenceOpt = 0.95,
     as_json: JsonOpt = False,
     batch: BatchOpt = False,
+    flags: Given = NO_FLAGS,
 ) -> None:
     """Score each output of one model with a judge (1-10 rubric, JSON verdicts), resumable."""
-    from tuneval.judge import Bootstrap, ScoreConfig, score_with_panel
-    from tuneval.judge.templates import DEFAULT_CRITERIA, load_template
+    from tuneval.judge import ScoreConfig, score_with_panel
     from tuneval.rundir import RunDir
 
-    config = ScoreConfig(
-        criteria=criteria or DEFAULT_CRITERIA,
-        reference=reference,
-        scale=_parse_scale(scale),
-        template=load_template(template, "single") if template else None,
-        max_attempts=max_attempts,
-        max_tokens=max_tokens,
-        structured=structured,
-        calls=_calls(run, concurrency, batch),
-        repeats=repeats,
+    config, boot = _settings(ScoreConfig, flags, run, batch)
+    report = _judged(
+        judge,
+        f"judging {model_name}",
+        batch,
+        lambda backends, tick: score_with_panel(
+            RunDir(run), model_name, backends, config, boot, on_call=tick
+        ),
     )
-    backends = _backends(judge)
-    try:
-        with _progress(f"judging {model_name}", batch) as tick:
-            report = score_with_panel(
-                RunDir(run),
-                model_name,
-                backends,
-                config,
-                Bootstrap(resamples=resamples, seed=seed, confidence=confidence),
-                on_call=tick,
-            )
-    finally:
-        _close(backends)
     if as_json:
         print(report.model_dump_json(indent=2))
     else:
@@ -331,70 +320,69 @@ def score_cmd(
     _check_scored([(s.judge, s.scored, s.unscored) for s in report.judges], "outputs")
 
 
+def _judged(specs: list[str], label: str, batch: bool, call: Callable[[Any, Any], R]) -> R:
+    """``call(backends, tick)`` under a progress display; the judge backends are closed after."""
+    backends = _backends(specs)
+    try:
+        with _progress(label, batch) as tick:
+            return call(backends, tick)
+    finally:
+        _close(backends)
+
+
 @judge_app.command("pairwise")
+@record_flags(
+    PairOptions,
+    "flags",
+    help=_HELP | {"swap": "Judge both orders, or only a-b."},
+    parsers={"template": (_template("pairwise"), "FILE")},
+)
+@_CALLS
+@bootstrap_flags
 def pairwise_cmd(
     run: RunOpt,
     judge: JudgeOpt,
     a: Annotated[str, typer.Option("--a", help="The reference model (usually the base).")] = "base",
     b: Annotated[str, typer.Option("--b", help="The challenger (win rate is its).")] = "finetuned",
-    criteria: CriteriaOpt = None,
-    reference: ReferenceOpt = False,
-    template: TemplateOpt = None,
-    swap: Annotated[
-        bool, typer.Option("--swap/--no-swap", help="Judge both orders (default) or only a-b.")
-    ] = True,
-    inconsistent: Annotated[
-        str,
-        typer.Option("--inconsistent", help="Count order-inconsistent items as 'tie' or 'drop'."),
-    ] = "tie",
     human: Annotated[
         str | None,
         typer.Option("--human", help='Human votes JSONL ({"example_id", "preference": a|b|tie}).'),
     ] = None,
-    max_attempts: AttemptsOpt = 3,
-    concurrency: ConcurrencyOpt = 8,
-    max_tokens: MaxTokensOpt = 512,
-    structured: StructuredOpt = True,
-    resamples: ResamplesOpt = 1000,
-    seed: SeedOpt = 12345,
-    confidence: ConfidenceOpt = 0.95,
+    cluster_field: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster-field",
+            help="Eval-set field grouping related items (prompt, category, source): the "
+            "win-rate CI resamples whole groups.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     batch: BatchOpt = False,
+    flags: Given = NO_FLAGS,
 ) -> None:
     """Compare model b with model a, judged in both orders: win rate, LC win rate, biases."""
-    from tuneval.judge import Bootstrap, PairConfig, compare_with_panel
-    from tuneval.judge.templates import DEFAULT_CRITERIA, load_template
+    from tuneval.judge import PairConfig, compare_with_panel
     from tuneval.rundir import RunDir
 
-    if inconsistent not in ("tie", "drop"):
-        raise UsageError(f"--inconsistent must be 'tie' or 'drop', got {inconsistent!r}")
-    policy: Literal["tie", "drop"] = "tie" if inconsistent == "tie" else "drop"
-    config = PairConfig(
-        criteria=criteria or DEFAULT_CRITERIA,
-        reference=reference,
-        template=load_template(template, "pairwise") if template else None,
-        swap=swap,
-        inconsistent=policy,
-        max_attempts=max_attempts,
-        max_tokens=max_tokens,
-        structured=structured,
-        calls=_calls(run, concurrency, batch),
+    config, boot = _settings(PairConfig, flags, run, batch)
+    clusters = _clusters(RunDir(run), cluster_field)
+    report = _judged(
+        judge,
+        f"judging {b} vs {a}",
+        batch,
+        lambda backends, tick: compare_with_panel(
+            RunDir(run),
+            a,
+            b,
+            backends,
+            config,
+            boot,
+            human_votes=human,
+            clusters=clusters,
+            cluster_field=cluster_field,
+            on_call=tick,
+        ),
     )
-    backends = _backends(judge)
-    try:
-        with _progress(f"judging {b} vs {a}", batch) as tick:
-            report = compare_with_panel(
-                RunDir(run),
-                a,
-                b,
-                backends,
-                config,
-                Bootstrap(resamples=resamples, seed=seed, confidence=confidence),
-                human_votes=human,
-                on_call=tick,
-            )
-    finally:
-        _close(backends)
     if as_json:
         print(report.model_dump_json(indent=2))
     else:

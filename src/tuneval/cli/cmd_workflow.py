@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from tuneval.cli.app import app
+from tuneval.cli.options import NoCacheOpt, RefreshOpt
 
 if TYPE_CHECKING:
     from tuneval.data.validate import EvalSetReport
@@ -60,18 +61,24 @@ def _print_report(report: EvalSetReport, show_coverage: bool) -> None:
         console.print(f"warning: {warning}", markup=False)
 
 
+def _valid_evalset(path: str, show_coverage: bool) -> EvalSetReport:
+    """Validate and print the eval set; exit 1 with the count of invalid items when any is."""
+    from tuneval.data.validate import validate_evalset
+
+    report = validate_evalset(path)
+    _print_report(report, show_coverage=show_coverage)
+    if report.errors:
+        err_console.print(f"{len(report.errors)} invalid item(s) in {path}")
+        raise typer.Exit(1)
+    return report
+
+
 @dataset_app.command("validate")
 def validate_cmd(
     path: Annotated[str, typer.Argument(help="Eval set (JSONL, JSON, CSV, Parquet).")],
 ) -> None:
     """Check every item's schema (file:line errors); exit 1 when any is invalid."""
-    from tuneval.data.validate import validate_evalset
-
-    report = validate_evalset(path)
-    _print_report(report, show_coverage=False)
-    if report.errors:
-        err_console.print(f"{len(report.errors)} invalid item(s) in {path}")
-        raise typer.Exit(1)
+    report = _valid_evalset(path, show_coverage=False)
     console.print(f"{path}: {report.n} items, all valid")
 
 
@@ -91,14 +98,8 @@ def stats_cmd(
     ] = False,
 ) -> None:
     """Coverage table (category x difficulty, adversarial), duplicates and warnings."""
-    from tuneval.data.validate import validate_evalset
-
-    evalset = validate_evalset(path)
-    _print_report(evalset, show_coverage=True)
-    if evalset.errors:
-        # Coverage computed from a set that could not be read whole is not a result.
-        err_console.print(f"{len(evalset.errors)} invalid item(s) in {path}")
-        raise typer.Exit(1)
+    # Coverage computed from a set that could not be read whole is not a result.
+    _valid_evalset(path, show_coverage=True)
     if training:
         from tuneval.contamination import check
 
@@ -181,12 +182,8 @@ def run_cmd(
     ] = None,
     judge: Annotated[str | None, typer.Option("--judge", help="Judge model spec.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Run name.")] = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Do not use the call cache.")
-    ] = False,
-    refresh: Annotated[
-        bool, typer.Option("--refresh", help="Ignore cached answers; store fresh ones.")
-    ] = False,
+    no_cache: NoCacheOpt = False,
+    refresh: RefreshOpt = False,
     allow_failures: Annotated[
         bool,
         typer.Option(
@@ -204,7 +201,10 @@ def run_cmd(
     ] = False,
 ) -> None:
     """Generate, score, judge, compare and report, as the config says; resumable."""
+    from contextlib import nullcontext
+
     from tuneval.cli.batch_view import batch_progress
+    from tuneval.cli.progress import step_bars
     from tuneval.workflow import full_evaluation, load_config
     from tuneval.workflow.gate import worse_reasons
     from tuneval.workflow.run_checks import check_gates, unusable_reasons
@@ -224,11 +224,14 @@ def run_cmd(
         overrides.append("calls.batch=true")
     cfg = load_config(config, overrides=overrides)
     check_gates(cfg, fail_if_worse or [])
-    with batch_progress(err_console):
+    # One live display at a time: batch polls draw their own bars instead of the call bars.
+    bars = nullcontext(None) if cfg.calls.batch else step_bars(err_console)
+    with batch_progress(err_console), bars as show_calls:
         result = full_evaluation(
             cfg,
             force=force or (),
             on_step=lambda s: console.print(f"{s.step:15} {s.status:8} {s.detail}", markup=False),
+            on_progress=show_calls,
         )
     for v in result.results.verdicts:
         p = "" if v.p_value is None else f"  p={v.p_value:.4f}"

@@ -14,22 +14,21 @@ from tuneval.cli.app import app
 from tuneval.cli.inputs import Fields, load_aligned
 from tuneval.cli.options import (
     ClusterFieldOpt,
-    ConfidenceOpt,
     IdFieldOpt,
     JsonOpt,
     MetricOpt,
     PredictionFieldOpt,
     ReferenceFieldOpt,
     ReferencesOpt,
-    ResamplesOpt,
-    SeedOpt,
+    bootstrap_flags,
 )
+from tuneval.cli.record_flags import NO_FLAGS, Given, record_flags
 from tuneval.errors import UsageError
+from tuneval.evaluation.options import ComparisonOptions
 
 if TYPE_CHECKING:
     from tuneval.records import Example
     from tuneval.rundir import RunDir
-    from tuneval.workflow.config import ComparisonConfig
 
 # Piped output (CI logs, files) gets a fixed width wide enough for the comparison table
 # instead of rich's 80-column default; a terminal uses its own width.
@@ -37,6 +36,7 @@ console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 @app.command("score")
+@bootstrap_flags
 def score_cmd(
     predictions: Annotated[
         str, typer.Argument(help="Prediction file (JSONL, JSON, CSV, Parquet).")
@@ -46,11 +46,9 @@ def score_cmd(
     prediction_field: PredictionFieldOpt = "prediction",
     reference_field: ReferenceFieldOpt = "reference",
     id_field: IdFieldOpt = "id",
-    resamples: ResamplesOpt = 1000,
-    seed: SeedOpt = 12345,
-    confidence: ConfidenceOpt = 0.95,
     cluster_field: ClusterFieldOpt = None,
     as_json: JsonOpt = False,
+    flags: Given = NO_FLAGS,
 ) -> None:
     """Score one model's predictions: every metric with a bootstrap CI and a signature."""
     from tuneval.evaluation import BootstrapConfig, score
@@ -64,7 +62,7 @@ def score_cmd(
         metric,
         ids=data.ids,
         model=predictions,
-        bootstrap=BootstrapConfig(resamples=resamples, seed=seed, confidence=confidence),
+        bootstrap=flags.build(BootstrapConfig),
         clusters=_clusters(data.examples, cluster_field, references or predictions),
         cluster_field=cluster_field,
     )
@@ -78,6 +76,18 @@ def score_cmd(
 
 
 @app.command("compare")
+@record_flags(
+    ComparisonOptions,
+    "flags",
+    fields=("trials", "alpha", "resamples", "seed", "confidence"),
+    help={
+        "trials": "Shuffles for the AR test.",
+        "alpha": "Significance level.",
+        "resamples": "Bootstrap resamples for confidence intervals.",
+        "seed": "Seed of the bootstrap and the tests (recorded).",
+        "confidence": "Confidence level of intervals.",
+    },
+)
 def compare_cmd(
     base: Annotated[
         str, typer.Argument(help="The base model's prediction file (or benchmark run dir).")
@@ -105,15 +115,6 @@ def compare_cmd(
             "randomisation) or bootstrap. Right/wrong scores use exact McNemar.",
         ),
     ] = "ar",
-    trials: Annotated[
-        int, typer.Option("--trials", min=1, help="Shuffles for the AR test.")
-    ] = 10_000,
-    alpha: Annotated[
-        float, typer.Option("--alpha", min=0.0001, max=0.5, help="Significance level.")
-    ] = 0.05,
-    resamples: ResamplesOpt = 1000,
-    seed: SeedOpt = 12345,
-    confidence: ConfidenceOpt = 0.95,
     show_flipped: Annotated[
         int, typer.Option("--show-flipped", min=0, help="Ids of flipped items to print per score.")
     ] = 10,
@@ -126,6 +127,7 @@ def compare_cmd(
         ),
     ] = False,
     as_json: JsonOpt = False,
+    flags: Given = NO_FLAGS,
 ) -> None:
     """Compare a fine-tuned model with its base on the same items: paired tests, Holm-corrected.
 
@@ -133,17 +135,14 @@ def compare_cmd(
     (``tuneval bench ... --out DIR``) are compared on their per-item scores, and only when
     their protocol signatures agree (unless ``--allow-mismatch``).
     """
-    from tuneval.evaluation import BootstrapConfig, compare
-    from tuneval.workflow.config import ComparisonConfig
+    from tuneval.evaluation import compare
 
     tests = {"ar": "approximate_randomization", "bootstrap": "paired_bootstrap"}
     if test not in tests:
         raise UsageError(f"--test must be 'ar' or 'bootstrap', got {test!r}")
+    cfg = flags.build(ComparisonOptions, test=tests[test], cluster_field=cluster_field)
     _check_compare_paths(base, finetuned)
     if _is_score_run(base) or _is_score_run(finetuned):
-        cfg = ComparisonConfig(
-            resamples=resamples, seed=seed, confidence=confidence, trials=trials, alpha=alpha
-        )
         _compare_score_runs(base, finetuned, cfg, allow_mismatch, as_json)
         return
     if not metric:
@@ -159,10 +158,10 @@ def compare_cmd(
         ids=data.ids,
         base_model="base",
         finetuned_model="finetuned",
-        bootstrap=BootstrapConfig(resamples=resamples, seed=seed, confidence=confidence),
-        test=tests[test],  # type: ignore[arg-type]
-        trials=trials,
-        alpha=alpha,
+        bootstrap=cfg.bootstrap,
+        test=cfg.test,
+        trials=cfg.trials,
+        alpha=cfg.alpha,
         clusters=_clusters(data.examples, cluster_field, references or base),
         cluster_field=cluster_field,
     )
@@ -224,7 +223,7 @@ def _is_score_run(path: str) -> bool:
 
 
 def _compare_score_runs(
-    base: str, finetuned: str, cfg: ComparisonConfig, allow_mismatch: bool, as_json: bool
+    base: str, finetuned: str, cfg: ComparisonOptions, allow_mismatch: bool, as_json: bool
 ) -> None:
     """Compare two benchmark runs item by item (see `tuneval.workflow.compare_runs`)."""
     from rich.table import Table

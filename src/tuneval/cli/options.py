@@ -6,6 +6,9 @@ from typing import Annotated
 
 import typer
 
+from tuneval.cli.record_flags import record_flags
+from tuneval.stats import BootstrapConfig
+
 MetricOpt = Annotated[
     list[str],
     typer.Option(
@@ -35,12 +38,22 @@ ReferenceFieldOpt = Annotated[
     ),
 ]
 IdFieldOpt = Annotated[str, typer.Option("--id-field", help="Field that holds the example id.")]
-ResamplesOpt = Annotated[
-    int, typer.Option("--resamples", min=1, help="Bootstrap resamples for confidence intervals.")
+bootstrap_flags = record_flags(
+    BootstrapConfig,
+    "flags",
+    help={
+        "resamples": "Bootstrap resamples for confidence intervals.",
+        "seed": "Seed of the bootstrap (recorded).",
+        "confidence": "Confidence level of intervals.",
+    },
+)
+"""``--resamples``, ``--seed`` and ``--confidence`` of `BootstrapConfig`, into ``flags``."""
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Do not use the call cache (calls.cache: false).")
 ]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the bootstrap (recorded).")]
-ConfidenceOpt = Annotated[
-    float, typer.Option("--confidence", min=0.5, max=0.999, help="Confidence level of intervals.")
+RefreshOpt = Annotated[
+    bool,
+    typer.Option("--refresh", help="Ignore cached answers; store the fresh ones (calls.refresh)."),
 ]
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")

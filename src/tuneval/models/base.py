@@ -31,19 +31,28 @@ class Message(Record):
     """The text of the turn."""
 
 
-class Decoding(Record):
-    """Decoding parameters; part of every request and recorded with every generation."""
+class DecodingOptions(Record):
+    """How a model samples: the one decoding record of the library, the config and the CLI.
 
-    temperature: float = 0.0
-    """Sampling temperature; 0 means greedy."""
-    top_p: float = 1.0
+    The workflow config's ``decoding`` section is this record and ``tuneval generate``'s flags
+    are made from its fields, so a new decoding option is added here and nowhere else.
+    """
+
+    temperature: float = Field(default=0.0, ge=0.0)
+    """Sampling temperature; 0 is greedy."""
+    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
     """Nucleus sampling mass."""
-    max_tokens: int = 256
+    max_tokens: int = Field(default=256, ge=1)
     """Upper bound on generated tokens."""
     stop: tuple[str, ...] = ()
-    """Strings that end the generation (not included in the output)."""
+    """Strings that end a generation (not included in the output)."""
     seed: int | None = 0
     """Sampling seed where the backend accepts one."""
+
+
+class Decoding(DecodingOptions):
+    """Decoding parameters; part of every request and recorded with every generation."""
+
     system_prompt: str | None = None
     """A system message put before the conversation when it has none."""
 

@@ -8,7 +8,7 @@ pairs it lacks, repeats no finished call and writes no duplicate record.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +108,7 @@ async def agenerate(
     cache: CallCache | None = None,
     refresh: bool = False,
     progress: bool = True,
+    on_result: Callable[[CallResult], None] | None = None,
 ) -> GenerateSummary:
     """Generate the outputs of model ``name`` that ``run`` does not have yet.
 
@@ -121,6 +122,8 @@ async def agenerate(
         cache: The call cache (None: no cache).
         refresh: Ignore cached answers, store fresh ones.
         progress: Show a rich progress bar.
+        on_result: Called after each finished call is recorded (progress of a caller that
+            draws its own display, e.g. the workflow).
     """
     decoding = decoding or Decoding()
     started = time.perf_counter()
@@ -139,6 +142,8 @@ async def agenerate(
         def on_done(index: int, result: CallResult) -> None:
             appender.write(generation_record(todo[index], name, backend, decoding, result))
             bar.update(task, advance=1, failed=stats.failed, cached=stats.cached)
+            if on_result is not None:
+                on_result(result)
 
         await call_many(
             backend, requests, options, on_done, cache=cache, refresh=refresh, stats=stats

@@ -33,15 +33,16 @@ if TYPE_CHECKING:
 class CallOptions(Record):
     """How calls are made."""
 
-    max_concurrency: int = 8
+    max_concurrency: int = Field(default=8, ge=1)
     """Calls in flight at once."""
-    timeout_s: float = 120.0
-    """Per-request timeout in seconds."""
-    max_retries: int = 5
+    timeout_s: float = Field(default=300.0, gt=0.0)
+    """Per-request timeout in seconds (generous: a local model on a CPU is slow, and a call
+    cut short is paid for and retried)."""
+    max_retries: int = Field(default=5, ge=0)
     """Retries of a retryable failure (429, 5xx, timeout, connection) before giving up."""
-    backoff_base_s: float = 0.5
+    backoff_base_s: float = Field(default=0.5, ge=0.0)
     """Wait before the first retry (doubles each retry, with jitter)."""
-    backoff_max_s: float = 30.0
+    backoff_max_s: float = Field(default=30.0, ge=0.0)
     """Longest computed wait between retries (a server's Retry-After may ask for more)."""
     adaptive_concurrency: bool = True
     """Halve the calls in flight on HTTP 429 and grow back on success."""

@@ -6,6 +6,15 @@ from pathlib import Path
 
 from tuneval.report.schema import RESULTS_SCHEMA_VERSION, Results
 
+RESULTS_FILE = "results.json"
+"""The run's results, as `Results` JSON."""
+MARKDOWN_FILE = "report.md"
+"""The short Markdown report."""
+HTML_FILE = "report.html"
+"""The self-contained HTML report."""
+REPORT_FILES = (RESULTS_FILE, MARKDOWN_FILE, HTML_FILE)
+"""Every file `write_reports` writes, in order."""
+
 
 def _write(path: Path, text: str) -> Path:
     tmp = path.with_name(path.name + ".tmp")
@@ -25,10 +34,18 @@ def write_reports(run_dir: str | Path, results: Results) -> list[Path]:
 
     folder = Path(run_dir)
     return [
-        _write(folder / "results.json", results.model_dump_json(indent=1)),
-        _write(folder / "report.md", render_markdown(results)),
-        _write(folder / "report.html", render_html(results)),
+        _write(folder / RESULTS_FILE, results.model_dump_json(indent=1)),
+        _write(folder / MARKDOWN_FILE, render_markdown(results)),
+        _write(folder / HTML_FILE, render_html(results)),
     ]
 
 
-__all__ = ["RESULTS_SCHEMA_VERSION", "Results", "write_reports"]
+__all__ = [
+    "HTML_FILE",
+    "MARKDOWN_FILE",
+    "REPORT_FILES",
+    "RESULTS_FILE",
+    "RESULTS_SCHEMA_VERSION",
+    "Results",
+    "write_reports",
+]

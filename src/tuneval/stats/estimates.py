@@ -28,8 +28,8 @@ IntervalMethod = Literal["expanded", "percentile"]
 class BootstrapConfig(Record):
     """How confidence intervals are computed."""
 
-    resamples: int = Field(default=1000, ge=1)
-    """Number of bootstrap resamples."""
+    resamples: int = Field(default=1000, ge=10)
+    """Number of bootstrap resamples (at least 10: fewer give no interval worth the name)."""
     seed: int = 12345
     """Seed of the resampling generator; the same seed reproduces the same interval."""
     confidence: float = Field(default=0.95, gt=0.0, lt=1.0)

@@ -1,9 +1,25 @@
-"""The full evaluation workflow: one config from generation to verdict and report."""
+"""The full evaluation workflow: one config from generation to verdict and report.
 
-from tuneval.workflow.api import afull_evaluation, full_evaluation
-from tuneval.workflow.config import WorkflowConfig, load_config, validate_config
-from tuneval.workflow.runner import EvaluationResult, StepReport, load_results
-from tuneval.workflow.state import STEPS
+The public names are imported on first use, so that reading a config section record (the CLI
+builds its flags from them) does not import the runner and everything it drives.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "STEPS": "tuneval.workflow.steps",
+    "EvaluationResult": "tuneval.workflow.runner",
+    "StepReport": "tuneval.workflow.steps",
+    "WorkflowConfig": "tuneval.workflow.config",
+    "afull_evaluation": "tuneval.workflow.api",
+    "full_evaluation": "tuneval.workflow.api",
+    "load_config": "tuneval.workflow.config",
+    "load_results": "tuneval.workflow.runner",
+    "validate_config": "tuneval.workflow.config",
+}
 
 __all__ = [
     "STEPS",
@@ -16,3 +32,19 @@ __all__ = [
     "load_results",
     "validate_config",
 ]
+
+if TYPE_CHECKING:
+    from tuneval.workflow.api import afull_evaluation, full_evaluation
+    from tuneval.workflow.config import WorkflowConfig, load_config, validate_config
+    from tuneval.workflow.runner import EvaluationResult, load_results
+    from tuneval.workflow.steps import STEPS, StepReport
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first access."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tuneval.workflow' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

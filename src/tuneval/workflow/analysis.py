@@ -9,22 +9,18 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from tuneval.evaluation import BootstrapConfig, ComparisonReport, compare
+from tuneval.evaluation import ComparisonReport, compare
 from tuneval.judge.records import Interval, Judgment, PairJudgment, PairwiseSummary
-from tuneval.judge.summary import combine, pairwise_summary, score_summary
+from tuneval.judge.summary import combine, item_verdicts, pairwise_summary, score_summary
 from tuneval.records import Example, Generation
 from tuneval.report.schema import JudgeScores
-from tuneval.stats import paired_difference
+from tuneval.stats import PairedDifference, paired_difference
+from tuneval.stats.detectable import Detectable
 from tuneval.stats.paired import PairedTest
 from tuneval.workflow.config import ComparisonConfig
 
 BASE, FINETUNED = "base", "finetuned"
 """The model names used in the run directory."""
-
-
-def bootstrap_config(cfg: ComparisonConfig) -> BootstrapConfig:
-    """The bootstrap settings (metrics and judge alike) from the config."""
-    return BootstrapConfig(resamples=cfg.resamples, seed=cfg.seed, confidence=cfg.confidence)
 
 
 def outputs(gens: Sequence[Generation]) -> dict[str, str]:
@@ -65,7 +61,7 @@ def metric_comparison(
         ids=[e.id for e in items],
         base_model=BASE,
         finetuned_model=FINETUNED,
-        bootstrap=bootstrap_config(cfg),
+        bootstrap=cfg.bootstrap,
         test=cfg.test,
         trials=cfg.trials,
         alpha=cfg.alpha,
@@ -80,21 +76,21 @@ def paired_test(
     cfg: ComparisonConfig,
     clusters: Mapping[str, str] | None = None,
     span: tuple[float, ...] = (),
-) -> tuple[int, PairedTest | None, float | None]:
+) -> tuple[PairedDifference, Detectable]:
     """Mean paired difference with the sign-flip test, its inverted interval and the MDE.
 
     With ``clusters`` (id -> label), whole clusters are flipped; that is also how several
     judgings or samples of one item are kept from counting as independent evidence.
 
     ``span`` is the width of the score scale when known (e.g. 9 for 1–10 judge scores): the
-    interval never extends past it, even when too few units can reject any difference.
+    interval never extends past it, even when too few units can reject any difference, and
+    an MDE that reaches it means no difference is detectable.
 
     Returns:
-        ``(paired items, test result or None under 2 items, minimum detectable effect)``.
+        The comparison (its test is None under 2 items) and its minimum detectable effect,
+        which follows the sign-flip test as metric MDEs do (the level it attains, the
+        smallest p it can reach at this many units, the range, an effect it missed).
     """
-    from tuneval.evaluation.paired_stats import POWER
-    from tuneval.stats.paired import detectable_effect
-
     r = paired_difference(
         base,
         tuned,
@@ -104,10 +100,7 @@ def paired_test(
         clusters=clusters,
         span=span,
     )
-    if r.test is None:
-        return r.n, None, None
-    mde = detectable_effect(r.test.se, r.units, alpha=cfg.alpha, power=POWER)
-    return r.n, r.test, mde
+    return r, r.detectable(cfg.alpha, cfg.trials)
 
 
 def judge_scores(
@@ -128,19 +121,23 @@ def judge_scores(
             by_model[r.model].append(r)
     if not by_model[BASE] or not by_model[FINETUNED]:
         return None
-    boot = bootstrap_config(cfg)
+    boot = cfg.bootstrap
     scored = {m: _item_means(rs) for m, rs in by_model.items()}
     low, high = by_model[BASE][0].scale
-    n, test, mde = paired_test(scored[BASE], scored[FINETUNED], cfg, clusters, (high - low,))
+    diff, det = paired_test(scored[BASE], scored[FINETUNED], cfg, clusters, (high - low,))
+    test = diff.test
     return JudgeScores(
         signature=signature,
         base=score_summary(by_model[BASE], boot),
         finetuned=score_summary(by_model[FINETUNED], boot),
-        n_paired=n,
+        n_paired=diff.n,
         difference=None if test is None else as_interval(test),
         p_value=None if test is None else test.p_value,
-        mde=mde,
-        unit="item" if clusters is None else "cluster",
+        mde=det.mde,
+        unit="cluster" if diff.clustered else "item",
+        units=diff.units,
+        detectable=det.detectable,
+        undetectable_reason=det.reason,
     )
 
 
@@ -159,16 +156,26 @@ def _item_means(records: Sequence[Judgment]) -> dict[str, float]:
 
 
 def pairwise(
-    records: Sequence[PairJudgment], ids: set[str], cfg: ComparisonConfig
+    records: Sequence[PairJudgment],
+    ids: set[str],
+    cfg: ComparisonConfig,
+    clusters: Mapping[str, str] | None = None,
 ) -> PairwiseSummary | None:
-    """Win rate of the fine-tuned model over the base on ``ids``."""
+    """Win rate of the fine-tuned model over the base on ``ids``.
+
+    ``clusters`` (id -> label from ``comparison.cluster_field``) makes whole clusters the
+    unit of the win-rate interval; repeated judgings of an item count as one unit.
+    """
     chosen = [r for r in records if r.example_id in ids]
     if not chosen:
         return None
-    return pairwise_summary(chosen, bootstrap_config(cfg))
+    return pairwise_summary(
+        chosen, cfg.bootstrap, clusters=clusters, cluster_field=cfg.cluster_field
+    )
 
 
 def pair_outcomes(records: Sequence[PairJudgment]) -> dict[str, str]:
     """Per item: ``base``, ``finetuned`` or ``tie`` over both orders (unscored items absent)."""
     names = {"a": BASE, "b": FINETUNED, "tie": "tie"}
-    return {o.example_id: names[o.outcome] for o in combine(list(records)) if o.outcome}
+    verdicts = item_verdicts(combine(list(records)))
+    return {k: names[o] for k, o in verdicts.items() if o}

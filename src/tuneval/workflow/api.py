@@ -24,6 +24,7 @@ from tuneval.models.inmemory import ADAPTER_DISABLED, as_backend, is_peft_model,
 from tuneval.workflow import runner
 from tuneval.workflow.config import WorkflowConfig, validate_config
 from tuneval.workflow.runner import EvaluationResult, StepReport
+from tuneval.workflow.steps import OnProgress
 
 EVAL_INPUT = "eval_input.jsonl"
 """File in the run directory that holds an eval set given as Python records."""
@@ -44,6 +45,7 @@ def full_evaluation(
     force: Collection[str] = (),
     backends: Mapping[str, ModelBackend] | None = None,
     on_step: OnStep = None,
+    on_progress: OnProgress | None = None,
     **settings: Any,
 ) -> EvaluationResult:
     """Evaluate a fine-tuned model against its base: generate, score, compare, report.
@@ -72,6 +74,7 @@ def full_evaluation(
         force: Steps to redo even when finished (every later step is redone too).
         backends: Ready-made backends by role, as for the config form.
         on_step: Called after each step with what it did.
+        on_progress: Called after every model call with the step's count (progress bars).
         **settings: Any other top-level config key (``limit``, ``decoding``, ``comparison``,
             ``calls``, ``name``, ``output_dir``...), as in the YAML file.
 
@@ -84,12 +87,18 @@ def full_evaluation(
     """
     if test_set is None:
         _check_config_form(model, tokenizer, base_model, judge, metrics, run_dir, settings)
-        return runner.full_evaluation(model, force=force, backends=backends, on_step=on_step)
+        return runner.full_evaluation(
+            model, force=force, backends=backends, on_step=on_step, on_progress=on_progress
+        )
     config, given = _build(
         model, tokenizer, test_set, base_model, judge, metrics, run_dir, base_tokenizer, settings
     )
     return runner.full_evaluation(
-        config, force=force, backends={**given, **(backends or {})}, on_step=on_step
+        config,
+        force=force,
+        backends={**given, **(backends or {})},
+        on_step=on_step,
+        on_progress=on_progress,
     )
 
 

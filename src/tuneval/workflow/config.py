@@ -20,7 +20,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tuneval.errors import ConfigError, UsageError
+from tuneval.evaluation.options import ComparisonOptions
+from tuneval.judge.config import PairConfig, PairOptions, ScoreConfig, ScoreOptions
+from tuneval.models.base import DecodingOptions
 from tuneval.models.pricing import DEFAULT_BATCH_DISCOUNT, ModelPrice
+from tuneval.models.runner import CallOptions
 from tuneval.workflow.bench_config import BenchmarkConfig as BenchmarkConfig
 from tuneval.workflow.semantic_config import SemanticConfig
 
@@ -79,19 +83,8 @@ class Models(_Strict):
     """The fine-tuned model (the challenger)."""
 
 
-class DecodingConfig(_Strict):
-    """Decoding parameters shared by both models."""
-
-    temperature: float = Field(default=0.0, ge=0.0)
-    """Sampling temperature; 0 is greedy."""
-    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
-    """Nucleus sampling mass."""
-    max_tokens: int = Field(default=256, ge=1)
-    """Upper bound on generated tokens."""
-    stop: list[str] = Field(default_factory=list)
-    """Strings that end a generation."""
-    seed: int = 0
-    """Sampling seed where the backend accepts one."""
+DecodingConfig = DecodingOptions
+"""The ``decoding`` section: the library's `DecodingOptions` record itself."""
 
 
 class MetricsConfig(_Strict):
@@ -109,48 +102,34 @@ class MetricsConfig(_Strict):
         return self.default
 
 
-class JudgeSettings(_Strict):
-    """The LLM judge."""
+class JudgeSettings(ScoreOptions, PairOptions):
+    """The LLM judge: the library's judge options plus which judge and which judgings.
+
+    Every option the judge package has (criteria, reference, template, max_tokens,
+    max_attempts, structured, scale, repeats, swap...) is inherited with its one default;
+    the calls are made with the ``calls`` section's settings.
+    """
 
     spec: str | None = None
     """Judge backend spec; None turns judging off."""
     options: dict[str, Any] = Field(default_factory=dict)
     """Backend options for the judge."""
-    criteria: str | None = None
-    """What the judge weighs (the judge package's default when absent)."""
     single: bool = True
     """Score each output on a scale."""
     pairwise: bool = True
     """Compare the two outputs of each item, in both orders."""
-    reference: bool = False
-    """Show the reference answer to the judge."""
-    max_tokens: int = Field(default=256, ge=1)
-    """Token budget of a judge reply."""
-    max_attempts: int = Field(default=2, ge=1)
-    """Calls per item at most before it is recorded as unscored."""
-    repeats: int = Field(default=1, ge=1)
-    """Independent single-output judgings per output; above 1 the report shows the judge's
-    flip rate and score SD, and each item's repeats count as one unit in the tests."""
+
+    def score_config(self, calls: CallOptions) -> ScoreConfig:
+        """The single-scoring settings of a judging run made with ``calls``."""
+        return ScoreConfig(**_fields_of(self, ScoreOptions), calls=calls)
+
+    def pair_config(self, calls: CallOptions) -> PairConfig:
+        """The pairwise settings of a judging run made with ``calls``."""
+        return PairConfig(**_fields_of(self, PairOptions), calls=calls)
 
 
-class ComparisonConfig(_Strict):
-    """Confidence intervals and significance tests."""
-
-    resamples: int = Field(default=1000, ge=10)
-    """Bootstrap resamples."""
-    seed: int = 12345
-    """Seed of every resampling."""
-    confidence: float = Field(default=0.95, gt=0.0, lt=1.0)
-    """Coverage of the intervals."""
-    test: Literal["approximate_randomization", "paired_bootstrap"] = "approximate_randomization"
-    """Paired test for continuous scores (binary scores use exact McNemar)."""
-    trials: int = Field(default=10_000, ge=100)
-    """Shuffles of approximate randomisation."""
-    alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
-    """Significance level of the verdicts."""
-    cluster_field: str | None = None
-    """Eval-set field that groups related items (same prompt, category, source): whole
-    groups are resampled for every CI and test. Without it, items are independent units."""
+ComparisonConfig = ComparisonOptions
+"""The ``comparison`` section: the library's `ComparisonOptions` record itself."""
 
 
 class ContaminationConfig(_Strict):
@@ -189,6 +168,15 @@ class HumanConfig(_Strict):
     seed: int = 0
     """Seed of the A/B placement, the sample and the assignment."""
 
+    def study_options(self) -> dict[str, Any]:
+        """The keyword arguments of `tuneval.human.create_study` these settings give."""
+        return {
+            "annotators": list(self.annotators),
+            "per_item": self.per_item,
+            "seed": self.seed,
+            "limit": self.items,
+        }
+
     @model_validator(mode="after")
     def _enough_annotators(self) -> HumanConfig:
         if self.per_item > len(self.annotators):
@@ -201,15 +189,9 @@ class HumanConfig(_Strict):
         return self
 
 
-class CallSettings(_Strict):
-    """How model calls are made."""
+class CallSettings(CallOptions):
+    """How model calls are made: the library's `CallOptions` plus the call cache switches."""
 
-    max_concurrency: int = Field(default=4, ge=1)
-    """Calls in flight at once."""
-    timeout_s: float = Field(default=300.0, gt=0.0)
-    """Per-call timeout."""
-    max_retries: int = Field(default=5, ge=0)
-    """Retries of a transient failure (429, 5xx, timeout, connection) before giving up."""
     cache: bool = True
     """Serve and store model and judge calls in the call cache (``TUNEVAL_CACHE_DIR``, else
     ``~/.cache/tuneval``), so a rerun or a new run with the same calls costs nothing."""
@@ -219,20 +201,22 @@ class CallSettings(_Strict):
     """Finish with exit status 0 although some model calls failed (``--allow-failures``).
     Failed generations are always excluded from scoring and counted in the report; without
     this the run ends in an error, as a verdict on part of the eval set is easy to misread."""
-    batch: bool = False
-    """Send model and judge calls through the provider's batch API (OpenAI, Anthropic: half
-    price, answered within 24 h; ``--batch``); batch ids go to ``RUN/batches.json`` and a
-    killed run resumes polling them. Backends without a batch API call live."""
-    batch_poll_s: float = Field(default=10.0, gt=0.0)
-    """First wait between two polls of a batch (it grows 1.5x per poll)."""
-    batch_poll_max_s: float = Field(default=300.0, gt=0.0)
-    """Longest wait between two polls of a batch."""
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
     """USD per 1M input/output tokens by model name or spec (``gpt-4o-mini: {input: 0.15,
     output: 0.6}``) for the cost estimate; these win over the built-in list prices, and a
     model priced nowhere costs "unknown" in the report."""
     batch_discount: float = Field(default=DEFAULT_BATCH_DISCOUNT, ge=0.0, le=1.0)
     """Share of the price that batch calls save (0.5: half price)."""
+
+    @property
+    def options(self) -> CallOptions:
+        """The library's call options alone."""
+        return CallOptions(**_fields_of(self, CallOptions))
+
+
+def _fields_of(record: BaseModel, cls: type[BaseModel]) -> dict[str, Any]:
+    """The values of ``record``'s fields that ``cls`` declares (a section -> its library record)."""
+    return {name: getattr(record, name) for name in cls.model_fields}
 
 
 class WorkflowConfig(_Strict):
@@ -250,7 +234,7 @@ class WorkflowConfig(_Strict):
     """Use only the first N items (quick trials)."""
     models: Models
     """Base and fine-tuned model."""
-    decoding: DecodingConfig = Field(default_factory=DecodingConfig)
+    decoding: DecodingOptions = Field(default_factory=DecodingOptions)
     """Decoding parameters of both models."""
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     """Automated metrics."""

@@ -13,6 +13,22 @@ from tuneval.rundir import RunDir
 from tuneval.workflow.analysis import BASE, FINETUNED
 from tuneval.workflow.config import WorkflowConfig
 from tuneval.workflow.state import StepState
+from tuneval.workflow.steps import OnProgress, StepProgress
+
+
+class CallTick:
+    """Counts a step's model calls and reports each one to the progress callback."""
+
+    def __init__(self, step: str, total: int | None, sink: OnProgress | None) -> None:
+        self.step, self.total, self.sink = step, total, sink
+        self.calls = 0
+        """Calls counted so far."""
+
+    def __call__(self) -> None:
+        """One more call finished."""
+        self.calls += 1
+        if self.sink is not None:
+            self.sink(StepProgress(step=self.step, done=self.calls, total=self.total))
 
 
 class RunContext:
@@ -21,10 +37,17 @@ class RunContext:
     Args:
         config: The validated config.
         backends: Ready-made backends by role; the context closes only those it builds.
+        on_progress: Called after every model call a step makes (progress display).
     """
 
-    def __init__(self, config: WorkflowConfig, backends: Mapping[str, ModelBackend]) -> None:
+    def __init__(
+        self,
+        config: WorkflowConfig,
+        backends: Mapping[str, ModelBackend],
+        on_progress: OnProgress | None = None,
+    ) -> None:
         self.config = config
+        self.on_progress = on_progress
         self.run = RunDir(config.run_dir)
         self.state = StepState(self.run)
         self._given = dict(backends)
@@ -63,18 +86,13 @@ class RunContext:
             self.backend(role)
 
     def call_options(self) -> CallOptions:
-        """The config's ``calls`` section, recording into this run directory."""
-        calls = self.config.calls
-        return CallOptions(
-            max_concurrency=calls.max_concurrency,
-            timeout_s=calls.timeout_s,
-            max_retries=calls.max_retries,
-            batch=calls.batch,
-            batch_poll_s=calls.batch_poll_s,
-            batch_poll_max_s=calls.batch_poll_max_s,
-            # Token usage (the cost estimate) and batch ids are recorded in the run.
-            run_dir=self.run.path,
-        )
+        """Concurrency, timeout and retries from the config's ``calls`` section."""
+        # Token usage (the cost estimate) and batch ids are recorded in the run.
+        return self.config.calls.options.model_copy(update={"run_dir": self.run.path})
+
+    def progress(self, step: str, total: int | None) -> CallTick:
+        """A counter of ``step``'s calls that reports each one to the progress callback."""
+        return CallTick(step, total, self.on_progress)
 
     def examples(self) -> list[Example]:
         """The eval set (the first ``limit`` items when a limit is set), loaded once."""

@@ -7,15 +7,15 @@ prompt, few-shot demonstrations, prompt template) into the conversation each exa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from tuneval.models.base import Decoding, Message, ModelBackend
+from tuneval.models.base import Decoding, DecodingOptions, Message, ModelBackend
 from tuneval.models.cache import CallCache
 from tuneval.models.generate import GenerateSummary, generate
-from tuneval.models.runner import CallOptions
+from tuneval.models.runner import CallOptions, CallResult
 from tuneval.records import Example
 from tuneval.rundir import RunDir
-from tuneval.workflow.config import DecodingConfig, ModelConfig
+from tuneval.workflow.config import ModelConfig
 
 
 def conversation(example: Example, model: ModelConfig) -> list[Message]:
@@ -50,16 +50,10 @@ def prompted_examples(examples: Sequence[Example], model: ModelConfig) -> list[E
     ]
 
 
-def decoding_for(model: ModelConfig, decoding: DecodingConfig) -> Decoding:
+def decoding_for(model: ModelConfig, decoding: DecodingOptions) -> Decoding:
     """The decoding parameters of one model, with its system prompt."""
-    return Decoding(
-        temperature=decoding.temperature,
-        top_p=decoding.top_p,
-        max_tokens=decoding.max_tokens,
-        stop=tuple(decoding.stop),
-        seed=decoding.seed,
-        system_prompt=model.system_prompt,
-    )
+    fields = decoding.model_dump(include=set(DecodingOptions.model_fields))
+    return Decoding(**fields, system_prompt=model.system_prompt)
 
 
 def generate_missing(
@@ -68,13 +62,16 @@ def generate_missing(
     name: str,
     backend: ModelBackend,
     model: ModelConfig,
-    decoding: DecodingConfig,
+    decoding: DecodingOptions,
     options: CallOptions,
     *,
     cache: CallCache | None = None,
     refresh: bool = False,
+    on_result: Callable[[CallResult], None] | None = None,
 ) -> GenerateSummary:
     """Generate the outputs of model ``name`` that the run does not have yet.
+
+    No display is drawn here: each finished call is reported to ``on_result``.
 
     Returns:
         What was done: calls made, cached, failed, skipped (already in the run).
@@ -88,4 +85,6 @@ def generate_missing(
         options=options,
         cache=cache,
         refresh=refresh,
+        progress=False,
+        on_result=on_result,
     )

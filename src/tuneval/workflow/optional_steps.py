@@ -145,10 +145,7 @@ def run_human_export(run: RunDir, config: WorkflowConfig) -> tuple[Status, str]:
         pairs_from_run(run.path, BASE, FINETUNED),
         model_a=BASE,
         model_b=FINETUNED,
-        annotators=list(human.annotators),
-        per_item=human.per_item,
-        seed=human.seed,
-        limit=human.items,
+        **human.study_options(),
     )
     export_study(study_dir, study_dir)
     return "ran", (

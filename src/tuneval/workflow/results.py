@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from typing import Literal
 
 from tuneval import __version__
-from tuneval.human.ppi import PPIWinRate, RateInterval
 from tuneval.judge.pairwise import PAIRWISE_FILE
-from tuneval.judge.records import Interval, Judgment, PairJudgment
+from tuneval.judge.records import Judgment, PairJudgment
 from tuneval.judge.single import SINGLE_FILE
 from tuneval.models.pricing import run_cost
 from tuneval.records import Example, Generation
 from tuneval.report.schema import (
-    BenchmarkResult,
     CategoryResult,
     GenerationStats,
     ItemView,
     Pairwise,
     Results,
-    Verdict,
 )
 from tuneval.rundir import RunDir, read_jsonl
 from tuneval.workflow.analysis import (
@@ -32,11 +28,12 @@ from tuneval.workflow.analysis import (
     pairwise,
 )
 from tuneval.workflow.config import ComparisonConfig, WorkflowConfig
+from tuneval.workflow.human_section import human_section
 from tuneval.workflow.metrics_step import NO_CATEGORY, MetricComparisons, read_metrics
 from tuneval.workflow.state import StepState, now
-
-Direction = Literal["better", "worse", "no significant difference"]
-"""Which way a tested difference points (distinct from a pairwise `tuneval.records.Outcome`)."""
+from tuneval.workflow.steps import JUDGE_PAIRWISE, JUDGE_SINGLE
+from tuneval.workflow.verdicts import bench_verdicts
+from tuneval.workflow.verdicts import verdicts as verdict_list
 
 
 def _generation_stats(name: str, spec: str, gens: Sequence[Generation]) -> GenerationStats:
@@ -55,8 +52,8 @@ def _generation_stats(name: str, spec: str, gens: Sequence[Generation]) -> Gener
 
 
 def _judge_records(run: RunDir, state: StepState) -> tuple[list[Judgment], list[PairJudgment]]:
-    single_key = state.get("judge_single").get("judge_key")
-    pair_key = state.get("judge_pairwise").get("judge_key")
+    single_key = state.records_key(JUDGE_SINGLE.name)
+    pair_key = state.records_key(JUDGE_PAIRWISE.name)
     singles = [
         r for r in read_jsonl(run.record_file(SINGLE_FILE), Judgment) if r.config_key == single_key
     ]
@@ -67,96 +64,8 @@ def _judge_records(run: RunDir, state: StepState) -> tuple[list[Judgment], list[
     ]
     # The last record of an item wins (a rerun after a failed call appends a newer one).
     single_latest = {(r.model, r.example_id, r.repeat): r for r in singles}
-    pair_latest = {(r.example_id, r.order): r for r in pairs}
+    pair_latest = {(r.example_id, r.order, r.repeat): r for r in pairs}
     return list(single_latest.values()), list(pair_latest.values())
-
-
-def _verdicts(
-    results_metrics: MetricComparisons, res: Results, alpha: float, confidence: float = 0.95
-) -> list[Verdict]:
-    out: list[Verdict] = []
-    if results_metrics.overall is not None:
-        for c in results_metrics.overall.comparisons:
-            out.append(
-                Verdict(
-                    measure=f"{c.metric}.{c.name}",
-                    difference=c.difference,
-                    ci_low=c.ci_low,
-                    ci_high=c.ci_high,
-                    p_value=c.p_adjusted,
-                    outcome=outcome(c.difference, c.p_adjusted < alpha),
-                    mde=c.mde,
-                    unit=_unit(c.unit, c.cluster_field),
-                    units=c.units,
-                )
-            )
-    js = res.judge_scores
-    if js is not None and js.difference is not None and js.p_value is not None:
-        v = _tested_verdict("judge_score", js.difference, js.p_value, alpha)
-        out.append(v.model_copy(update={"mde": js.mde, "unit": js.unit, "units": js.n_paired}))
-    if res.pairwise is not None and res.pairwise.summary.win_rate is not None:
-        w = res.pairwise.summary.win_rate
-        excludes_half = w.ci_low > 0.5 or w.ci_high < 0.5
-        out.append(
-            Verdict(
-                measure="win_rate",
-                difference=w.value - 0.5,
-                ci_low=w.ci_low - 0.5,
-                ci_high=w.ci_high - 0.5,
-                p_value=None,
-                outcome=outcome(w.value - 0.5, excludes_half),
-                mde=_mde_from_interval(w, res.pairwise.summary.n, alpha, confidence),
-                units=res.pairwise.summary.n,
-            )
-        )
-    return out
-
-
-def _mde_from_interval(w: Interval, n: int, alpha: float, confidence: float) -> float | None:
-    """Minimum detectable effect from an interval's width.
-
-    Its standard error (width over 2·z) times (t_{1−α/2} + t_{0.8}) on n − 1 degrees of freedom.
-    """
-    from scipy.stats import norm
-
-    from tuneval.stats.paired import detectable_effect
-
-    z = float(norm.ppf(0.5 + confidence / 2))
-    return detectable_effect((w.ci_high - w.ci_low) / (2 * z), n, alpha=alpha)
-
-
-def _unit(unit: str, field: str | None) -> str:
-    """``item``, or ``cluster:FIELD`` naming what was resampled."""
-    return unit if unit == "item" or field is None else f"{unit}:{field}"
-
-
-def _bench_verdicts(results: list[BenchmarkResult], cmp: ComparisonConfig) -> list[Verdict]:
-    """One verdict per benchmark measure with a difference and a test."""
-    return [
-        _tested_verdict(f"{r.name}.{m.name}", m.difference, m.p_value, cmp.alpha)
-        for r in results
-        for m in r.measures
-        if m.difference is not None and m.p_value is not None
-    ]
-
-
-def _tested_verdict(measure: str, d: Interval, p_value: float, alpha: float) -> Verdict:
-    """The verdict on a difference with its CI and a (Holm-adjusted) p-value."""
-    return Verdict(
-        measure=measure,
-        difference=d.value,
-        ci_low=d.ci_low,
-        ci_high=d.ci_high,
-        p_value=p_value,
-        outcome=outcome(d.value, p_value < alpha),
-    )
-
-
-def outcome(difference: float, significant: bool) -> Direction:
-    """The verdict on a difference: better or worse when significant and not zero."""
-    if not significant or difference == 0:
-        return "no significant difference"
-    return "better" if difference > 0 else "worse"
 
 
 def _items(
@@ -207,17 +116,17 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
     singles, pairs = _judge_records(run, state)
     cmp = config.comparison
     single_sig = (
-        f"judge:{config.judge.spec}|key:{state.get('judge_single').get('judge_key')}"
+        f"judge:{config.judge.spec}|key:{state.records_key(JUDGE_SINGLE.name)}"
         f"|boot:{cmp.resamples}|seed:{cmp.seed}|ci:{cmp.confidence:g}|tuneval:{__version__}"
     )
     pair_sig = single_sig.replace(
-        str(state.get("judge_single").get("judge_key")),
-        str(state.get("judge_pairwise").get("judge_key")),
+        str(state.records_key(JUDGE_SINGLE.name)),
+        str(state.records_key(JUDGE_PAIRWISE.name)),
     )
     all_ids = {e.id for e in examples}
     labels = clusters_of(examples, cmp)
     clusters = None if labels is None else dict(zip([e.id for e in examples], labels, strict=True))
-    overall_pairwise = pairwise(pairs, all_ids, cmp)
+    overall_pairwise = pairwise(pairs, all_ids, cmp, clusters)
     categories = list(dict.fromkeys(e.category or NO_CATEGORY for e in examples))
     per_category = []
     for cat in categories:
@@ -228,7 +137,7 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
                 n=len(ids),
                 metrics=metrics.per_category.get(cat),
                 judge_scores=judge_scores(singles, ids, cmp, single_sig, clusters),
-                pairwise=pairwise(pairs, ids, cmp),
+                pairwise=pairwise(pairs, ids, cmp, clusters),
             )
         )
     res = Results(
@@ -253,7 +162,7 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
         notes=_notes(state, gens),
     )
     notes = res.notes + _judge_warnings(res) + _judge_noise(res) + _clustering_notes(examples, cmp)
-    verdicts = _verdicts(metrics, res, cmp.alpha, cmp.confidence)
+    verdicts = verdict_list(metrics, res.judge_scores, overall_pairwise, cmp.alpha, cmp.confidence)
     update: dict[str, object] = {"verdicts": verdicts, "notes": notes}
     update["cost"] = run_cost(run.path, config.calls.prices, config.calls.batch_discount)
     contamination = _contamination(run)
@@ -284,69 +193,13 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
 
         benchmarks = compare_benchmarks(run, config, cmp)
         update["benchmarks"] = benchmarks
-        update["verdicts"] = verdicts + _bench_verdicts(benchmarks, cmp)
-    human = _human(run)
+        update["verdicts"] = verdicts + bench_verdicts(benchmarks, cmp)
+    human = human_section(run, singles)
     if human is not None:
-        update["human_study"], human_notes, update["human_win_rate"] = human
-        notes.extend(human_notes)
+        update["human_study"], update["human_win_rate"] = human.study, human.win_rate
+        update["human_rubric"] = human.rubric
+        notes.extend(human.notes)
     return res.model_copy(update=update)
-
-
-def _human(run: RunDir) -> tuple[str, list[str], PPIWinRate | None] | None:
-    """The run's human study, what its votes say so far, and the PPI human win rate.
-
-    The study is given by its path relative to the run; the PPI estimate needs judge verdicts
-    on the same items. None without a study.
-    """
-    from tuneval.human.store import DB_NAME
-    from tuneval.workflow.optional_steps import HUMAN_STUDY_DIR
-
-    study = run.path / HUMAN_STUDY_DIR
-    if not (study / DB_NAME).exists():
-        return None
-    from tuneval.human import StudyStore, study_results
-
-    store = StudyStore(study)
-    info = store.info()
-    if not store.votes():
-        return (
-            HUMAN_STUDY_DIR,
-            [
-                f"Blind human study of {info.items} items for {len(info.annotators)} annotators: "
-                f"no votes yet; serve it with `tuneval human serve {study}`"
-            ],
-            None,
-        )
-    judge_file = run.record_file(PAIRWISE_FILE)
-    res = study_results(study, judge_file=judge_file if judge_file.exists() else None)
-    ft = next(w for w in res.win_rates if w.model == info.model_b)
-    wr = ft.win_rate
-    lines = [
-        f"Human study ({res.votes} votes on {res.items_voted} of {info.items} items): "
-        f"{info.model_b} win rate {wr.value:.3f} [{wr.ci_low:.3f}, {wr.ci_high:.3f}] "
-        f"({ft.wins} wins, {ft.ties} ties, {ft.losses} losses); details: "
-        f"`tuneval human results {study}`"
-    ]
-    j = res.judge
-    if j is not None and j.n and j.agreement is not None:
-        kappa = "n/a" if j.kappa is None else f"{j.kappa:.2f}"
-        lines.append(
-            f"The LLM judge agrees with the human majority on {j.agreement:.0%} of {j.n} items "
-            f"(Cohen's kappa {kappa})"
-        )
-    ppi = j.ppi if j is not None else None
-    if ppi is not None:
-        lines.append(
-            f"{info.model_b} win rate: judge only {ppi.judge_only.value:.3f} on "
-            f"{ppi.judge_only.n} items; humans only {_iv(ppi.human_only)} on {ppi.labelled}; "
-            f"PPI estimate of the human win rate {_iv(ppi.ppi)} (judge on all items, "
-            "corrected by the human labels)"
-        )
-    return HUMAN_STUDY_DIR, lines, ppi
-
-
-def _iv(e: RateInterval) -> str:
-    return f"{e.value:.3f} [{e.ci_low:.3f}, {e.ci_high:.3f}]"
 
 
 def _contamination(run: RunDir) -> tuple[dict[str, object], dict[str, float]] | None:
@@ -378,14 +231,20 @@ def _contamination(run: RunDir) -> tuple[dict[str, object], dict[str, float]] | 
 def _judge_noise(res: Results) -> list[str]:
     """With repeated judgings: how much the judge disagrees with itself."""
     js = res.judge_scores
-    if js is None:
-        return []
-    return [
+    notes = [
         f"judge noise on {s.model}: {s.repeats} judgings per output; scores differ between "
         f"repeats on {s.flip_rate:.0%} of items, within-item score SD {s.score_sd:.2f}"
-        for s in (js.base, js.finetuned)
+        for s in ((js.base, js.finetuned) if js is not None else ())
         if s.repeats > 1 and s.flip_rate is not None and s.score_sd is not None
     ]
+    p = res.pairwise.summary if res.pairwise is not None else None
+    if p is not None and p.repeats > 1 and p.flip_rate is not None and p.verdict_sd is not None:
+        notes.append(
+            f"pairwise judge noise: {p.repeats} judgings per pair and order; the verdict "
+            f"changes between repeats on {p.flip_rate:.0%} of items (within-item preference "
+            f"SD {p.verdict_sd:.2f}); each item's repeats are averaged and count as one unit"
+        )
+    return notes
 
 
 def _clustering_notes(examples: Sequence[Example], cmp: ComparisonConfig) -> list[str]:

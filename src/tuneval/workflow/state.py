@@ -11,17 +11,9 @@ from typing import Any
 
 from tuneval.rundir import RunDir
 
-STEPS = (
-    "generate",
-    "metrics",
-    "judge_single",
-    "judge_pairwise",
-    "benchmarks",
-    "contamination",
-    "human",
-    "report",
-)
-"""The workflow's steps, in order."""
+RECORDS_KEY = "judge_key"
+"""Where a step's `StepReport.records_key` is kept in its ``run.json`` entry (the name
+predates non-judge uses; kept so that existing run directories resume)."""
 
 
 def now() -> str:
@@ -56,6 +48,11 @@ class StepState:
     def finish(self, step: str, **extra: Any) -> None:
         """Mark ``step`` as finished."""
         self._put(step, self.get(step) | {"done": True, "finished": now(), **extra})
+
+    def records_key(self, step: str) -> str | None:
+        """The fingerprint of the settings ``step``'s records were made with, if it saved one."""
+        key = self.get(step).get(RECORDS_KEY)
+        return None if key is None else str(key)
 
     def clear(self, step: str) -> None:
         """Forget ``step`` (it will run again)."""
