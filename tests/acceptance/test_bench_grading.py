@@ -87,6 +87,8 @@ def test_mmlu_clear_replies_are_scored_and_both_accuracies_labelled(tmp_path, ca
     assert info["unscored"] == 0 and info["scored"] == 4 and info["accuracy"] == 0.25
     assert info["accuracy_unscored_as_wrong"]["accuracy"] == 0.25
     assert "accuracy is over the 4 scored items" in out
+    # How the letter was read is part of how the number was produced.
+    assert "|mode:generate|template:chat|extract:strict|unscored:excluded|" in info["signature"]
 
 
 def test_mmlu_reversed_prompt_stub_is_unscored_and_the_cost_is_printed(tmp_path, capsys):

@@ -174,7 +174,12 @@ def test_allowed_mismatch_is_compared_and_flagged(tmp_path):
     cfg = load_config(path, environ={}, overrides=[entry, "judge.spec=null"])
     result = full_evaluation(cfg, backends=_mixed_backends())
     [bench] = result.results.benchmarks
-    assert bench.mismatch == ["mode: loglikelihood != generate", "template: none != chat"]
+    assert bench.mismatch == [
+        "mode: loglikelihood != generate",
+        "template: none != chat",
+        "extract: missing != strict",  # how generate mode reads a letter
+        "unscored: missing != excluded",
+    ]
     assert bench.measures  # still compared, as asked
     assert [role for role, _ in bench.signatures] == ["base", "fine-tuned"]
     report = (Path(result.run_dir) / "report.md").read_text()

@@ -132,14 +132,22 @@ def letter_mass(lls: list[float]) -> float:
 
 
 def mmlu_signature(fmt: str, mode: str) -> str:
-    """The protocol signature of an MMLU run (the headline is micro accuracy)."""
+    """The protocol signature of an MMLU run (the headline is micro accuracy).
+
+    Generate mode adds how the letter was read (``extract:strict``, see `read_letter`) and
+    that unscored replies are left out of the headline (``unscored:excluded``).
+    """
     templated = fmt == "chat" or mode == "generate"
+    reading: dict[str, str] = (
+        {"extract": "strict", "unscored": "excluded"} if mode == "generate" else {}
+    )
     return protocol_signature(
         "mmlu",
         shots=5,
         format=fmt,
         mode=mode,
         template="chat" if templated else None,
+        **reading,
         agg="micro",
     )
 
