@@ -80,13 +80,15 @@ def judge_pairwise(ctx: RunContext) -> StepReport:
 
 def benchmarks(ctx: RunContext) -> StepReport:
     """The configured standard benchmarks on both models."""
-    from tuneval.workflow.benchmarks_step import run_benchmarks
+    from tuneval.workflow.benchmarks_step import failed_calls, run_benchmarks
 
     if not ctx.config.benchmarks:
         return StepReport(step="benchmarks", status="off", detail="no benchmarks configured")
     made, kept = run_benchmarks(ctx)
     names = ", ".join(b.name for b in ctx.config.benchmarks)
-    return _ran("benchmarks", f"{names}: {made} model runs made, {kept} already done")
+    failed = failed_calls(ctx.run, ctx.config)
+    lost = f"; FAILED: {'; '.join(failed)}" if failed else ""
+    return _ran("benchmarks", f"{names}: {made} model runs made, {kept} already done{lost}")
 
 
 def contamination(ctx: RunContext) -> StepReport:
