@@ -210,27 +210,55 @@ def test_four_items_say_no_difference_is_detectable_in_json_and_reports(tmp_path
     assert js["mde"] is None and js["detectable"] is False
     assert "cannot reach p < 0.05 with 4 items" in js["undetectable_reason"]
     assert saved["judge_scores"]["detectable"] is False and saved["judge_scores"]["units"] == 4
-    # The win rate of 4 clean sweeps: its MDE was above the 0.5 any win rate can reach.
+    # The win rate of 4 clean sweeps: the sign test gives p = 2/16 = 0.125, and the interval
+    # agrees (it was the Wilson-type [0.51, 1]: "significant" next to p = 0.125).
     w = v["win_rate"]
+    assert w["p_value"] == 0.125 and w["outcome"] == "no significant difference"
+    assert w["ci_low"] <= 0.0 <= w["ci_high"]
     assert w["detectable"] is False and w["mde"] is None
-    assert "largest possible difference (0.5)" in w["undetectable_reason"]
+    assert "cannot reach p < 0.05 with 4 items" in w["undetectable_reason"]
     report = (run / "report.md").read_text()
     assert "no difference is detectable with 4 items (the test cannot reach p < 0.05" in report
     assert "| none |" in report
     assert "cannot reach p &lt; 0.05" in (run / "report.html").read_text()
 
 
-def test_win_rate_mde_is_capped_and_floored():
-    from tuneval.stats.detectable import win_rate_floor, win_rate_mde
+def _mix(wins: int, losses: int, ties: int, clusters: int | None = None):
+    """A pairwise summary of b over a from counts of item outcomes (optionally clustered)."""
+    from tuneval.judge.summary import ItemOutcome, summarize_outcomes
+    from tuneval.stats import BootstrapConfig
 
-    assert win_rate_floor(3, 0.95) == math.inf  # 3 wins of 3 cannot exclude 0.5
-    floor = win_rate_floor(30, 0.95)
-    assert 0.05 < floor < 0.2
-    d = win_rate_mde(0.55, 0.40, 0.70, 30, alpha=0.05, confidence=0.95)
-    assert d.detectable and floor <= d.mde < 0.5
-    sweep = win_rate_mde(1.0, 0.51, 1.0, 4, alpha=0.05, confidence=0.95)  # 4 wins of 4
-    assert sweep.mde == math.inf and "largest possible difference (0.5)" in sweep.reason
-    assert win_rate_mde(0.5, 0.4, 0.6, 3, alpha=0.05, confidence=0.95).mde == math.inf
+    outcomes = ["b"] * wins + ["a"] * losses + ["tie"] * ties
+    items = [ItemOutcome(f"e{i}", o, True, False, 10, 10) for i, o in enumerate(outcomes)]
+    labels = {f"e{i}": f"g{i % clusters}" for i in range(len(items))} if clusters else None
+    boot = BootstrapConfig(resamples=400, seed=3)
+    return summarize_outcomes(items, "base", "finetuned", "j", boot, clusters=labels)
+
+
+@pytest.mark.parametrize("n", [4, 10, 30])
+def test_win_rate_interval_agrees_with_the_exact_sign_test(n):
+    from scipy.stats import binomtest
+
+    # Every win/loss/tie mix of n items (n = 30: every tenth): the interval excludes 0.5
+    # exactly when the exact sign test on the decisive items rejects. Was: the Wilson-type
+    # interval excluded 0.5 for 4 wins of 4 (p = 0.125) and for 9 wins, 1 loss (p = 0.021:
+    # agreed) but also for e.g. 8 wins, 2 losses (p = 0.109).
+    mixes = [(w, lo, n - w - lo) for w in range(n + 1) for lo in range(n + 1 - w)]
+    for wins, losses, ties in mixes[:: 1 if n < 30 else 10]:
+        s = _mix(wins, losses, ties)
+        expected = binomtest(wins, wins + losses, 0.5).pvalue if wins + losses else 1.0
+        assert s.p_value == pytest.approx(expected, rel=1e-9), (wins, losses, ties)
+        outside = not s.win_rate.ci_low <= 0.5 <= s.win_rate.ci_high
+        assert outside == (s.p_value <= 0.05), (wins, losses, ties, s.win_rate, s.p_value)
+    sweep = _mix(4, 0, 0)
+    assert (sweep.p_value, sweep.win_rate.ci_low, sweep.detectable) == (0.125, 0.0, False)
+
+
+def test_clustered_win_rate_flips_clusters_exactly():
+    # 40 items in 4 clusters, every item won: 16 sign patterns of the clusters, 2 as extreme.
+    s = _mix(40, 0, 0, clusters=4)
+    assert (s.unit, s.units, s.p_value) == ("cluster", 4, 0.125)
+    assert s.win_rate.ci_low <= 0.5 and s.detectable is False
 
 
 def test_corpus_metric_mde_is_capped_at_its_declared_range():
@@ -418,3 +446,51 @@ def test_judge_calibration_fixed_seed():
     if ppi is not None:
         cov, cov_h, width, width_h = ppi
         assert cov >= 0.9 and cov_h >= 0.9 and width < width_h
+
+
+def _mmlu_answerer(right: set[int]):
+    """An MMLU answerer (generate mode): the gold letter (i % 4) on questions in ``right``."""
+
+    def respond(request) -> str:
+        text = request.messages[-1].content
+        if "anatomy" not in text:
+            return "ans"
+        i = int(text.rsplit("\n\nq", 1)[1].split(" of ", 1)[0])
+        return f"Answer: {'ABCD'[i % 4] if i in right else 'ABCD'[(i + 1) % 4]}"
+
+    return respond
+
+
+@pytest.mark.parametrize(("n", "tuned_right"), [(4, {0, 1, 2, 3}), (12, {0, 1, 2, 3, 4, 5})])
+def test_benchmark_verdicts_carry_the_mde_of_their_paired_test(
+    tmp_path, monkeypatch, n, tuned_right
+):
+    monkeypatch.setenv("TUNEVAL_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "mmlu"
+    for split, count in (("dev", 5), ("test", n)):
+        (root / split).mkdir(parents=True)
+        rows = [f"q{i} of {split}?,w,x,y,z,{'ABCD'[i % 4]}\n" for i in range(count)]
+        (root / split / f"anatomy_{split}.csv").write_text("".join(rows))
+    config = _workflow(tmp_path, [{"id": "e0", "prompt": "hi"}], "{spec: null}", "{trials: 1000}")
+    bench = f"{{name: mmlu, data: {root}, subjects: [anatomy], mode: generate, max_tokens: 8}}"
+    config.write_text(config.read_text() + f"benchmarks:\n  - {bench}\n", encoding="utf-8")
+    backends = {
+        "base": MockBackend("mock:b", responder=_mmlu_answerer({0, 1, 2})),
+        "finetuned": MockBackend("mock:f", responder=_mmlu_answerer(tuned_right)),
+    }
+    result = tuneval.full_evaluation(tuneval.load_config(config, environ={}), backends=backends)
+    saved = json.loads((Path(result.run_dir) / "results.json").read_text())
+    v = next(x for x in saved["verdicts"] if x["measure"] == "mmlu.correct")
+    measure = saved["benchmarks"][0]["measures"][0]
+    # Was: no MDE, unit or units on benchmark verdicts (only difference and p).
+    assert v["outcome"] == "no significant difference" and v["units"] == n
+    assert (measure["mde"], measure["detectable"]) == (v["mde"], v["detectable"])
+    if n == 4:  # 1 fix of 4: sign flips cannot go below 2/16
+        assert v["detectable"] is False and v["mde"] is None
+        assert "cannot reach p < 0.05 with 4 items" in v["undetectable_reason"]
+        assert (
+            "no difference is detectable with 4 items"
+            in (Path(result.run_dir) / "report.md").read_text()
+        )
+    else:  # 3 fixes of 12 (p = 0.25): the MDE is not below the +0.25 just missed
+        assert v["detectable"] is True and 0.25 <= v["mde"] < 1.0

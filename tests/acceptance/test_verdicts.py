@@ -404,10 +404,50 @@ def test_win_rate_of_all_ties_is_not_a_point():
             chars_a=10,
             chars_b=10,
         )
-        for i in range(4)
+        for i in range(10)
         for order in ("ab", "ba")
     ]
     w = pairwise_summary(records).win_rate
-    # Was [0.500, 0.500]: the bootstrap of four equal verdicts has no spread.
+    # Was [0.500, 0.500]: the bootstrap of equal verdicts has no spread. The score interval
+    # keeps a width of about z²/n.
     assert w.value == 0.5
-    assert (w.ci_low, w.ci_high) == pytest.approx((0.2551, 0.7449), abs=1e-4)
+    assert (w.ci_low, w.ci_high) == pytest.approx((0.3612, 0.6388), abs=1e-4)
+    # On 4 items the sign test cannot reject any win rate (p >= 0.125): the whole range.
+    four = pairwise_summary([r for r in records if r.example_id in {"e0", "e1", "e2", "e3"}])
+    assert (four.win_rate.ci_low, four.win_rate.ci_high, four.p_value) == (0.0, 1.0, 1.0)
+
+
+def test_compare_with_4_clusters_enumerates_the_16_sign_patterns(tmp_path, capsys):
+    # 4 prompts x 3 copies, all fixed by the fine-tune: only 2 of the 2^4 cluster sign patterns
+    # are as extreme, so p is exactly 0.125. Was 0.1217 (random flips), below anything the
+    # test can attain; with enumeration there are no random shuffles behind it.
+    evalset = [
+        {"id": f"p{p}c{c}", "prompt": f"Prompt {p}", "reference": f"ans{p}", "group": f"g{p}"}
+        for p in range(4)
+        for c in range(3)
+    ]
+    base = _write(tmp_path / "b.jsonl", [{"id": e["id"], "prediction": "x"} for e in evalset])
+    tuned = _write(
+        tmp_path / "f.jsonl", [{"id": e["id"], "prediction": e["reference"]} for e in evalset]
+    )
+    refs = _write(tmp_path / "r.jsonl", evalset)
+    for trials in ("100", "10000"):
+        argv = ["compare", base, tuned, "-r", refs, "-m", "exact_match", "--cluster-field"]
+        code, out, err = cli([*argv, "group", "--trials", trials, "--json"], capsys)
+        assert code == 0, err
+        c = json.loads(out)["comparisons"][0]
+        assert (c["units"], c["p_value"], c["trials"]) == (4, 0.125, 0)
+        assert c["ci_low"] <= 0.0 <= c["ci_high"] and c["detectable"] is False
+
+
+def test_compare_text_says_why_no_difference_is_detectable(tmp_path, capsys):
+    # The table says "none" in the MDE column; the reason (in the JSON) follows it once.
+    base, tuned, refs = _four_items(tmp_path)
+    argv = ["compare", base, tuned, "-r", refs, "-m", "token_f1", "-m", "exact_match"]
+    code, out, err = cli(argv, capsys)
+    assert code == 0, err
+    text = " ".join(out.split())
+    reason = "the test cannot reach p < 0.05 with 4 items (smallest attainable p = 0.125)"
+    assert text.count(reason) == 1
+    code, out, _ = cli([*argv, "--json"], capsys)
+    assert reason in {c["undetectable_reason"] for c in json.loads(out)["comparisons"]}

@@ -132,7 +132,11 @@ def _count(c: Comparison) -> str:
 
 
 def print_power(console: Console, report: ComparisonReport) -> None:
-    """One line per score without a significant difference: the effect it could have missed."""
+    """One line per score without a significant difference: the effect it could have missed.
+
+    Where the table says ``none`` (no difference is detectable), each distinct reason follows
+    once, as the JSON's ``undetectable_reason`` gives it.
+    """
     for c in report.comparisons:
         if c.p_adjusted >= report.alpha:
             console.print(
@@ -140,3 +144,9 @@ def print_power(console: Console, report: ComparisonReport) -> None:
                 highlight=False,
                 soft_wrap=True,
             )
+    reasons: dict[str, list[str]] = {}
+    for c in report.comparisons:
+        if c.detectable is False and c.undetectable_reason:
+            reasons.setdefault(c.undetectable_reason, []).append(c.name)
+    for reason, names in reasons.items():
+        console.print(f"MDE none ({', '.join(names)}): {reason}", highlight=False, soft_wrap=True)

@@ -180,7 +180,9 @@ def paired_outcome(
         mde = sign_flip_mde(
             res, units.count, alpha=alpha, trials=trials, span=spread, binary=binary, unit=unit
         )
-        return PairedOutcome("approximate_randomization", res, trials, "inverted_sign_flip", mde)
+        # An enumerated test has no random shuffles behind it (``trials`` 0, as for McNemar).
+        shuffles = 0 if res.exact else trials
+        return PairedOutcome("approximate_randomization", res, shuffles, "inverted_sign_flip", mde)
     totals = metric.aggregate(np.vstack([stats[0].sum(0), stats[1].sum(0)]))[name]
     low, high = expanded_percentile_interval(diffs, confidence, units.count)
     p = expanded_percentile_pvalue(diffs, units.count)

@@ -150,8 +150,18 @@ class PairwiseSummary(Record):
     unscored: int
     """Items (with repeats: judgings) with no usable verdict in at least one order."""
     win_rate: Interval | None
-    """(wins + 0.5 ties) / n with a CI (each item's repeats averaged first): the expanded
-    bootstrap over items or clusters, widened to at least the Wilson-type score interval."""
+    """(wins + 0.5 ties) / n with a CI (each item's repeats averaged first) that contains 0.5
+    exactly when `p_value` > 1 − confidence (`tuneval.stats.winrate`)."""
+    p_value: float | None = None
+    """Two-sided test of a win rate of 0.5: the exact sign test on decisive items (ties left
+    out), or with clusters or repeats the cluster-level sign flip."""
+    mde: float | None = None
+    """Smallest win-rate effect (above 0.5) that test finds 80% of the time at this n
+    (``inf``, ``null`` in JSON, when none is detectable)."""
+    detectable: bool | None = None
+    """False when no win-rate effect is detectable at all; True with a finite `mde`."""
+    undetectable_reason: str | None = None
+    """Why no effect is detectable, when `detectable` is False."""
     lc_win_rate: Interval | None
     """AlpacaEval-2-style length-controlled win rate with a bootstrap CI."""
     position_consistency: float | None

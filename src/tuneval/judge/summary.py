@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -19,8 +19,9 @@ from tuneval.judge.records import (
     ScoreSummary,
 )
 from tuneval.stats import BootstrapConfig, FloatArray, mean_ci
-from tuneval.stats.intervals import unit_score_interval
-from tuneval.stats.units import Units, make_units
+from tuneval.stats.detectable import Detectable, sign_flip_mde
+from tuneval.stats.units import Units, make_units, unit_sums
+from tuneval.stats.winrate import win_rate
 
 Bootstrap = BootstrapConfig
 """How intervals are computed: the one bootstrap record of `tuneval.stats` (judge-side name)."""
@@ -120,11 +121,12 @@ def summarize_outcomes(
     for i in counted:
         per_item[i.example_id].append(_PREF[i.outcome] if i.outcome else 0.0)
         lengths[i.example_id] = (i.chars_a, i.chars_b)
-    win_rate = lc = None
+    win_rate = lc = p_value = None
+    det = Detectable(None)
     units = make_units(len(per_item), _labels(list(per_item), clusters), cluster_field)
     if per_item:
         pref = np.array([np.mean(v) for v in per_item.values()], dtype=np.float64)
-        win_rate = win_rate_interval(pref, boot, units)
+        win_rate, p_value, det = _tested_win_rate(pref, boot, units)
         value, low, high, _phi = lc_win_rate(
             pref,
             np.array([lengths[k][1] for k in per_item], dtype=np.float64),
@@ -152,6 +154,10 @@ def summarize_outcomes(
         inconsistent=sum(1 for i in items if i.consistent is False),
         unscored=sum(1 for i in items if i.unscored),
         win_rate=win_rate,
+        p_value=p_value,
+        mde=det.mde,
+        detectable=det.detectable,
+        undetectable_reason=det.reason,
         lc_win_rate=lc,
         position_consistency=(sum(1 for i in both if i.consistent) / len(both) if both else None),
         first_position_rate=first_rate,
@@ -189,27 +195,38 @@ def _verdict_noise(prefs: list[list[float]]) -> dict[str, float | None]:
 
 
 def win_rate_interval(pref: FloatArray, boot: Bootstrap, units: Units) -> Interval:
-    """Win rate with an interval that stays honest at small n and with clusters.
+    """Win rate with an interval that agrees with its sign test (`tuneval.stats.winrate`).
 
-    The expanded percentile bootstrap (whole clusters resampled when ``units`` has them),
-    widened to at least the Wilson-type score interval of the mean
-    (`tuneval.stats.intervals.unit_score_interval`, on the effective sample size with
-    clusters). The bootstrap alone collapses to a point when every verdict is the same (4
-    ties: [0.5, 0.5]; 20 wins: [1, 1]); the score interval keeps a width of about z²/n there.
-    Simulated coverage of the union at 95%: 0.92–1.0 over n = 4, 10, 30 and win/tie/loss
-    mixes where the bootstrap alone fell to 0.35 (clustered cells: bench/calibration.py).
+    The interval contains 0.5 exactly when the exact sign test (clusters or repeats: the
+    cluster-level sign flip) does not reject a win rate of 0.5; it is the union of the
+    test's inverted interval, the Wilson-type score interval and the expanded bootstrap, so
+    it neither collapses to a point (4 ties) nor calls 4 wins of 4 significant.
     """
-    boot_ci = mean_ci(
-        pref,
-        resamples=boot.resamples,
-        seed=boot.seed,
-        confidence=boot.confidence,
-        units=units if units.codes is not None else None,
+    return win_rate(
+        pref, units, resamples=boot.resamples, seed=boot.seed, confidence=boot.confidence
+    )[0]
+
+
+def _tested_win_rate(
+    pref: FloatArray, boot: Bootstrap, units: Units
+) -> tuple[Interval, float, Detectable]:
+    """The win rate, its test's p-value and the MDE of that test."""
+    interval, test = win_rate(
+        pref, units, resamples=boot.resamples, seed=boot.seed, confidence=boot.confidence
     )
-    low, high = unit_score_interval(pref, units, boot.confidence)
-    return Interval(
-        value=boot_ci.value, ci_low=min(low, boot_ci.ci_low), ci_high=max(high, boot_ci.ci_high)
+    # A clean sweep has no spread around its mean; the spread of the flipped preferences
+    # under the null (what the test compares with) still bounds what it can detect.
+    sums, _sizes = unit_sums(pref - 0.5, units)
+    null_se = float(np.sqrt(np.sum(sums * sums))) / pref.size
+    det = sign_flip_mde(
+        replace(test, se=max(test.se, null_se)),
+        units.count,
+        alpha=1.0 - boot.confidence,
+        trials=boot.resamples,
+        span=0.5,
+        unit="items" if units.codes is None else "clusters",
     )
+    return interval, test.p_value, det
 
 
 def pairwise_summary(

@@ -196,6 +196,19 @@ class BenchmarkMeasure(Record):
     """Fine-tuned minus base, with a paired-bootstrap CI (None under 2 items)."""
     p_value: float | None
     """Approximate-randomisation p-value, Holm-adjusted across all benchmark measures."""
+    mde: float | None = None
+    """Minimum detectable effect of the paired sign-flip test at 80% power (``inf``,
+    ``null`` in JSON, when none is detectable; None without variation to base it on)."""
+    unit: str = "item"
+    """What was flipped: ``item``, or ``cluster`` (the turns of one MT-Bench question)."""
+    units: int | None = None
+    """Independent units behind the test (items, or clusters)."""
+    detectable: bool | None = None
+    """False when no difference is detectable at all; True with a finite `mde`."""
+    undetectable_reason: str | None = None
+    """Why no difference is detectable, when `detectable` is False."""
+
+    _detectability = model_validator(mode="before")(with_detectability)
 
 
 class BenchmarkResult(Record):

@@ -10,8 +10,8 @@ promises too much at small n, so each MDE here follows the test that made the ve
   possible difference (the score's range, or 0.5 for a win rate against 0.5);
 * the sign-flip MDE is computed at the level the test really attains (6 units: 2/64);
 * it is never below an observed difference the test just missed, nor below the smallest
-  difference the test can reject at all (McNemar: ``z²/n``; a win-rate interval: see
-  `win_rate_floor`).
+  difference the test can reject at all (McNemar: ``z²/n``). A win rate against 0.5 is a
+  sign test (`tuneval.stats.winrate`) and takes the sign-flip MDE with a span of 0.5.
 
 In JSON an infinite MDE is written as ``null``; `Detectable.detectable` and its reason say
 explicitly that no difference is detectable, so a reader never has to guess what null means.
@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from tuneval.stats.intervals import score_interval
 from tuneval.stats.paired import PairedTest
 
 POWER = 0.8
@@ -147,67 +146,11 @@ def sign_flip_mde(
         units,
         alpha=alpha,
         level=attained_sign_flip_alpha(units, alpha),
-        smallest_p=smallest_sign_flip_p(units, trials),
+        smallest_p=smallest_sign_flip_p(units, None if test.exact else trials),
         span=span,
         floor=missed_effect(test, alpha),
         unit=unit,
     )
-
-
-def win_rate_mde(
-    value: float, ci_low: float, ci_high: float, units: int, *, alpha: float, confidence: float
-) -> Detectable:
-    """The MDE of a win rate against 0.5, judged by whether its interval excludes 0.5.
-
-    The standard error is read off the interval (width over 2z). The effect cannot exceed
-    0.5 (every item won); it is never below `win_rate_floor`, the smallest effect the
-    interval can exclude at this many units, nor below an effect the interval did not exclude.
-    No difference is detectable when even a clean sweep would leave 0.5 inside the interval.
-    """
-    from scipy.stats import norm
-
-    z = float(norm.ppf(0.5 + confidence / 2.0))
-    floor = win_rate_floor(units, confidence)
-    missed = abs(value - 0.5) if ci_low <= 0.5 <= ci_high else 0.0
-    if not math.isfinite(floor):
-        return Detectable(
-            math.inf,
-            f"even a win on every one of {units} units leaves 0.5 inside the "
-            f"{confidence:.0%} interval",
-        )
-    return minimum_detectable(
-        (ci_high - ci_low) / (2.0 * z),
-        units,
-        alpha=alpha,
-        span=0.5,
-        floor=max(floor, missed),
-    )
-
-
-def win_rate_floor(units: float, confidence: float) -> float:
-    """The smallest win-rate effect (above 0.5) whose score interval can exclude 0.5.
-
-    The least variable data with win rate ``0.5 + δ`` are wins and ties only (variance
-    ``δ(0.5 − δ)``); their Wilson-type interval (`score_interval`) excludes 0.5 only from
-    some δ on. Infinite when not even ``δ = 0.5`` (every unit won) does, which happens below
-    z² ≈ 3.84 units at 95%.
-    """
-    if units <= 0:
-        return math.inf
-
-    def excludes(delta: float) -> bool:
-        return score_interval(0.5 + delta, delta * (0.5 - delta), units, confidence)[0] > 0.5
-
-    if not excludes(0.5):
-        return math.inf
-    inside, outside = 0.0, 0.5
-    for _ in range(50):
-        mid = (inside + outside) / 2.0
-        if excludes(mid):
-            outside = mid
-        else:
-            inside = mid
-    return outside
 
 
 def smallest_sign_flip_p(units: int, trials: int | None = None) -> float:

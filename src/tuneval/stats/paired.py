@@ -15,7 +15,11 @@
   category × fine-tune effect). For right/wrong scores the unit sums are the per-cluster
   (fixed − broken) counts, i.e. a clustered McNemar test. The interval inverts the same test
   under a shift (all Δ0 the test does not reject for differences ``d − Δ0``), using the same
-  sign flips for every Δ0, so 0 lies outside it exactly when p ≤ α.
+  sign flips for every Δ0, so 0 lies outside it exactly when p ≤ α. Up to `EXACT_UNITS`
+  units (2^16 = 65,536 sign patterns) every pattern is enumerated and the p-value is exact
+  (4 clusters all improved: exactly 2/16 = 0.125); beyond, random flips with the
+  ``(b + 1)/(B + 1)`` correction, so p is never below ``1/(B + 1)``. Items and clusters
+  follow the same rule (one code path).
 
 The minimum detectable effect of each test is in `tuneval.stats.detectable`.
 """
@@ -46,6 +50,8 @@ class PairedTest:
     """Two-sided p-value at a difference of 0."""
     se: float
     """Standard error of the difference (for the minimum detectable effect)."""
+    exact: bool = False
+    """Whether the p-value enumerates every sign pattern (no Monte Carlo error)."""
 
 
 def _tango_z(b: int, c: int, n: int, delta: float) -> float:
@@ -111,6 +117,16 @@ def agree(low: float, high: float, p: float, alpha: float, d: float) -> tuple[fl
     return low, high
 
 
+EXACT_UNITS = 16
+"""Up to this many units every one of the 2^units sign patterns is enumerated."""
+
+
+def _all_flips(units: int) -> FloatArray:
+    """Every sign pattern over ``units`` units, shape ``(2^units, units)``, identity first."""
+    bits = (np.arange(1 << units)[:, None] >> np.arange(units)[None, :]) & 1
+    return 1.0 - 2.0 * bits.astype(np.float64)
+
+
 def _flip_chunks(units: int, trials: int, seed: int) -> list[FloatArray]:
     rng = np.random.default_rng(seed)
     chunk = max(1, min(trials, (1 << 22) // max(units, 1)))
@@ -137,6 +153,8 @@ def sign_flip(
         unit_sums: Per unit (item or cluster), the sum of per-item differences tuned − base.
         unit_sizes: Items in each unit.
         trials: Random sign assignments; the p-value is ``(1 + #{|T*| ≥ |T|}) / (1 + trials)``.
+            Ignored up to `EXACT_UNITS` units, where every pattern is enumerated and the
+            p-value is ``#{|T*| ≥ |T|} / 2^units`` (the observed signs among them).
         seed: Seed of the random generator (the same flips serve every shifted null).
         confidence: Coverage of the interval; the test at ``1 − confidence`` agrees with it.
         bounds: The smallest and largest possible difference (e.g. -1 and 1 for right/wrong);
@@ -152,18 +170,20 @@ def sign_flip(
         widest = float(np.max(np.abs(sums / np.maximum(sizes, 1.0)))) if sums.size else 0.0
         widest = max(widest, 1.0)
         bounds = (-widest, widest)
-    a_parts, b_parts = [], []
-    for flips in _flip_chunks(sums.size, trials, seed):
-        a_parts.append(flips @ sums)
-        b_parts.append(flips @ sizes)
-    flip_sums, flip_sizes = np.concatenate(a_parts), np.concatenate(b_parts)
+    exact = sums.size <= EXACT_UNITS
+    chunks = [_all_flips(sums.size)] if exact else _flip_chunks(sums.size, trials, seed)
+    flip_sums = np.concatenate([flips @ sums for flips in chunks])
+    flip_sizes = np.concatenate([flips @ sizes for flips in chunks])
+    # Exact: the identity pattern is among the enumerated ones, so it is not added again.
+    extra = 0 if exact else 1
+    draws = flip_sums.size + extra
     scale = float(np.sum(np.abs(sums))) + total_n
 
     def p_at(delta: float) -> float:
         observed = abs(float(sums.sum()) - delta * total_n)
         tol = 1e-9 * max(1.0, scale * (1.0 + abs(delta)))
         hits = np.sum(np.abs(flip_sums - delta * flip_sizes) >= observed - tol)
-        return float((hits + 1) / (trials + 1))
+        return float((hits + extra) / draws)
 
     alpha = 1.0 - confidence
     units = sums.size
@@ -174,7 +194,7 @@ def sign_flip(
     low = _shift_bound(p_at, alpha, d, lo_lim, se, 0.0 if p0 <= alpha and d > 0 else None)
     high = _shift_bound(p_at, alpha, d, hi_lim, se, 0.0 if p0 <= alpha and d < 0 else None)
     low, high = agree(low, high, p0, alpha, d)
-    return PairedTest(d, low, high, p0, se)
+    return PairedTest(d, low, high, p0, se, exact)
 
 
 def _shift_bound(

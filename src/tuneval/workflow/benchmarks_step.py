@@ -250,6 +250,7 @@ def compare_runs(base: RunDir, finetuned: RunDir, cfg: ComparisonConfig) -> list
             clusters=_turn_clusters(a),
         )
         common = [i for i in a if i in b]
+        det = r.detectable(cfg.alpha, cfg.trials)
         measures.append(
             BenchmarkMeasure(
                 name=name,
@@ -258,6 +259,11 @@ def compare_runs(base: RunDir, finetuned: RunDir, cfg: ComparisonConfig) -> list
                 finetuned=float(np.mean([b[i] for i in common])) if common else float("nan"),
                 difference=r.interval,
                 p_value=r.p_value,
+                mde=det.mde,
+                unit="cluster" if r.clustered else "item",
+                units=r.units,
+                detectable=det.detectable,
+                undetectable_reason=det.reason,
             )
         )
     return measures

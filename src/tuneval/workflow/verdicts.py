@@ -4,7 +4,8 @@ A non-significant verdict says what it could have missed: the minimum detectable
 80% power, computed the way the measure's own test decides (`tuneval.stats.detectable`), or
 an explicit "no difference is detectable" with the reason (too few units to reach α, or an
 effect beyond the measure's range). Metric verdicts take the MDE of their comparison, the
-judge-score verdict that of its sign-flip test, the win rate that of its interval against 0.5.
+judge-score verdict and the benchmark measures that of their sign-flip tests, the win rate
+that of its sign test against 0.5.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from __future__ import annotations
 from typing import Literal
 
 from tuneval.judge.records import Interval, PairwiseSummary
-from tuneval.report.schema import BenchmarkResult, JudgeScores, Verdict
-from tuneval.stats.detectable import win_rate_mde
+from tuneval.report.schema import BenchmarkMeasure, BenchmarkResult, JudgeScores, Verdict
 from tuneval.workflow.config import ComparisonConfig
 from tuneval.workflow.metrics_step import MetricComparisons
 
@@ -71,27 +71,29 @@ def verdicts(
 
 
 def win_rate_verdict(s: PairwiseSummary, alpha: float, confidence: float) -> Verdict:
-    """The win rate against 0.5: significant when its interval excludes 0.5.
+    """The win rate against 0.5, called by its sign test (`tuneval.stats.winrate`).
 
-    Its MDE follows that interval (`tuneval.stats.detectable.win_rate_mde`): never above 0.5
-    (a clean sweep), never below what the interval can exclude at this many units.
+    The p-value is the exact sign test on decisive items (clusters or repeats: the
+    cluster-level sign flip), and the interval contains 0.5 exactly when that test does not
+    reject at ``1 − confidence``; the MDE is that test's. A summary written before the test
+    existed (no `PairwiseSummary.p_value`) is called by its interval, as it was then.
     """
     w = s.win_rate
     assert w is not None
     units = s.units if s.units is not None else s.n
-    det = win_rate_mde(w.value, w.ci_low, w.ci_high, units, alpha=alpha, confidence=confidence)
+    significant = s.p_value <= alpha if s.p_value is not None else w.ci_low > 0.5 or w.ci_high < 0.5
     return Verdict(
         measure="win_rate",
         difference=w.value - 0.5,
         ci_low=w.ci_low - 0.5,
         ci_high=w.ci_high - 0.5,
-        p_value=None,
-        outcome=outcome(w.value - 0.5, w.ci_low > 0.5 or w.ci_high < 0.5),
-        mde=det.mde,
+        p_value=s.p_value,
+        outcome=outcome(w.value - 0.5, significant),
+        mde=s.mde,
         unit=s.unit,
         units=units,
-        detectable=det.detectable,
-        undetectable_reason=det.reason,
+        detectable=s.detectable,
+        undetectable_reason=s.undetectable_reason,
     )
 
 
@@ -101,17 +103,30 @@ def unit_label(unit: str, field: str | None) -> str:
 
 
 def bench_verdicts(results: list[BenchmarkResult], cmp: ComparisonConfig) -> list[Verdict]:
-    """One verdict per benchmark measure with a difference and a test."""
+    """One verdict per benchmark measure with a difference and a test, with its MDE.
+
+    The MDE is the one the measure's paired sign-flip comparison carries
+    (`tuneval.stats.PairedDifference.detectable`, stored on the `BenchmarkMeasure`).
+    """
     return [
-        tested_verdict(f"{r.name}.{m.name}", m.difference, m.p_value, cmp.alpha)
+        tested_verdict(f"{r.name}.{m.name}", m.difference, m.p_value, cmp.alpha, m)
         for r in results
         for m in r.measures
         if m.difference is not None and m.p_value is not None
     ]
 
 
-def tested_verdict(measure: str, d: Interval, p_value: float, alpha: float) -> Verdict:
-    """The verdict on a difference with its CI and a (Holm-adjusted) p-value."""
+def tested_verdict(
+    measure: str,
+    d: Interval,
+    p_value: float,
+    alpha: float,
+    power: BenchmarkMeasure | None = None,
+) -> Verdict:
+    """The verdict on a difference with its CI and a (Holm-adjusted) p-value.
+
+    ``power`` (a benchmark measure) adds the MDE, the unit and why nothing is detectable.
+    """
     return Verdict(
         measure=measure,
         difference=d.value,
@@ -119,6 +134,11 @@ def tested_verdict(measure: str, d: Interval, p_value: float, alpha: float) -> V
         ci_high=d.ci_high,
         p_value=p_value,
         outcome=outcome(d.value, p_value < alpha),
+        mde=None if power is None else power.mde,
+        unit="item" if power is None else power.unit,
+        units=None if power is None else power.units,
+        detectable=None if power is None else power.detectable,
+        undetectable_reason=None if power is None else power.undetectable_reason,
     )
 
 
