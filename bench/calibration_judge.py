@@ -3,6 +3,12 @@
 The companion of ``bench/calibration.py`` for what an LLM judge produces; each cell runs the
 same code the workflow and ``tuneval judge pairwise`` / ``tuneval human results`` run:
 
+* **win rate at small n** (`tuneval.stats.winrate.win_rate`): n = 4, 10, 30 items judged
+  once, win/loss/tie mixes from a null (win = loss) to a near sweep. Coverage of the true win
+  rate, the rate at which the test rejects 0.5, and how often interval and test disagree
+  (0.5 outside the interval but p > α, or the reverse), for the sign test with its settled
+  interval against the earlier Wilson-type interval (score interval ∪ expanded bootstrap)
+  read on its own;
 * **win rate with clusters** (`win_rate_interval`): 20 categories × 20 items whose
   fine-tune effect varies by category (logit SD 1.0, zero population effect: the true win
   rate is 0.5), and 40 prompts × 5 copies judged identically. False-positive rate of "the
@@ -27,8 +33,10 @@ import time
 import numpy as np
 
 from tuneval.judge.summary import win_rate_interval
-from tuneval.stats import BootstrapConfig, FloatArray
+from tuneval.stats import BootstrapConfig, FloatArray, mean_ci
+from tuneval.stats.intervals import unit_score_interval
 from tuneval.stats.units import make_units
+from tuneval.stats.winrate import win_rate
 
 BOOT = BootstrapConfig(resamples=1000, seed=1, confidence=0.95)
 Rng = np.random.Generator
@@ -53,6 +61,34 @@ def clustered_preferences(rng: Rng, design: str) -> tuple[FloatArray, list[int]]
     effect = rng.normal(0.0, 1.0, 20)  # category x fine-tune interaction, logit scale
     labels = np.repeat(np.arange(20), 20)
     return _verdicts(rng, _sigmoid(effect[labels] + rng.normal(0.0, 0.5, 400))), labels.tolist()
+
+
+SMALL_N_MIXES = ((0.4, 0.4), (0.5, 0.2), (0.7, 0.1), (0.9, 0.0), (0.3, 0.5))
+"""(P(win), P(loss)) of the small-n cells; the rest are ties."""
+
+
+def small_n_cell(n: int, p_win: float, p_loss: float, reps: int, seed: int) -> dict[str, float]:
+    """Coverage, rejection of 0.5 and interval/test disagreement: sign test vs Wilson-type."""
+    rng = np.random.default_rng(seed)
+    truth = p_win + 0.5 * (1.0 - p_win - p_loss)
+    units = make_units(n, None)
+    tally = dict.fromkeys(("cover", "reject", "disagree", "cover_old", "reject_old"), 0.0)
+    for _ in range(reps):
+        u = rng.random(n)
+        pref = np.where(u < p_win, 1.0, np.where(u < p_win + p_loss, 0.0, 0.5))
+        s = int(rng.integers(1 << 30))
+        w, test = win_rate(pref, units, resamples=BOOT.resamples, seed=s)
+        significant = test.p_value <= 0.05
+        tally["cover"] += w.ci_low <= truth <= w.ci_high
+        tally["reject"] += significant
+        tally["disagree"] += significant == (w.ci_low <= 0.5 <= w.ci_high)
+        # The earlier interval, read alone: the Wilson-type score interval ∪ the bootstrap.
+        boot = mean_ci(pref, resamples=BOOT.resamples, seed=s)
+        low, high = unit_score_interval(pref, units)
+        low, high = min(low, boot.ci_low), max(high, boot.ci_high)
+        tally["cover_old"] += low <= truth <= high
+        tally["reject_old"] += not low <= 0.5 <= high
+    return {k: v / reps for k, v in tally.items()}
 
 
 def win_rate_cell(design: str, clustered: bool, reps: int, seed: int) -> tuple[float, float]:
@@ -120,7 +156,20 @@ def ppi_rubric_cell(
 def main() -> None:
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     start = time.perf_counter()
-    print(f"## Win rate under the null ({reps} replications per cell)\n")
+    print(f"## Win rate at small n, items judged once ({reps} replications per cell)\n")
+    print(
+        "| n | P(win) | P(loss) | coverage | rejects 0.5 | CI/test disagree "
+        "| coverage (Wilson-type) | rejects 0.5 (Wilson-type) |\n|---|---|---|---|---|---|---|---|"
+    )
+    for n in (4, 10, 30):
+        for k, (p_win, p_loss) in enumerate(SMALL_N_MIXES):
+            c = small_n_cell(n, p_win, p_loss, reps, 10 * n + k)
+            print(
+                f"| {n} | {p_win} | {p_loss} | {c['cover']:.3f} | {c['reject']:.3f} "
+                f"| {c['disagree']:.3f} | {c['cover_old']:.3f} | {c['reject_old']:.3f} |",
+                flush=True,
+            )
+    print(f"\n## Win rate under the null ({reps} replications per cell)\n")
     print("| design | clusters given | FPR (CI excludes 0.5) |\n|---|---|---|")
     for design, label in (("interaction", "20x20 interaction SD 1.0"), ("copies", "40 x 5")):
         for clustered in (False, True):

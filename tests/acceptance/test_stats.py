@@ -432,6 +432,15 @@ def _calibration_judge():
     return module
 
 
+def test_win_rate_small_n_calibration_fixed_seed():
+    """A small version of the small-n cells of bench/calibration_judge.py."""
+    cal = _calibration_judge()
+    null = cal.small_n_cell(10, 0.4, 0.4, 40, 1)
+    assert null["disagree"] == 0.0 and null["reject"] <= 0.1 and null["cover"] >= 0.9
+    sweep = cal.small_n_cell(4, 0.9, 0.0, 20, 2)  # the Wilson-type read rejected 0.5 here
+    assert sweep["disagree"] == 0.0 and sweep["reject"] == 0.0 and sweep["reject_old"] > 0.3
+
+
 @pytest.mark.slow
 def test_judge_calibration_fixed_seed():
     """A small version of bench/calibration_judge.py (500 replications: the note's table)."""
