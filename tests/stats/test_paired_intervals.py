@@ -118,3 +118,14 @@ def test_detectable_effect():
     assert detectable_effect(0.01, 100_000) == pytest.approx(0.028, abs=1e-4)  # (1.96+0.84)·SE
     assert detectable_effect(0.01, 20) > detectable_effect(0.01, 100_000)  # t on 19 df
     assert detectable_effect(0.0, 50) is None
+
+
+def test_sign_flip_enumerates_up_to_16_units_and_floors_monte_carlo_beyond():
+    from tuneval.stats.paired import EXACT_UNITS
+
+    assert EXACT_UNITS == 16
+    for units in (4, 16):
+        r = sign_flip(np.ones(units), np.ones(units), trials=100, seed=0)
+        assert r.exact and r.p_value == 2.0 / 2**units  # only all-up and all-down as extreme
+    r = sign_flip(np.ones(17), np.ones(17), trials=100, seed=0)
+    assert not r.exact and r.p_value == 1.0 / 101  # never below 1/(B + 1)
