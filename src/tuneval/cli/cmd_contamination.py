@@ -149,9 +149,12 @@ def contamination_cmd(
         raise UsageError("--semantic compares with training data: give --train, not --within")
     if (within or not semantic) and (judge or embedding_model):
         raise UsageError("--judge and --embedding-model go with --semantic and --train")
+    inputs = [("--eval", eval_path), *(("--train", t) for t in train or [])]
     for option, path in (("--out", out), ("--write-clean", write_clean)):
         if path:
-            _check_writable(option, path)
+            _check_writable(option, path, inputs)
+    if out and write_clean and _same_file(out, write_clean):
+        raise UsageError(f"--out and --write-clean are both {out}; give two different files")
     if within:
         report = contamination.duplicates(
             eval_path, n=n, eval_fields=_fields(eval_fields), threshold=threshold
@@ -199,7 +202,7 @@ def _membership(
             "optionally --label-field and --out); run the training-data scans separately"
         )
     if out:
-        _check_writable("--out", out)
+        _check_writable("--out", out, [("--eval", eval_path)])
     report = run_membership(eval_path, model, base, k=k, label_field=label_field,
                             eval_fields=_fields(eval_fields))  # fmt: skip
     if out:
@@ -210,8 +213,27 @@ def _membership(
         console.print(f"wrote {out}", markup=False)
 
 
-def _check_writable(option: str, path: str) -> None:
-    """Fail before the scan when `path` cannot be written (no need to wait for the error)."""
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file (also through links, or before it exists)."""
+    pa, pb = Path(a), Path(b)
+    if pa.exists() and pb.exists():
+        return os.path.samefile(pa, pb)
+    return pa.resolve() == pb.resolve()
+
+
+def _check_writable(option: str, path: str, inputs: list[tuple[str, str]]) -> None:
+    """Fail before the scan when `path` cannot be written (no need to wait for the error).
+
+    Writing over an input is refused: the eval set would be truncated before it is read
+    again, silently losing the items the scan flagged (and the original file with them).
+    """
+    for input_option, source in inputs:
+        if Path(source).is_file() and _same_file(path, source):
+            raise UsageError(
+                f"{option} {path} is the {input_option} file; writing there would overwrite "
+                f"it: give a new file (e.g. {_clean_name(source)}) and rename it afterwards "
+                "if you want to replace the original"
+            )
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"{option} {path} is a directory; give a file path inside it")
@@ -220,6 +242,12 @@ def _check_writable(option: str, path: str) -> None:
         raise UsageError(f"{option} {path}: the folder {parent} does not exist; create it first")
     if not os.access(parent, os.W_OK):
         raise UsageError(f"{option} {path}: the folder {parent} is not writable")
+
+
+def _clean_name(source: str) -> str:
+    path = Path(source)
+    stem = path.name.split(".")[0] or "eval"
+    return str(path.with_name(f"{stem}.clean.jsonl"))
 
 
 def _progress() -> _Bar:

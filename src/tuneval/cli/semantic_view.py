@@ -11,12 +11,24 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from tuneval.errors import settings_named
+
 if TYPE_CHECKING:
     from tuneval.contamination.semantic import SemanticReport
 
 SEMANTIC_FLOOR = 0.45
 """Default lowest cosine similarity of a candidate (`tuneval.contamination.semantic.
 DEFAULT_FLOOR`, repeated here so that the CLI imports nothing heavy)."""
+
+
+def _embedding_flags(setting: str) -> str | None:
+    """The ``tuneval contamination`` flag of a setting `semantic_check` names."""
+    from tuneval.cli.app import app
+    from tuneval.cli.flags import flag_names
+
+    return (
+        "--embedding-model" if setting == "model" else flag_names(app, ["contamination"])(setting)
+    )
 
 
 def run_semantic(
@@ -51,11 +63,14 @@ def run_semantic(
             sys.stderr.flush()
 
     try:
-        return semantic_check(
-            train, eval_path, model=model, top_k=top_k, floor=floor, fields=fields,
-            eval_fields=eval_fields, skip_bad=skip_bad, judge=backend, cache=cache,
-            progress=progress, ray=ray,
-        )  # fmt: skip
+        # semantic_check's `model` is the embedding model, but this command's --model is the
+        # membership check's fine-tune: name the flag here, before the CLI names the rest.
+        with settings_named(_embedding_flags):
+            return semantic_check(
+                train, eval_path, model=model, top_k=top_k, floor=floor, fields=fields,
+                eval_fields=eval_fields, skip_bad=skip_bad, judge=backend, cache=cache,
+                progress=progress, ray=ray,
+            )  # fmt: skip
     finally:
         if tty:
             sys.stderr.write("\n")

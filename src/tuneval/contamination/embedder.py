@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from tuneval.errors import ConfigError, MissingDependencyError, require
+from tuneval.errors import ConfigError, MissingDependencyError, require, setting_hint
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 """The model used when none is named; it comes from the package `BUNDLED_PACKAGE`."""
@@ -140,6 +140,7 @@ def _load(location: str) -> Any:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(
             f"cannot load the embedding model {location!r} ({first}); give a local "
-            "sentence-transformers folder, or omit --embedding-model (contamination.semantic."
-            "model) to use the bundled all-MiniLM-L6-v2"
+            "sentence-transformers folder"
+            + setting_hint("model", ", or omit {}")
+            + " to use the bundled all-MiniLM-L6-v2"
         ) from exc

@@ -31,7 +31,7 @@ from tuneval.contamination.index import EvalIndex
 from tuneval.contamination.scan import ShardResult, scan_shard
 from tuneval.contamination.semantic_shard import ShardOptions, ShardTop, embed_shard
 from tuneval.contamination.sources import Shard
-from tuneval.errors import TunevalError, UsageError, require
+from tuneval.errors import TunevalError, UsageError, require, setting_hint
 
 if TYPE_CHECKING:
     from tuneval.contamination.embedder import Encoder
@@ -197,7 +197,9 @@ def ray_session(address: str, cpus: int | None = None) -> Iterator[tuple[ScanFn,
         MissingDependencyError: When Ray is not installed.
         UsageError: When the cluster cannot be reached.
     """
-    ray: Any = require("ray", package="ray", extra="ray", purpose="The scan on Ray (--ray)")
+    ray: Any = require(
+        "ray", package="ray", extra="ray", purpose="The scan on Ray" + setting_hint("ray", " ({})")
+    )
     started = False
     if not ray.is_initialized():
         local = address in ("", "local")
@@ -209,8 +211,8 @@ def ray_session(address: str, cpus: int | None = None) -> Iterator[tuple[ScanFn,
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise UsageError(
                 f"cannot join the Ray cluster at '{address}': {exc}; start one with "
-                "'ray start --head', give its address (HOST:6379 or ray://HOST:10001), or use "
-                "--ray local"
+                "'ray start --head', give its address (HOST:6379 or ray://HOST:10001), or "
+                f"'local'{setting_hint('ray', ' as {}')} for a runtime on this machine"
             ) from None
         started = True
     try:

@@ -166,16 +166,53 @@ def decode_line(raw: bytes, name: str, line: int, offset: int) -> str:
         raise _utf8_error(raw, exc.start, name, line, offset) from exc
 
 
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def _likely_encoding(raw: bytes, offset: int) -> str:
+    """The encoding to advise converting from (`raw` starts at byte `offset` of the file).
+
+    A byte-order mark at the file's start names a UTF-16/32 encoding. Without one, text of
+    mostly ASCII letters in UTF-16 has a NUL in every other byte (UTF-32: three of four),
+    which no UTF-8 or Latin-1 text has; where the NULs fall gives the byte order, which
+    iconv needs when there is no mark.
+    """
+    if offset == 0:
+        for bom, encoding in _WIDE_BOMS:
+            if raw.startswith(bom):
+                return encoding
+    nuls = raw.count(0)
+    if not raw or nuls * 3 < len(raw):
+        return "latin1"
+    width = 4 if nuls * 4 >= len(raw) * 3 - 4 else 2
+    # In little-endian the ASCII byte comes first: non-NUL bytes at the unit's first offset.
+    first = sum(1 for i, b in enumerate(raw) if b and (offset + i) % width == 0)
+    return f"utf-{8 * width}{'le' if first * 2 >= len(raw) - nuls else 'be'}"
+
+
 def _utf8_error(raw: bytes, bad: int, name: str, line: int, offset: int) -> DataError:
     """Describe the invalid byte at index `bad` of `raw`, whose first byte is at `offset`."""
     column = len(raw[raw.rfind(b"\n", 0, bad) + 1 : bad].decode("utf-8", errors="replace")) + 1
+    encoding = _likely_encoding(raw, offset)
+    looks = "" if encoding == "latin1" else f", it looks like {encoding.upper()[:6]}"
     return DataError(
         f"the file is not UTF-8 (byte 0x{raw[bad]:02x} at byte offset {offset + bad}) on this "
-        f"line (column {column}); save it as UTF-8 (in a spreadsheet: 'CSV UTF-8'; on the "
-        f"command line: 'iconv -f latin1 -t utf-8 {name}')",
+        f"line (column {column}){looks}; save it as UTF-8 (in a spreadsheet: 'CSV UTF-8'; on "
+        f"the command line: 'iconv -f {encoding} -t utf-8 {name} > {_utf8_name(name)}')",
         path=name,
         line=line,
     )
+
+
+def _utf8_name(name: str) -> str:
+    path = Path(name)
+    suffixes = [s for s in path.suffixes if s.lower() != ".gz"]  # iconv writes it plain
+    return str(path.with_name(f"{path.name.split('.')[0]}.utf8{''.join(suffixes)}"))
 
 
 def _lines(

@@ -44,6 +44,24 @@ def _items(value: Any, what: str) -> list[Any]:
     return items
 
 
+def as_list(value: Any, what: str) -> list[Any]:
+    """The entries of a list-like argument, one per example (a string or a dict is refused).
+
+    Args:
+        value: A list, tuple, NumPy array, pandas Series, or any ordered iterable.
+        what: The argument's name, for messages.
+
+    Raises:
+        UsageError: For a bare string, a mapping, a set, None or a non-iterable.
+    """
+    return _items(value, what)
+
+
+def shown(value: Any) -> str:
+    """A value as a message shows it: its repr, cut to 40 characters."""
+    return _shown(value)
+
+
 def _text(value: Any, where: str) -> str:
     if isinstance(value, str):
         return str(value)  # plain str, also for str subclasses such as numpy.str_

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from tuneval.errors import DataError, UsageError
+from tuneval.errors import DataError, UsageError, setting_hint
 from tuneval.human.records import Placement, StudyInfo, StudyItem
 from tuneval.human.store import StudyStore, utc_now
 
@@ -121,8 +121,8 @@ def _pair(
         prompt = prompts.get(example_id)
         if prompt is None:
             raise DataError(
-                f"example '{example_id}' has no prompt to show annotators; add a 'prompt' field "
-                "or pass the eval set with --examples",
+                f"example '{example_id}' has no prompt to show annotators; add a 'prompt' field"
+                + setting_hint("examples", " or pass the eval set with {}"),
                 path=prompt_file,
                 field="prompt",
             )
@@ -139,7 +139,9 @@ def check_annotators(annotators: list[str], per_item: int) -> None:
         UsageError: For a bad or repeated name, or ``per_item`` outside 1..len(annotators).
     """
     if not annotators:
-        raise UsageError("give at least one annotator, e.g. --annotators ann1,ann2,ann3")
+        raise UsageError(
+            "give at least one annotator" + setting_hint("annotators", ", e.g. {} ann1,ann2,ann3")
+        )
     for name in annotators:
         if not _NAME.match(name):
             raise UsageError(
@@ -149,8 +151,8 @@ def check_annotators(annotators: list[str], per_item: int) -> None:
         raise UsageError("annotator names must be unique")
     if not 1 <= per_item <= len(annotators):
         raise UsageError(
-            f"--per-item must be between 1 and the number of annotators ({len(annotators)}), "
-            f"got {per_item}"
+            f"annotators per item{setting_hint('per_item', ' ({})')} must be between 1 and the "
+            f"number of annotators ({len(annotators)}), got {per_item}"
         )
 
 
@@ -185,7 +187,12 @@ def create_study(
     """
     check_annotators(annotators, per_item)
     if model_a == model_b:
-        raise UsageError("--a and --b must name two different models")
+        raise UsageError(
+            f"the two models are both '{model_a}'"
+            + setting_hint("model_a", "; {}")
+            + setting_hint("model_b", " and {}")
+            + " must name two different models"
+        )
     rng = random.Random(seed)
     chosen = list(pairs.pairs)
     if limit is not None and limit < len(chosen):

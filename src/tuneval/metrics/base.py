@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import ValidationError, create_model
 
-from tuneval.errors import MetricError
+from tuneval.errors import MetricError, UsageError
 from tuneval.registry import Registry, keyword_options
 from tuneval.stats.resample import FloatArray as FloatArray
 
@@ -178,8 +178,19 @@ def _parse_spec(spec: str) -> tuple[str, dict[str, str]]:
                 f"metric option '{part}' in '{spec}' must look like key=value, "
                 f"e.g. 'bleu:tokenize=intl,lowercase=true'"
             )
-        options[key.strip()] = value.strip()
+        key = key.strip()
+        if key in options:
+            # Keeping the last value would run a different metric than half the spec asks for.
+            raise _RepeatedOptionError(
+                f"metric option '{key}' is given twice in '{spec}' ({key}={options[key]} and "
+                f"{key}={value.strip()}); give it once"
+            )
+        options[key] = value.strip()
     return name.strip(), options
+
+
+class _RepeatedOptionError(MetricError, UsageError):
+    """A metric spec names one option twice: a malformed command line (CLI exit code 2)."""
 
 
 def metric_options(cls: type[Metric]) -> dict[str, tuple[Any, Any]]:

@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field, ValidationError, create_model
 
 from tuneval.errors import BackendError
 from tuneval.records import Record
-from tuneval.registry import Registry
+from tuneval.registry import Registry, keyword_options
 
 Role = Literal["system", "user", "assistant"]
 
@@ -189,13 +189,7 @@ def register_backend(cls: type[ModelBackend]) -> type[ModelBackend]:
 
 def backend_options(cls: type[ModelBackend]) -> dict[str, tuple[Any, Any]]:
     """The typed options a backend accepts: name -> (annotation, default)."""
-    params = inspect.signature(cls.__init__).parameters
-    hints = inspect.get_annotations(cls.__init__, eval_str=True)
-    return {
-        p.name: (hints.get(p.name, Any), p.default)
-        for p in params.values()
-        if p.kind is p.KEYWORD_ONLY
-    }
+    return keyword_options(cls)
 
 
 def backend_class(spec: str) -> type[ModelBackend]:

@@ -8,12 +8,17 @@ pairs it lacks, repeats no finished call and writes no duplicate record.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from tuneval.errors import DataError
-from tuneval.models.base import Decoding, Message, ModelBackend, Request, Usage
+from tuneval.data import load_examples
+from tuneval.data.evalset import ExampleFields, RecordList, record_ids, to_example
+from tuneval.data.readers import SourceRecord
+from tuneval.errors import DataError, UsageError, settings_named
+from tuneval.evaluation.inputs import as_list, check_lengths, shown
+from tuneval.models.base import Decoding, Message, ModelBackend, Request, Usage, create_backend
 from tuneval.models.cache import CallCache
 from tuneval.models.loop import run_sync
 from tuneval.models.runner import CallOptions, CallResult, CallStats, call_many
@@ -97,10 +102,71 @@ def generation_record(
     return Generation(example_id=example.id, model=name, output=c.text, metadata=meta)
 
 
+def _as_backend(backend: Any) -> tuple[ModelBackend, bool]:
+    """The backend, and whether it was built here from a spec (then this call closes it)."""
+    if isinstance(backend, ModelBackend):
+        return backend, False
+    if isinstance(backend, str):
+        return create_backend(backend), True
+    raise UsageError(
+        f"backend must be a model spec such as 'openai:gpt-4o-mini' or 'mock:echo', or a "
+        f"ModelBackend; got {type(backend).__name__}"
+    )
+
+
+def _as_run(run: Any) -> RunDir:
+    if isinstance(run, RunDir):
+        return run
+    if isinstance(run, (str, Path)):
+        return RunDir(run)
+    raise UsageError(
+        f"run must be a run directory (a path such as 'runs/my-eval', or a RunDir); got "
+        f"{type(run).__name__}"
+    )
+
+
+def _as_examples(examples: Any) -> Sequence[Example]:
+    """`Example`s from what a user holds: Examples, dicts, a file path or an ``hf:`` spec.
+
+    Dict rows take the fields of an eval-set file (``prompt``, ``reference``, ``id``,
+    ``category``...), checked the same way, so one eval set gives the same examples whether
+    it is passed as a file or as its records.
+    """
+    if isinstance(examples, (str, Path)):
+        return load_examples(examples)
+    if hasattr(examples, "columns") and hasattr(examples, "to_dict"):
+        examples = examples.to_dict("records")  # a pandas DataFrame iterates over its columns
+    items = as_list(examples, "examples")
+    check_lengths(examples=items)
+    if all(isinstance(item, Example) for item in items):
+        return items
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise UsageError(
+                f"examples[{i}] must be an Example or a dict with a 'prompt', got "
+                f"{type(item).__name__} {shown(item)}; for plain prompts pass "
+                "[{'prompt': p} for p in prompts]"
+            )
+    records = [SourceRecord(dict(r), "examples", i, "record") for i, r in enumerate(items, 1)]
+    fields = ExampleFields(
+        "id", "prompt", "reference", "references", "category", "difficulty", "adversarial",
+        require_prompt=False, require_reference=False,
+    )  # fmt: skip
+    try:
+        ids, synthetic = record_ids(records, "id")
+        loaded = [to_example(r, key, fields) for r, key in zip(records, ids, strict=True)]
+    except DataError as exc:
+        # Name the row as the caller indexes it (examples[0]), not as a file line.
+        exc.name_settings(lambda _setting: None)
+        where = f"examples[{exc.line - 1}]: " if exc.line else ""
+        raise DataError(where + exc.detail, field=exc.field) from None
+    return RecordList(loaded, path=None, id_field="id", synthetic_ids=synthetic)
+
+
 async def agenerate(
-    backend: ModelBackend,
-    examples: Sequence[Example],
-    run: RunDir,
+    backend: ModelBackend | str,
+    examples: Sequence[Example] | Sequence[Mapping[str, Any]] | str | Path,
+    run: RunDir | str | Path,
     *,
     name: str = "model",
     decoding: Decoding | None = None,
@@ -113,9 +179,12 @@ async def agenerate(
     """Generate the outputs of model ``name`` that ``run`` does not have yet.
 
     Args:
-        backend: The model.
-        examples: The eval set.
-        run: The run directory; records go to `RunDir.generations_path`.
+        backend: The model: a `ModelBackend`, or a spec such as ``"openai:gpt-4o-mini"``
+            (the backend is then built for this call and closed at its end).
+        examples: The eval set: `Example`s, a list of dicts (``prompt``, ``reference``,
+            ``id``...), a pandas DataFrame, a file path or an ``hf:`` spec.
+        run: The run directory (a path or a `RunDir`); records go to
+            `RunDir.generations_path`.
         name: Model name of the records (e.g. ``base`` or ``finetuned``).
         decoding: Decoding parameters of every request.
         options: Concurrency, timeout and retries.
@@ -124,7 +193,39 @@ async def agenerate(
         progress: Show a rich progress bar.
         on_result: Called after each finished call is recorded (progress of a caller that
             draws its own display, e.g. the workflow).
+
+    Raises:
+        UsageError: For arguments of a type it cannot use; the message names the argument.
+        DataError: For a malformed eval set; the message names the record and field.
     """
+    # generate() takes no field mappings, so a hint to use one (prompt_field...) is left out.
+    with settings_named(lambda _setting: None):
+        examples = _as_examples(examples)
+    run = _as_run(run)
+    backend, owned = _as_backend(backend)
+    try:
+        return await _generate(
+            backend, examples, run, name=name, decoding=decoding, options=options,
+            cache=cache, refresh=refresh, progress=progress, on_result=on_result,
+        )  # fmt: skip
+    finally:
+        if owned:
+            await backend.aclose()
+
+
+async def _generate(
+    backend: ModelBackend,
+    examples: Sequence[Example],
+    run: RunDir,
+    *,
+    name: str,
+    decoding: Decoding | None,
+    options: CallOptions | None,
+    cache: CallCache | None,
+    refresh: bool,
+    progress: bool,
+    on_result: Callable[[CallResult], None] | None,
+) -> GenerateSummary:
     decoding = decoding or Decoding()
     started = time.perf_counter()
     have = {g.example_id for g in run.generations(name)}
@@ -159,12 +260,12 @@ async def agenerate(
 
 
 def generate(
-    backend: ModelBackend,
-    examples: Sequence[Example],
-    run: RunDir,
+    backend: ModelBackend | str,
+    examples: Sequence[Example] | Sequence[Mapping[str, Any]] | str | Path,
+    run: RunDir | str | Path,
     **kwargs: Any,
 ) -> GenerateSummary:
-    """Synchronous `agenerate` (same arguments); closes nothing, the caller owns the backend.
+    """Synchronous `agenerate` (same arguments); a backend passed as an object stays open.
 
     Safe inside a running event loop (Jupyter): the work then runs in a worker thread.
     """
