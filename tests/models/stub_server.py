@@ -69,6 +69,8 @@ class StubState:
     batch_polls: int = 0
     hold: bool = False
     """While True every batch stays pending, whatever ``batch_pending_polls`` says."""
+    hold_calls: bool = False
+    """While True every chat call waits before answering (a run is kept busy for a test)."""
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
 
@@ -106,6 +108,8 @@ def make_app(config: StubConfig) -> Any:
             if rng.random() < config.rate_500:
                 fault("500")
                 return JSONResponse({"error": {"message": "boom"}}, status_code=500)
+            while state.hold_calls:  # a test holds the caller mid-call until it lets go
+                await asyncio.sleep(0.01)
             delay = config.latency_s
             if rng.random() < config.rate_slow:
                 fault("slow")

@@ -24,7 +24,7 @@ def run_cli(argv, capsys):
     return exc.value.code, out, err
 
 
-def wait_for_pid(lock: Path, proc: subprocess.Popen, timeout: float = 60.0) -> str:
+def wait_for_pid(lock: Path, proc: subprocess.Popen, timeout: float = 180.0) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if lock.exists() and lock.read_text().strip():
@@ -38,7 +38,10 @@ def wait_for_pid(lock: Path, proc: subprocess.Popen, timeout: float = 60.0) -> s
 def test_second_run_on_a_busy_directory_exits_2_and_nothing_is_done_twice(
     tmp_path, capsys, monkeypatch
 ):
-    with serve_in_thread(StubConfig(latency_s=0.2)) as (url, state):
+    # The server holds every call until the second run has been refused: the first run
+    # cannot finish (and let go of the lock) first, however slow this machine is.
+    with serve_in_thread(StubConfig()) as (url, state):
+        state.hold_calls = True
         config = write_config(
             tmp_path,
             "name: t\neval_set: eval.jsonl\n"
@@ -63,6 +66,7 @@ def test_second_run_on_a_busy_directory_exits_2_and_nothing_is_done_twice(
         code, _, err = run_cli(["run", str(config)], capsys)
         assert code == 2, err
         assert err.strip().count("\n") == 0 and f"(PID {first.pid})" in err
+        state.hold_calls = False
         _, first_err = first.communicate(timeout=120)
         assert first.returncode == 0, first_err
         assert state.requests == 16  # 8 items x 2 models, each asked once

@@ -19,6 +19,9 @@ from tuneval.models.mock import MockBackend
 from tuneval.workflow import full_evaluation, load_config
 
 
+_REAL_LOAD = __import__("tuneval.contamination.embedder", fromlist=["_load"])._load
+
+
 class _BagModel:
     def encode(self, texts: list[str], **_: object) -> np.ndarray:
         out = np.zeros((len(texts), 64), np.float32)
@@ -111,3 +114,30 @@ def test_verify_without_judge_is_a_config_error(tmp_path: Path, mocks) -> None:
     cfg = _config(tmp_path, "contamination.semantic={verify: true}", "judge.spec=null")
     with pytest.raises(ConfigError, match=r"contamination\.semantic\.verify needs a judge"):
         full_evaluation(cfg, backends={k: v for k, v in mocks.items() if k != "judge"})
+
+
+@pytest.mark.slow  # starts a local Ray runtime
+def test_both_scans_share_one_ray_runtime(
+    tmp_path: Path, mocks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ray = pytest.importorskip("ray")
+    if ray.is_initialized():
+        ray.shutdown()
+    starts: list[dict[str, object]] = []
+    real_init = ray.init
+
+    def init(**kwargs: object) -> object:
+        starts.append(kwargs)
+        return real_init(**kwargs)
+
+    monkeypatch.setattr(ray, "init", init)
+    # Ray workers load the real encoder, so the driver must embed the eval set with it too.
+    import tuneval.contamination.embedder as embedder
+
+    monkeypatch.setattr(embedder, "_load", _REAL_LOAD)
+    cfg = _config(tmp_path, "contamination.semantic=true", "contamination.ray=local")
+    result = full_evaluation(cfg, backends=mocks)
+    detail = {s.step: s for s in result.steps}["contamination"].detail
+    assert "semantic candidates" in detail
+    assert len(starts) == 1  # the n-gram scan and the semantic scan ran on one runtime
+    assert not ray.is_initialized()  # and it is stopped when the step ends

@@ -32,13 +32,14 @@ def call_counter(label: str, console: Console) -> Iterator[Callable[[], None]]:
 def step_bars(console: Console) -> Iterator[Callable[[StepProgress], None]]:
     """Transient bars, one per workflow step making calls; yields the ``on_progress`` callback.
 
-    Drawn on a terminal only: piped output (CI logs, tests) gets the step lines alone, and no
-    refresh thread outlives a failed run.
+    Drawn on a terminal only, so that no refresh thread outlives a failed run; piped output
+    (CI logs) gets a plain line now and then instead (`PlainProgress`), so that a long judge
+    step does not look hung.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
     if not console.is_terminal:
-        yield lambda _event: None
+        yield PlainProgress(console)
         return
     with Progress(
         TextColumn("{task.description}"),
@@ -55,3 +56,33 @@ def step_bars(console: Console) -> Iterator[Callable[[StepProgress], None]]:
             progress.update(tasks[event.step], completed=event.done)
 
         yield show
+
+
+class PlainProgress:
+    """Plain progress lines for output that is not a terminal (CI logs, files).
+
+    A step's line is printed when it starts, every ``every_s`` seconds, at each tenth of its
+    total, and when it completes; a log gets a handful of lines per step, never one per call.
+
+    Args:
+        console: Where the lines go.
+        every_s: Most seconds between two lines of a step that is making calls.
+    """
+
+    def __init__(self, console: Console, every_s: float = 30.0) -> None:
+        self.console, self.every_s = console, every_s
+        self._last: dict[str, tuple[float, int]] = {}
+
+    def __call__(self, event: StepProgress) -> None:
+        """Print ``STEP: DONE/TOTAL (PCT%)`` when the step is due a line."""
+        import time
+
+        now = time.monotonic()
+        tenth = event.done * 10 // event.total if event.total else -1
+        last = self._last.get(event.step)
+        due = last is None or now - last[0] >= self.every_s or tenth > last[1]
+        if not due:
+            return
+        self._last[event.step] = (now, tenth)
+        total = f"/{event.total} ({100 * event.done // event.total}%)" if event.total else ""
+        self.console.print(f"{event.step}: {event.done}{total}", markup=False, highlight=False)

@@ -62,6 +62,7 @@ async def judge_all(
     options: CallOptions | None = None,
     cache: CallCache | object | None = None,
     on_call: Callable[[], None] | None = None,
+    on_item: Callable[[], None] | None = None,
 ) -> None:
     """Judge every request; call ``on_final(index, outcome)`` once per request.
 
@@ -73,8 +74,16 @@ async def judge_all(
         max_attempts: Calls per item at most (1 = no retries of unusable replies).
         options: Concurrency and timeouts of the calls.
         cache: The call cache (none: every call goes to the judge).
-        on_call: Called after every call (progress bars).
+        on_call: Called after every call, retries of unusable replies included.
+        on_item: Called once per request when its outcome is final (progress bars count
+            items with it: with retries there are more calls than items).
     """
+
+    def finish(index: int, outcome: Final[V]) -> None:
+        on_final(index, outcome)
+        if on_item is not None:
+            on_item()
+
     pending: list[tuple[int, Request, int]] = [(i, r, 1) for i, r in enumerate(requests)]
     if cache is not None and not isinstance(cache, CallCache):
         # Callers outside the judge package still type the cache loosely; fail, never skip it.
@@ -94,7 +103,7 @@ async def judge_all(
                 on_call()
             if result.completion is None:
                 reason = f"call failed ({result.error_kind}): {result.error}"
-                on_final(index, Final(None, None, attempt, reason, True))
+                finish(index, Final(None, None, attempt, reason, True))
                 return
             raw = result.completion.text
             try:
@@ -103,9 +112,9 @@ async def judge_all(
                 if attempt < max_attempts:
                     retries.append((index, _retry(request, raw, str(exc)), attempt + 1))
                 else:
-                    on_final(index, Final(None, raw, attempt, str(exc), False))
+                    finish(index, Final(None, raw, attempt, str(exc), False))
                 return
-            on_final(index, Final(verdict, raw, attempt, None, False))
+            finish(index, Final(verdict, raw, attempt, None, False))
 
         await call_many(backend, [r for _, r, _ in batch], options, done, cache=cache)
         pending = retries

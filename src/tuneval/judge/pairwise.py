@@ -133,6 +133,7 @@ async def ajudge_pairs(
     *,
     cache: CallCache | None = None,
     on_call: Callable[[], None] | None = None,
+    on_item: Callable[[], None] | None = None,
 ) -> list[PairJudgment]:
     """Compare ``model_b`` with ``model_a`` on every shared item, in both orders; resumable.
 
@@ -189,6 +190,7 @@ async def ajudge_pairs(
             options=config.calls,
             cache=cache,
             on_call=on_call,
+            on_item=on_item,
         )
     return [done[w] for w in wanted]
 
@@ -202,12 +204,15 @@ def judge_pairs(
     *,
     cache: CallCache | None = None,
     on_call: Callable[[], None] | None = None,
+    on_item: Callable[[], None] | None = None,
 ) -> list[PairJudgment]:
     """Synchronous `ajudge_pairs`; inside a running event loop it runs in a worker thread."""
     from tuneval.models.loop import run_sync
 
     return run_sync(
-        ajudge_pairs(run, model_a, model_b, judge, config, cache=cache, on_call=on_call)
+        ajudge_pairs(
+            run, model_a, model_b, judge, config, cache=cache, on_call=on_call, on_item=on_item
+        )
     )
 
 

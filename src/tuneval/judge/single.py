@@ -113,6 +113,7 @@ async def ajudge_scores(
     *,
     cache: CallCache | None = None,
     on_call: Callable[[], None] | None = None,
+    on_item: Callable[[], None] | None = None,
 ) -> list[Judgment]:
     """Score every output of ``model`` in ``run`` with ``judge``; resumable.
 
@@ -168,6 +169,7 @@ async def ajudge_scores(
             options=config.calls,
             cache=cache,
             on_call=on_call,
+            on_item=on_item,
         )
     return [done[(example.id, r)] for example, _ in items for r in range(config.repeats)]
 
@@ -180,11 +182,14 @@ def judge_scores(
     *,
     cache: CallCache | None = None,
     on_call: Callable[[], None] | None = None,
+    on_item: Callable[[], None] | None = None,
 ) -> list[Judgment]:
     """Synchronous `ajudge_scores`; inside a running event loop it runs in a worker thread."""
     from tuneval.models.loop import run_sync
 
-    return run_sync(ajudge_scores(run, model, judge, config, cache=cache, on_call=on_call))
+    return run_sync(
+        ajudge_scores(run, model, judge, config, cache=cache, on_call=on_call, on_item=on_item)
+    )
 
 
 def _record(

@@ -33,7 +33,7 @@ _CLI_ONLY = {
 }
 """``tuneval bench`` options a workflow entry cannot take, and why."""
 
-_OWN = ("name", "allow_mismatch")
+_OWN = ("name", "allow_mismatch", "allow_unscored")
 
 
 class BenchmarkConfig(BaseModel):
@@ -48,6 +48,11 @@ class BenchmarkConfig(BaseModel):
     allow_mismatch: bool = False
     """Compare the two models even when their runs' protocol signatures differ (e.g. one
     model ran in chat mode, the other in completion mode); the report flags it."""
+    allow_unscored: bool = False
+    """Finish with exit status 0 although some generated replies could not be scored (MMLU
+    generate mode: no clear answer letter), as ``tuneval bench mmlu --allow-unscored``. They
+    are always counted in the step line and the report; without this the run ends in an
+    error, as an accuracy over part of the items is easy to misread."""
 
     @property
     def data(self) -> Path | None:
@@ -77,7 +82,9 @@ class BenchmarkConfig(BaseModel):
     def _flat(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         """Written back flat, as entries are written (a resolved config reloads as it is)."""
         dumped = handler(self)
-        return {"name": dumped["name"], **dumped["options"], "allow_mismatch": self.allow_mismatch}
+        flat = {"name": dumped["name"], **dumped["options"], "allow_mismatch": self.allow_mismatch}
+        # Written only when set: entries dumped before the option existed stay as they were.
+        return flat | ({"allow_unscored": True} if self.allow_unscored else {})
 
 
 def _check_keys(name: str, record: type[CommonOptions], given: dict[str, Any]) -> None:
@@ -95,7 +102,7 @@ def _check_keys(name: str, record: type[CommonOptions], given: dict[str, Any]) -
             f"{name} takes no option {', '.join(map(repr, foreign))} (its own options: "
             f"{', '.join(takes) or 'none'})"
         )
-    valid = [_OWN[0], *(f for f in record.model_fields if f not in _CLI_ONLY), _OWN[1]]
+    valid = [_OWN[0], *(f for f in record.model_fields if f not in _CLI_ONLY), *_OWN[1:]]
     why = [f"'{k}' is for tuneval bench only: {_CLI_ONLY[k]}" for k in unknown if k in _CLI_ONLY]
     raise ValueError(
         f"unknown option {', '.join(repr(k) for k in unknown)} for benchmark {name!r}; valid: "

@@ -95,10 +95,13 @@ class PromptedBackend(ModelBackend):
 
 def bench_key(config: WorkflowConfig, bench: BenchmarkConfig, role: str) -> str:
     """Hash of everything one benchmark run of one model depends on."""
+    from tuneval.workflow.keys import keyed_dump
+
     model = getattr(config.models, role)
     payload = {
         # allow_mismatch only changes how the runs are compared, not the runs themselves.
-        "bench": {"name": bench.name, "options": bench.options.model_dump(mode="json")},
+        # Options added later, at their defaults, leave the key (and finished runs) alone.
+        "bench": {"name": bench.name, "options": keyed_dump(bench.options)},
         "model": {"spec": model.spec, "options": model.options, "system": model.system_prompt},
         "judge": config.judge.spec,
     }
@@ -170,6 +173,23 @@ def failed_calls(run: RunDir, config: WorkflowConfig) -> list[str]:
                 out.append(
                     f"{bench.name} {role}: {summary['failed_calls']} failed calls "
                     f"({summary.get('failed_items')} problems excluded)"
+                )
+    return out
+
+
+def unscored_replies(run: RunDir, config: WorkflowConfig) -> list[str]:
+    """``NAME ROLE: N of M replies unscored`` per benchmark run that left replies unscored.
+
+    MMLU's generate mode leaves a reply without a clear answer letter unscored.
+    """
+    out = []
+    for bench in config.benchmarks:
+        for role in (BASE, FINETUNED):
+            summary = _summary(bench_dir(run, bench.name, role).read_info().get("benchmark"))
+            if summary.get("unscored"):
+                out.append(
+                    f"{bench.name} {role}: {summary['unscored']} of {summary.get('items')} "
+                    "replies unscored"
                 )
     return out
 

@@ -48,7 +48,17 @@ def load_yaml(text: str, source: str) -> Any:
     try:
         return yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+        raise ConfigError(_yaml_problem(exc, source)) from None
+
+
+def _yaml_problem(exc: Exception, source: str) -> str:
+    """``FILE:LINE:COL: not valid YAML: PROBLEM (CONTEXT)`` on one line."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else source
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    extra = f" ({context})" if context else ""
+    return f"{where}: not valid YAML: {problem}{extra}"
 
 
 def _backend_problem(key: str, spec: str, options: dict[str, Any]) -> str | None:

@@ -251,15 +251,35 @@ class WorkflowConfig(_Strict):
     calls: CallSettings = Field(default_factory=CallSettings)
     """Concurrency and timeouts."""
 
+    @field_validator("judge", mode="before")
+    @classmethod
+    def _null_judge(cls, value: Any) -> Any:
+        # ``judge: null`` reads as "no judge"; it means what ``judge: {spec: null}`` means.
+        return {} if value is None else value
+
     @property
     def run_dir(self) -> Path:
         """``output_dir/name``."""
         return self.output_dir / self.name
 
+    def section_values(self, *sections: str) -> dict[str, Any]:
+        """The named sections as hashed by `section_key`.
+
+        They are kept in ``run.json``, so that a differing key can say what changed.
+        """
+        from tuneval.workflow.keys import keyed_dump
+
+        data = keyed_dump(self)
+        return {s: data.get(s) for s in sections}
+
     def section_key(self, *sections: str) -> str:
-        """A short hash of the named sections, to tell whether a step's inputs changed."""
-        data = self.model_dump(mode="json")
-        payload = json.dumps([data[s] for s in sections], sort_keys=True, default=str)
+        """A short hash of the named sections, to tell whether a step's inputs changed.
+
+        Options added after a run was made do not change its key while they hold their
+        defaults (see `tuneval.workflow.keys`), so a killed run resumes after an upgrade.
+        """
+        values = self.section_values(*sections)
+        payload = json.dumps([values[s] for s in sections], sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -267,21 +287,54 @@ def _location(loc: Sequence[int | str]) -> str:
     return ".".join(str(p) for p in loc) or "(top level)"
 
 
-def format_errors(exc: ValidationError, source: str) -> str:
-    """One line per problem, each naming the dotted key path."""
+def format_errors(
+    exc: ValidationError, source: str, origins: Mapping[tuple[str, ...], str] | None = None
+) -> str:
+    """One line per problem, each naming the dotted key path and where its value came from.
+
+    Args:
+        exc: The validation error.
+        source: The config file (or other origin of the whole mapping).
+        origins: Where overridden key paths got their values (``--set decoding.top_k``, an
+            environment variable): a problem inside one is blamed on it, not on the file.
+    """
     lines = []
     for err in exc.errors():
         key = _location(err["loc"])
+        where = _origin(tuple(str(p) for p in err["loc"]), source, origins or {})
         if err["type"] == "extra_forbidden":
-            lines.append(f"{source}: unknown key '{key}' (check its spelling)")
+            lines.append(f"{where}: unknown key '{key}' (check its spelling)")
         elif err["type"] == "missing":
-            lines.append(f"{source}: missing required key '{key}'")
+            lines.append(f"{where}: missing required key '{key}'")
         else:
             # A whole mapping echoed back would bury the message; its key path locates it.
             value = err.get("input")
             got = "" if isinstance(value, dict) else f" (got {value!r})"
-            lines.append(f"{source}: key '{key}': {err['msg']}{got}")
+            lines.append(f"{where}: key '{key}': {err['msg']}{got}")
     return "\n".join(lines)
+
+
+def _origin(loc: tuple[str, ...], source: str, origins: Mapping[tuple[str, ...], str]) -> str:
+    """The override that set ``loc`` (or a mapping holding it), else the config file."""
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in origins:
+            return origins[loc[:n]]
+    return source
+
+
+def check_run_name(name: object, where: str) -> None:
+    """Refuse a run name that would put the run directory outside ``output_dir``.
+
+    Raises:
+        UsageError: For an empty name, one with a path separator, or ``.``/``..``.
+    """
+    if not isinstance(name, str):
+        return  # the schema reports the type
+    if not name.strip() or "/" in name or "\\" in name or ".." in name or name == ".":
+        raise UsageError(
+            f"{where}: key 'name': {name!r} is not a plain folder name; the run directory is "
+            "output_dir/name, so use letters, digits, '-', '_' or '.' without '/' or '..'"
+        )
 
 
 def _parse_scalar(text: str) -> Any:
@@ -324,29 +377,8 @@ def parse_overrides(items: Sequence[str]) -> list[tuple[list[str], Any, str]]:
         if not sep or not key.strip():
             # A malformed flag is a usage error (exit 2), not a problem of the config file.
             raise UsageError(f"--set {item}: must look like key.path=value")
-        out.append((key.strip().split("."), _parse_scalar(raw), f"override '{item}'"))
+        out.append((key.strip().split("."), _parse_scalar(raw), f"--set {key.strip()}"))
     return out
-
-
-def _resolve_paths(data: dict[str, Any], base: Path) -> None:
-    def fix(value: Any) -> Any:
-        if isinstance(value, str) and not value.startswith("hf:") and not Path(value).is_absolute():
-            return str(base / value)
-        return value
-
-    if "eval_set" in data:
-        data["eval_set"] = fix(data["eval_set"])
-    cont = data.get("contamination")
-    if isinstance(cont, dict) and isinstance(cont.get("training_data"), list):
-        cont["training_data"] = [fix(v) for v in cont["training_data"]]
-    for bench in data.get("benchmarks") or []:
-        if isinstance(bench, dict) and bench.get("data") is not None:
-            bench["data"] = fix(bench["data"])
-    models = data.get("models")
-    for model in models.values() if isinstance(models, dict) else []:
-        options = model.get("options") if isinstance(model, dict) else None
-        if isinstance(options, dict) and isinstance(options.get("lora"), str):
-            options["lora"] = fix(options["lora"])  # a LoRA file ships next to its config
 
 
 def load_config(
@@ -368,6 +400,7 @@ def load_config(
             set or training file; the message names the key or path.
     """
     from tuneval.workflow.checks import load_yaml
+    from tuneval.workflow.paths import resolve_paths
 
     source = Path(path)
     if source.is_dir():
@@ -378,29 +411,43 @@ def load_config(
     data = load_yaml(source.read_text(encoding="utf-8"), str(source)) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of keys to values")
-    _resolve_paths(data, source.resolve().parent)
+    resolve_paths(data, source.resolve().parent)
     layers = env_overrides(os.environ if environ is None else environ)
     layers += parse_overrides(overrides)
+    origins: dict[tuple[str, ...], str] = {}
     for key_path, value, origin in layers:
         _set_path(data, key_path, value, origin)
-    return validate_config(data, str(source))
+        origins[tuple(key_path)] = origin
+    return validate_config(data, str(source), origins=origins)
 
 
 def validate_config(
-    data: Mapping[str, Any], source: str = "config", *, check_files: bool = True
+    data: Mapping[str, Any],
+    source: str = "config",
+    *,
+    check_files: bool = True,
+    origins: Mapping[tuple[str, ...], str] | None = None,
 ) -> WorkflowConfig:
     """Validate a config mapping and (unless ``check_files`` is False) that its input files exist.
+
+    Args:
+        data: The config mapping.
+        source: Where it came from (the file), named in messages.
+        check_files: Check that the eval set, training and benchmark files exist.
+        origins: Where overridden key paths got their values (see `format_errors`).
 
     Raises:
         ConfigError: Naming the key path of every problem (schema, backend specs and options,
             metric specs).
+        UsageError: For a run name that is not a plain folder name.
     """
     from tuneval.workflow.checks import check_config
 
+    check_run_name(data.get("name"), _origin(("name",), source, origins or {}))
     try:
         config = WorkflowConfig.model_validate(dict(data))
     except ValidationError as exc:
-        raise ConfigError(format_errors(exc, source)) from None
+        raise ConfigError(format_errors(exc, source, origins)) from None
     check_config(config, source)
     if not check_files:
         return config

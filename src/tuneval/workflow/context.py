@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from tuneval.models.base import ModelBackend, create_backend
 from tuneval.models.cache import CallCache
@@ -17,18 +18,37 @@ from tuneval.workflow.steps import OnProgress, StepProgress
 
 
 class CallTick:
-    """Counts a step's model calls and reports each one to the progress callback."""
+    """Counts a step's model calls and reports its progress to the progress callback.
+
+    Progress is counted in calls (``tick()``) where each call is one unit of work, and in
+    items (``tick.item()``, with calls counted by ``tick.call()``) where an item may take
+    several calls (a judge retrying unusable replies): "180/60" would read as a bug.
+    """
 
     def __init__(self, step: str, total: int | None, sink: OnProgress | None) -> None:
         self.step, self.total, self.sink = step, total, sink
         self.calls = 0
         """Calls counted so far."""
+        self.items = 0
+        """Items finished so far (steps that count items)."""
 
     def __call__(self) -> None:
-        """One more call finished."""
+        """One more call finished, and with it one unit of progress."""
         self.calls += 1
+        self._report(self.calls)
+
+    def call(self) -> None:
+        """One more call finished (progress is counted by `item`)."""
+        self.calls += 1
+
+    def item(self) -> None:
+        """One more item has its final outcome, whatever number of calls it took."""
+        self.items += 1
+        self._report(self.items)
+
+    def _report(self, done: int) -> None:
         if self.sink is not None:
-            self.sink(StepProgress(step=self.step, done=self.calls, total=self.total))
+            self.sink(StepProgress(step=self.step, done=done, total=self.total))
 
 
 class RunContext:
@@ -54,6 +74,8 @@ class RunContext:
         self._built: dict[str, ModelBackend] = {}
         self._examples: list[Example] | None = None
         self._cache: CallCache | None = None
+        self.previous_info: dict[str, Any] = {}
+        """``run.json`` as this invocation found it (what an earlier run recorded)."""
 
     @property
     def cache(self) -> CallCache | None:
@@ -98,8 +120,12 @@ class RunContext:
         """The eval set (the first ``limit`` items when a limit is set), loaded once."""
         if self._examples is None:
             from tuneval.data import load_examples
+            from tuneval.errors import settings_named
 
-            loaded = list(load_examples(str(self.config.eval_set), require_prompt=True))
+            # The config has no field-mapping keys: a hint to set ``prompt_field`` (a Python
+            # parameter the config user cannot reach) is left out of the message.
+            with settings_named(lambda _setting: None):
+                loaded = list(load_examples(str(self.config.eval_set), require_prompt=True))
             self._examples = loaded[: self.config.limit] if self.config.limit else loaded
         return self._examples
 

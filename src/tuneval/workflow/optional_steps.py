@@ -6,6 +6,7 @@ otherwise the step reports ``off`` with the reason, and the report shows that re
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
@@ -50,8 +51,9 @@ def run_contamination(
         return "off", "the contamination check is not available in this tuneval version"
     from tuneval.contamination import check
 
+    semantic_on = cont.semantic is not None and cont.semantic.enabled
     # Library messages name check()'s parameters; a config user reads its config keys.
-    with settings_named(_contamination_key):
+    with settings_named(_contamination_key), _shared_ray(cont.ray if semantic_on else None):
         report = check(
             [str(p) for p in cont.training_data],
             str(config.eval_set),
@@ -61,7 +63,7 @@ def run_contamination(
             skip_bad=cont.skip_bad,
             ray=cont.ray,
         )
-        if cont.semantic is not None and cont.semantic.enabled:
+        if semantic_on:
             semantic = _semantic(run, config, judge, cache)
             report = report.model_copy(update={"semantic": semantic})
     path = run.path / CONTAMINATION_FILE
@@ -79,6 +81,19 @@ def run_contamination(
             + "; ".join(report.problems[:3])
         )
     return "ran", detail
+
+
+def _shared_ray(address: str | None) -> contextlib.AbstractContextManager[object]:
+    """One Ray runtime for both scans (n-gram, then semantic).
+
+    As ``tuneval contamination --semantic --ray`` shares one: starting a runtime takes
+    seconds, and each scan joins a runtime already running instead of starting its own.
+    """
+    if address is None:
+        return contextlib.nullcontext()
+    from tuneval.contamination.ray_scan import ray_session
+
+    return ray_session(address)
 
 
 def _contamination_key(setting: str) -> str | None:

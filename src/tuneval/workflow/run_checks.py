@@ -97,6 +97,13 @@ def unusable_reasons(results: Results, config: WorkflowConfig) -> list[str]:
             "from the benchmark numbers. Fix the cause and rerun with --force benchmarks, or "
             "pass --allow-failures to accept results on the rest"
         )
+    unscored = _benchmark_unscored(results, config)
+    if unscored:
+        reasons.append(
+            f"benchmark replies could not be scored ({'; '.join(unscored)}); accuracy is over "
+            "the scored items only. Set allow_unscored: true in the benchmark's entry to "
+            "accept that, or change its mode (e.g. mode: loglikelihood)"
+        )
     js = results.judge_scores
     if config.judge.spec and config.judge.single and js is not None:
         total = js.base.n + js.finetuned.n
@@ -131,4 +138,17 @@ def _benchmark_failures(results: Results) -> list[str]:
         for role, summary in (("base", bench.base), ("finetuned", bench.finetuned)):
             if summary.get("failed_calls"):
                 out.append(f"{bench.name} {role}: {summary['failed_calls']} calls")
+    return out
+
+
+def _benchmark_unscored(results: Results, config: WorkflowConfig) -> list[str]:
+    """``NAME ROLE: N of M replies`` per benchmark run with unscored replies not allowed."""
+    allowed = {b.name for b in config.benchmarks if b.allow_unscored}
+    out = []
+    for bench in results.benchmarks:
+        if bench.name in allowed:
+            continue
+        for role, summary in (("base", bench.base), ("finetuned", bench.finetuned)):
+            if summary.get("unscored"):
+                out.append(f"{bench.name} {role}: {summary['unscored']} of {summary.get('items')}")
     return out

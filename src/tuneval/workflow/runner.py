@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
@@ -44,21 +45,51 @@ class EvaluationResult(Record):
     """The computed results (also in ``results.json``)."""
 
 
-def step_key(config: WorkflowConfig, step: str | Step) -> str:
-    """Hash of the config sections a step's output depends on (cumulative over earlier steps)."""
+def step_sections(step: str | Step) -> tuple[str, ...]:
+    """The config sections a step's output depends on (its own and every earlier step's)."""
     name = step if isinstance(step, str) else step.name
     upto = WORKFLOW[: STEPS.index(name) + 1]
-    return config.section_key(*dict.fromkeys(s for earlier in upto for s in earlier.sections))
+    return tuple(dict.fromkeys(s for earlier in upto for s in earlier.sections))
+
+
+def step_key(config: WorkflowConfig, step: str | Step) -> str:
+    """Hash of the config sections a step's output depends on (cumulative over earlier steps)."""
+    return config.section_key(*step_sections(step))
 
 
 def _check_generate_inputs(ctx: RunContext, key: str) -> None:
     saved = ctx.state.get(GENERATE.name)
     if saved and saved.get("key") != key and ctx.run.generations_path.exists():
+        what = _what_differs(ctx, saved)
         raise ConfigError(
-            f"run directory {ctx.run.path} holds generations made with a different eval set, "
-            "models or decoding; rerun with --force generate to redo them, or change 'name' "
-            "to start a new run"
+            f"run directory {ctx.run.path} holds generations made with other inputs ({what}); "
+            "rerun with --force generate to redo them, or give the run a new --name (key "
+            "'name') to start a new run"
         )
+
+
+def _what_differs(ctx: RunContext, saved: Mapping[str, Any]) -> str:
+    """The generate inputs that changed since ``saved`` (old -> new), and the tuneval versions."""
+    from tuneval import __version__
+    from tuneval.workflow.keys import differences
+
+    now = ctx.config.section_values(*step_sections(GENERATE))
+    before = saved.get("sections")
+    if isinstance(before, dict):
+        changed = differences(before, now)
+    else:
+        # A run made before run.json kept the sections: compare the config it saved, leaving
+        # out keys it did not have (options added since, at their defaults).
+        config = ctx.previous_info.get("config")
+        old = {s: config.get(s) for s in now} if isinstance(config, dict) else {}
+        changed = [d for d in differences(old, now) if "(not set) ->" not in d] if old else []
+    parts = ["; ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")]
+    if not changed:
+        parts = ["which settings differ is unknown: the run did not record them"]
+    made_with = saved.get("tuneval") or ctx.previous_info.get("tuneval_version")
+    if made_with != __version__:
+        parts.append(f"made with tuneval {made_with or 'before 0.1.0'}, this is {__version__}")
+    return "; ".join(parts)
 
 
 def full_evaluation(
@@ -112,14 +143,20 @@ def _evaluate(
     if unknown:
         raise UsageError(f"unknown step(s) {', '.join(unknown)}; steps are {', '.join(STEPS)}")
     ctx = RunContext(config, backends, on_progress)
-    check_inputs(config, ctx.examples())
-    _make_run_dir(ctx.run)
-    with ctx.run.lock():
-        ctx.run.update_info(config=config.model_dump(mode="json"), config_version=config.version)
-        try:
+    try:
+        # Everything that can refuse the config runs before the run directory exists, so a
+        # refused run leaves no run.json or run.lock behind to confuse the next one.
+        check_inputs(config, ctx.examples())
+        ctx.build_backends()
+        _make_run_dir(ctx.run)
+        with ctx.run.lock():
+            ctx.previous_info = ctx.run.read_info()
+            ctx.run.update_info(
+                config=config.model_dump(mode="json"), config_version=config.version
+            )
             reports = _run_steps(ctx, force, on_step)
-        finally:
-            ctx.close()
+    finally:
+        ctx.close()
     results = Results.model_validate_json((ctx.run.path / RESULTS_FILE).read_text(encoding="utf-8"))
     return EvaluationResult(run_dir=str(ctx.run.path), steps=reports, results=results)
 
@@ -167,7 +204,11 @@ def _run_step(ctx: RunContext, step: Step, key: str) -> StepReport:
     """Run one step and record in ``run.json`` that it finished (and with what)."""
     ctx.build_backends()
     if ctx.state.get(step.name).get("key") != key:
-        ctx.state.start(step.name, key)
+        from tuneval import __version__
+
+        # The sections and version let a later mismatch say what changed (see _what_differs).
+        sections = ctx.config.section_values(*step_sections(step))
+        ctx.state.start(step.name, key, sections=sections, tuneval=__version__)
     report = step.run(ctx)
     saved = {} if report.records_key is None else {RECORDS_KEY: report.records_key}
     ctx.state.finish(step.name, status=report.status, detail=report.detail, **saved)

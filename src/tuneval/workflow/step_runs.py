@@ -57,7 +57,9 @@ def judge_single(ctx: RunContext) -> StepReport:
     config = ctx.config.judge.score_config(ctx.call_options())
     judged = []
     for name in (BASE, FINETUNED):
-        judged += judge_scores(ctx.run, name, judge, config, cache=ctx.cache, on_call=tick)
+        judged += judge_scores(
+            ctx.run, name, judge, config, cache=ctx.cache, on_call=tick.call, on_item=tick.item
+        )
     unscored = sum(j.score is None for j in judged)
     detail = f"{tick.calls} judge calls, {_unscored(unscored, len(judged), 'outputs')}"
     return _ran("judge_single", detail, records_key=single_key(judge, config))
@@ -72,7 +74,10 @@ def judge_pairwise(ctx: RunContext) -> StepReport:
         return ready
     judge, tick = ready
     config = ctx.config.judge.pair_config(ctx.call_options())
-    pairs = judge_pairs(ctx.run, BASE, FINETUNED, judge, config, cache=ctx.cache, on_call=tick)
+    pairs = judge_pairs(
+        ctx.run, BASE, FINETUNED, judge, config, cache=ctx.cache, on_call=tick.call,
+        on_item=tick.item,
+    )  # fmt: skip
     unscored = sum(p.position is None for p in pairs)
     detail = f"{tick.calls} judge calls, {_unscored(unscored, len(pairs), 'comparisons')}"
     return _ran("judge_pairwise", detail, records_key=pair_key(judge, config))
@@ -80,7 +85,7 @@ def judge_pairwise(ctx: RunContext) -> StepReport:
 
 def benchmarks(ctx: RunContext) -> StepReport:
     """The configured standard benchmarks on both models."""
-    from tuneval.workflow.benchmarks_step import failed_calls, run_benchmarks
+    from tuneval.workflow.benchmarks_step import failed_calls, run_benchmarks, unscored_replies
 
     if not ctx.config.benchmarks:
         return StepReport(step="benchmarks", status="off", detail="no benchmarks configured")
@@ -88,6 +93,8 @@ def benchmarks(ctx: RunContext) -> StepReport:
     names = ", ".join(b.name for b in ctx.config.benchmarks)
     failed = failed_calls(ctx.run, ctx.config)
     lost = f"; FAILED: {'; '.join(failed)}" if failed else ""
+    unscored = unscored_replies(ctx.run, ctx.config)
+    lost += f"; UNSCORED: {'; '.join(unscored)}" if unscored else ""
     return _ran("benchmarks", f"{names}: {made} model runs made, {kept} already done{lost}")
 
 
@@ -132,7 +139,11 @@ def _judge_ready(
     if not enabled:
         switch = step.replace("_", ".")
         return StepReport(step=step, status="off", detail=f"{switch} is off")
-    return ctx.backend("judge"), ctx.progress(step, 2 * len(ctx.run.examples()))
+    judge = ctx.config.judge
+    # Items to judge: each output (single) or each order of each pair, once per repeat.
+    per_example = 2 if step == "judge_single" or judge.swap else 1
+    total = per_example * judge.repeats * len(ctx.run.examples())
+    return ctx.backend("judge"), ctx.progress(step, total)
 
 
 def _unscored(unscored: int, total: int, what: str) -> str:
