@@ -120,6 +120,27 @@ def test_not_utf8_advice_names_the_files_encoding(
         tuneval.load_examples(data)
 
 
+@pytest.mark.parametrize(
+    ("encoding", "advised"), [("utf-16-le", "utf-16le"), ("utf-32-be", "utf-32be")]
+)
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".json"])
+def test_ascii_text_in_utf16_without_a_mark_gets_the_same_advice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], encoding: str, advised: str, suffix: str
+) -> None:
+    # Valid UTF-8 byte by byte (NUL is a character), so only the NUL pattern tells.
+    texts = {
+        ".jsonl": "".join(json.dumps(r) + "\n" for r in ROWS),
+        ".csv": "id,prompt,reference\nq1,Capital?,Paris\n",
+        ".json": json.dumps(ROWS),
+    }
+    data = tmp_path / f"eval{suffix}"
+    data.write_bytes(texts[suffix].encode(encoding))
+    code, _, err = run_cli(["generate", "--model", "mock:echo", "--data", str(data),
+                            "--out", str(tmp_path / "run")], capsys)  # fmt: skip
+    assert code == 1
+    assert f"iconv -f {advised} -t utf-8 {data}" in _one_line(err)
+
+
 # 4. A metric option given twice ----------------------------------------------------------------
 
 

@@ -161,9 +161,21 @@ def decode_line(raw: bytes, name: str, line: int, offset: int) -> str:
         DataError: The line is not UTF-8; the message names the byte, its offset and column.
     """
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _utf8_error(raw, exc.start, name, line, offset) from exc
+    _refuse_wide_text(raw, text, name, line, offset)
+    return text
+
+
+def _refuse_wide_text(raw: bytes, text: str, name: str, line: int, offset: int) -> None:
+    """Raise when valid UTF-8 is really UTF-16/32 text: ASCII letters between NUL bytes.
+
+    Such bytes decode without error, and would otherwise be reported as malformed JSON or a
+    short CSV row, which sends the user looking for the wrong problem.
+    """
+    if "\x00" in text and _likely_encoding(raw, offset) != "latin1":
+        raise _utf8_error(raw, raw.index(0), name, line, offset)
 
 
 _WIDE_BOMS = (
@@ -189,7 +201,7 @@ def _likely_encoding(raw: bytes, offset: int) -> str:
     nuls = raw.count(0)
     if not raw or nuls * 3 < len(raw):
         return "latin1"
-    width = 4 if nuls * 4 >= len(raw) * 3 - 4 else 2
+    width = 4 if len(raw) >= 8 and nuls * 4 >= len(raw) * 3 - 4 else 2
     # In little-endian the ASCII byte comes first: non-NUL bytes at the unit's first offset.
     first = sum(1 for i, b in enumerate(raw) if b and (offset + i) % width == 0)
     return f"utf-{8 * width}{'le' if first * 2 >= len(raw) - nuls else 'be'}"
@@ -350,6 +362,9 @@ def json_document_items(raw: bytes, name: str) -> list[Any]:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, skip + exc.start) + 1
         raise _utf8_error(raw[skip:], exc.start, name, line, skip) from exc
+    if "\x00" in text:  # UTF-16/32 without a byte-order mark: one error for the whole file
+        bad = text.index("\x00")
+        _refuse_wide_text(raw[skip:], text, name, text.count("\n", 0, bad) + 1, skip)
     if not text.strip(_JSON_WHITESPACE):
         return []  # an empty file; read_records reports that it has no records
     return _json_items(parse_json(text, name, None), name)
