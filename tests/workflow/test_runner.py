@@ -54,6 +54,10 @@ def test_end_to_end_exact_numbers(tmp_path, mocks):
         assert (run.path / name).exists()
     saved = json.loads((run.path / "results.json").read_text())
     assert saved["schema_version"] == 1
+    # Same spec on both sides: the reports say what tells the models apart.
+    assert [g["setup"] for g in saved["generation"]] == ["", "system prompt"]
+    assert "finetuned = `mock:echo` (system prompt)" in (run.path / "report.md").read_text()
+    assert "<code>mock:echo</code> (system prompt)" in (run.path / "report.html").read_text()
     assert json.loads(run.info_path.read_text())["config"]["name"] == "t"
 
 

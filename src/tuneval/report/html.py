@@ -338,7 +338,9 @@ def _benchmark_signatures(results: Results) -> str:
 def render_html(results: Results) -> str:
     """The self-contained HTML report."""
     gens = "".join(
-        f"<li>{escape(g.model)}: <code>{escape(g.spec)}</code>, {g.n} outputs, {g.errors} failed, "
+        f"<li>{escape(g.model)}: <code>{escape(g.spec)}</code>"
+        + (f" ({escape(g.setup)})" if g.setup else "")
+        + f", {g.n} outputs, {g.errors} failed, "
         f"mean {g.mean_chars:.0f} chars</li>"
         for g in results.generation
     )

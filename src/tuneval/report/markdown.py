@@ -132,7 +132,10 @@ def _esc(text: str) -> str:
 
 def render_markdown(results: Results) -> str:
     """The Markdown report."""
-    gens = ", ".join(f"{g.model} = `{g.spec}`" for g in results.generation)
+    gens = ", ".join(
+        f"{g.model} = `{g.spec}`" + (f" ({_esc(g.setup)})" if g.setup else "")
+        for g in results.generation
+    )
     out = [
         f"# tuneval: {results.name}",
         "",

@@ -28,6 +28,9 @@ class GenerationStats(Record):
     """Model name (``base`` or ``finetuned``)."""
     spec: str
     """Backend spec."""
+    setup: str = ""
+    """What else tells the model apart from its spec (backend options such as a LoRA adapter,
+    a system prompt, few-shot turns), so two runs of one spec are distinguishable in reports."""
     n: int
     """Generations stored."""
     errors: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
+from pathlib import PurePath
 
 from tuneval import __version__
 from tuneval.judge.pairwise import PAIRWISE_FILE
@@ -27,7 +28,7 @@ from tuneval.workflow.analysis import (
     pair_outcomes,
     pairwise,
 )
-from tuneval.workflow.config import ComparisonConfig, WorkflowConfig
+from tuneval.workflow.config import ComparisonConfig, ModelConfig, WorkflowConfig
 from tuneval.workflow.human_section import human_section
 from tuneval.workflow.metrics_step import NO_CATEGORY, MetricComparisons, read_metrics
 from tuneval.workflow.state import StepState, now
@@ -36,13 +37,36 @@ from tuneval.workflow.verdicts import bench_verdicts
 from tuneval.workflow.verdicts import verdicts as verdict_list
 
 
-def _generation_stats(name: str, spec: str, gens: Sequence[Generation]) -> GenerationStats:
+def _short(value: object) -> str:
+    """An option value for a report line: a path by its file name (no machine paths), capped."""
+    text = str(value)
+    if isinstance(value, str) and ("/" in text or "\\" in text):
+        text = PurePath(text).name
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _model_setup(model: ModelConfig) -> str:
+    """Options and prompting of a model in one short line, e.g. ``lora=adapter.gguf``."""
+    parts = [f"{key}={_short(value)}" for key, value in sorted(model.options.items())]
+    if model.system_prompt:
+        parts.append("system prompt")
+    if model.few_shot:
+        parts.append(f"{len(model.few_shot)} few-shot turns")
+    if model.prompt_template != "{prompt}":
+        parts.append("prompt template")
+    return ", ".join(parts)
+
+
+def _generation_stats(
+    model: str, config: ModelConfig, gens: Sequence[Generation]
+) -> GenerationStats:
     outputs = [len(g.output) for g in gens if g.output is not None]
     latencies = [float(g.metadata.get("latency_s") or 0.0) for g in gens]
     failed = [g for g in gens if g.output is None]
     return GenerationStats(
-        model=name,
-        spec=spec,
+        model=model,
+        spec=config.spec,
+        setup=_model_setup(config),
         n=len(gens),
         errors=len(failed),
         first_error=failed[0].error if failed else None,
@@ -147,10 +171,8 @@ def build_results(run: RunDir, config: WorkflowConfig) -> Results:
         n_examples=len(examples),
         categories=categories,
         generation=[
-            _generation_stats(BASE, config.models.base.spec, list(gens[BASE].values())),
-            _generation_stats(
-                FINETUNED, config.models.finetuned.spec, list(gens[FINETUNED].values())
-            ),
+            _generation_stats(BASE, config.models.base, list(gens[BASE].values())),
+            _generation_stats(FINETUNED, config.models.finetuned, list(gens[FINETUNED].values())),
         ],
         metrics=metrics.overall,
         judge_scores=judge_scores(singles, all_ids, cmp, single_sig, clusters),
