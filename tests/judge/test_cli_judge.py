@@ -51,6 +51,8 @@ def test_judge_pairwise_table_reports_consistency(run_factory, capsys):
     )
     assert code == 0
     assert "consistency" in out and "0.000" in out and "follow position" in out
+    # Two items cannot reach p < 0.05: the table says so instead of a bare CI.
+    assert "no win-rate difference is detectable" in out
 
 
 def test_judge_pairwise_json_with_unscored(run_factory, capsys):

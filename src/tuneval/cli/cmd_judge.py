@@ -213,7 +213,7 @@ def _render_pairs(report: PairwiseReport) -> None:
         caption_justify="left",
     )
     for column in (
-        "judge", "n", "W/T/L", "win rate [CI]", "LC win rate [CI]", "consistency",
+        "judge", "n", "W/T/L", "win rate [CI]", "p", "LC win rate [CI]", "consistency",
         "first pos.", "longer pref.", "inconsistent", "unscored",
     ):  # fmt: skip
         if column == "judge":
@@ -226,6 +226,7 @@ def _render_pairs(report: PairwiseReport) -> None:
             str(s.n),
             f"{s.wins}/{s.ties}/{s.losses}",
             _ci(s.win_rate),
+            "-" if s.p_value is None else f"{s.p_value:.3g}",
             _ci(s.lc_win_rate),
             _num(s.position_consistency),
             _num(s.first_position_rate),
@@ -235,6 +236,10 @@ def _render_pairs(report: PairwiseReport) -> None:
         )
     console.print(table)
     for s in rows:
+        if s.detectable is False and s.undetectable_reason:
+            console.print(
+                f"{s.judge}: no win-rate difference is detectable: {s.undetectable_reason}"
+            )
         if s.unit != "item":
             console.print(f"{s.judge}: win-rate CI resampled {s.units} {s.unit} units")
     for s in report.judges:
