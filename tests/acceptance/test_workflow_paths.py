@@ -251,3 +251,16 @@ def test_unscored_benchmark_replies_exit_1_unless_allowed(
     code, out, err = run_cli(["run", str(config)], capsys)
     assert code == 0, err
     assert "UNSCORED: mmlu base" in out  # still counted, only no longer fatal
+
+
+def test_init_template_says_how_to_turn_the_judge_off_and_it_works(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(["init", str(tmp_path / "p")], capsys)[0] == 0
+    config = tmp_path / "p" / "config.yaml"
+    text = config.read_text()
+    assert "null (or judge: null) turns the judge off" in text
+    start = text.index("judge:\n")
+    end = text.index("\n\n", start)
+    config.write_text(text[:start] + "judge: null" + text[end:])
+    assert tuneval.load_config(config, environ={}).judge.spec is None

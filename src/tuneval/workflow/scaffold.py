@@ -9,8 +9,10 @@ from tuneval.errors import UsageError
 
 CONFIG_TEMPLATE = """\
 # tuneval workflow config. Run it with:  tuneval run config.yaml
-# Every key is checked: a misspelt key fails with its name. Relative paths are relative to
-# this file. Any key can be overridden with --set key.path=value or TUNEVAL_KEY__PATH=value.
+# Every key is checked: a misspelt key fails with its name. Relative paths (eval set, training
+# data, model files and adapters) are relative to this file; a model path that does not exist
+# here yet is read as one when it starts with ./ (hf:org/model stays a hub id). Any key can be
+# overridden with --set key.path=value or TUNEVAL_KEY__PATH=value (relative to where you are).
 version: 1
 name: my-eval                 # the run directory is output_dir/name
 eval_set: eval.jsonl          # your items; check it with: tuneval dataset validate eval.jsonl
@@ -35,7 +37,7 @@ metrics:
     summarisation: [rouge, token_f1]
 
 judge:
-  spec: llamacpp:default      # any backend spec; null turns the judge off
+  spec: llamacpp:default      # any backend spec; null (or judge: null) turns the judge off
   single: true                # score each output 1-10
   pairwise: true              # compare base vs fine-tuned, in both orders
   max_tokens: 256
