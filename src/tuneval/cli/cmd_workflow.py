@@ -213,7 +213,7 @@ def run_cmd(
     if judge is not None:
         overrides.append(f"judge.spec={judge}")
     if name is not None:
-        from tuneval.workflow.config import check_run_name
+        from tuneval.workflow.layers import check_run_name
 
         check_run_name(name, "--name")
         overrides.append(f"name={name}")

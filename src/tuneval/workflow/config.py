@@ -19,13 +19,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from tuneval.errors import ConfigError, UsageError
+from tuneval.errors import ConfigError
 from tuneval.evaluation.options import ComparisonOptions
 from tuneval.judge.config import PairConfig, PairOptions, ScoreConfig, ScoreOptions
 from tuneval.models.base import DecodingOptions
 from tuneval.models.pricing import DEFAULT_BATCH_DISCOUNT, ModelPrice
 from tuneval.models.runner import CallOptions
 from tuneval.workflow.bench_config import BenchmarkConfig as BenchmarkConfig
+from tuneval.workflow.layers import (
+    check_run_name,
+    env_overrides,
+    format_errors,
+    origin_of,
+    parse_overrides,
+    set_path,
+)
 from tuneval.workflow.semantic_config import SemanticConfig
 
 SCHEMA_VERSION = 1
@@ -283,104 +291,6 @@ class WorkflowConfig(_Strict):
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def _location(loc: Sequence[int | str]) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"
-
-
-def format_errors(
-    exc: ValidationError, source: str, origins: Mapping[tuple[str, ...], str] | None = None
-) -> str:
-    """One line per problem, each naming the dotted key path and where its value came from.
-
-    Args:
-        exc: The validation error.
-        source: The config file (or other origin of the whole mapping).
-        origins: Where overridden key paths got their values (``--set decoding.top_k``, an
-            environment variable): a problem inside one is blamed on it, not on the file.
-    """
-    lines = []
-    for err in exc.errors():
-        key = _location(err["loc"])
-        where = _origin(tuple(str(p) for p in err["loc"]), source, origins or {})
-        if err["type"] == "extra_forbidden":
-            lines.append(f"{where}: unknown key '{key}' (check its spelling)")
-        elif err["type"] == "missing":
-            lines.append(f"{where}: missing required key '{key}'")
-        else:
-            # A whole mapping echoed back would bury the message; its key path locates it.
-            value = err.get("input")
-            got = "" if isinstance(value, dict) else f" (got {value!r})"
-            lines.append(f"{where}: key '{key}': {err['msg']}{got}")
-    return "\n".join(lines)
-
-
-def _origin(loc: tuple[str, ...], source: str, origins: Mapping[tuple[str, ...], str]) -> str:
-    """The override that set ``loc`` (or a mapping holding it), else the config file."""
-    for n in range(len(loc), 0, -1):
-        if loc[:n] in origins:
-            return origins[loc[:n]]
-    return source
-
-
-def check_run_name(name: object, where: str) -> None:
-    """Refuse a run name that would put the run directory outside ``output_dir``.
-
-    Raises:
-        UsageError: For an empty name, one with a path separator, or ``.``/``..``.
-    """
-    if not isinstance(name, str):
-        return  # the schema reports the type
-    if not name.strip() or "/" in name or "\\" in name or ".." in name or name == ".":
-        raise UsageError(
-            f"{where}: key 'name': {name!r} is not a plain folder name; the run directory is "
-            "output_dir/name, so use letters, digits, '-', '_' or '.' without '/' or '..'"
-        )
-
-
-def _parse_scalar(text: str) -> Any:
-    import yaml
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-
-
-def _set_path(data: dict[str, Any], path: Sequence[str], value: Any, origin: str) -> None:
-    node = data
-    for part in path[:-1]:
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise ConfigError(f"{origin}: '{'.'.join(path)}' goes through a non-mapping value")
-        node = child
-    node[path[-1]] = value
-
-
-def env_overrides(environ: Mapping[str, str]) -> list[tuple[list[str], Any, str]]:
-    """``TUNEVAL_A__B=value`` variables whose first part names a top-level key."""
-    top = set(WorkflowConfig.model_fields)
-    out = []
-    for name, raw in sorted(environ.items()):
-        if not name.startswith("TUNEVAL_"):
-            continue
-        path = [p.lower() for p in name[len("TUNEVAL_") :].split("__")]
-        if path[0] in top and all(path):
-            out.append((path, _parse_scalar(raw), f"environment variable {name}"))
-    return out
-
-
-def parse_overrides(items: Sequence[str]) -> list[tuple[list[str], Any, str]]:
-    """``key.path=value`` strings from the command line."""
-    out = []
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            # A malformed flag is a usage error (exit 2), not a problem of the config file.
-            raise UsageError(f"--set {item}: must look like key.path=value")
-        out.append((key.strip().split("."), _parse_scalar(raw), f"--set {key.strip()}"))
-    return out
-
-
 def load_config(
     path: str | Path,
     *,
@@ -412,11 +322,11 @@ def load_config(
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of keys to values")
     resolve_paths(data, source.resolve().parent)
-    layers = env_overrides(os.environ if environ is None else environ)
+    layers = env_overrides(os.environ if environ is None else environ, WorkflowConfig.model_fields)
     layers += parse_overrides(overrides)
     origins: dict[tuple[str, ...], str] = {}
     for key_path, value, origin in layers:
-        _set_path(data, key_path, value, origin)
+        set_path(data, key_path, value, origin)
         origins[tuple(key_path)] = origin
     return validate_config(data, str(source), origins=origins)
 
@@ -443,7 +353,7 @@ def validate_config(
     """
     from tuneval.workflow.checks import check_config
 
-    check_run_name(data.get("name"), _origin(("name",), source, origins or {}))
+    check_run_name(data.get("name"), origin_of(("name",), source, origins or {}))
     try:
         config = WorkflowConfig.model_validate(dict(data))
     except ValidationError as exc:
