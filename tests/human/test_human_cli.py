@@ -9,7 +9,7 @@ import time
 
 import httpx
 import pytest
-from human_helpers import BASE, TUNED, fill, free_port, run
+from human_helpers import BASE, TUNED, fill, free_port, run, write_run
 from human_helpers import create_cli as create
 
 from tuneval.errors import DataError
@@ -130,6 +130,11 @@ def test_create_usage_errors(tmp_path, capsys):
     assert code == 2 and "--out" in err
     code, _, err = run(["human", "results", str(tmp_path)], capsys)
     assert code == 1 and "no study here" in err
+    # A check across two flags names both as flags, not as the library's parameters.
+    run_dir = write_run(tmp_path / "run", 2)
+    argv = ["human", "create", "--run", str(run_dir.path), "--a", BASE, "--b", TUNED]
+    code, _, err = run([*argv, "--annotators", "solo"], capsys)
+    assert code == 2 and "--per-item (3)" in err and "per_item" not in err
 
 
 def test_serve_prints_links_and_warns_off_the_default_interface(tmp_path, capsys):

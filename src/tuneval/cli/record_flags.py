@@ -10,6 +10,7 @@ a field added to a record is a flag of every command that takes that record.
 from __future__ import annotations
 
 import inspect
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -47,8 +48,11 @@ class Given(dict[str, Any]):
 def _problems(exc: ValidationError, flags: Mapping[str, str]) -> str:
     parts = []
     for err in exc.errors():
-        if not err["loc"]:  # a check across fields names them itself
-            parts.append(str(err["msg"]).removeprefix("Value error, "))
+        if not err["loc"]:  # a check across fields names them itself: spell them as flags
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            for field, flag in flags.items():
+                msg = re.sub(rf"\b{re.escape(field)}\b", flag, msg)
+            parts.append(msg)
             continue
         field = str(err["loc"][0])
         parts.append(f"{flags.get(field, field)}: {err['msg']} (got {err.get('input')!r})")
