@@ -259,7 +259,7 @@ def test_workflow_contamination_ray_setting(tmp_path, capsys):
             "models:\n  base: {spec: 'mock:echo'}\n  finetuned: {spec: 'mock:echo'}\n"
             "metrics: {default: [exact_match]}\ncalls: {cache: false}\n"
             # The eval set has no references: a judge gives the run something to compare.
-            "judge: {spec: 'mock:constant={\"reasoning\": \"r\", \"score\": 4}', pairwise: false}\n"
+            'judge: {spec: \'mock:constant={"reasoning": "r", "score": 4}\', pairwise: false}\n'
             f"contamination: {{training_data: [{train}], ngram: 8{extra}}}\n"
         )
         with pytest.raises(SystemExit) as exc:
