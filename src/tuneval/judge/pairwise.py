@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Literal
 
 from tuneval.errors import DataError
 from tuneval.judge.config import PairConfig
-from tuneval.judge.engine import Final, judge_all, render_prompt
+from tuneval.judge.engine import Final
 from tuneval.judge.parse import PairVerdict, pair_schema, parse_preference
 from tuneval.judge.records import PairJudgment
+from tuneval.judge.resume import Calls, Judging, judge_resumable
 from tuneval.judge.templates import (
     PAIRWISE_SYSTEM,
     PAIRWISE_TEMPLATE,
@@ -19,7 +20,7 @@ from tuneval.judge.templates import (
 from tuneval.models.base import Decoding, Message, ModelBackend, Request
 from tuneval.models.cache import CallCache
 from tuneval.records import Example, Generation
-from tuneval.rundir import JsonlAppender, RunDir, read_jsonl
+from tuneval.rundir import RunDir, read_jsonl
 
 PAIRWISE_FILE = "judge_pairwise"
 """Record file of pairwise judgments in the run directory."""
@@ -151,47 +152,37 @@ async def ajudge_pairs(
     orders: tuple[Order, ...] = ("ab", "ba") if config.swap else ("ab",)
     slots = [(o, r) for o in orders for r in range(config.repeats)]
     wanted: list[_Slot] = []
-    calls: list[tuple[_Item, Order, int, Request]] = []
-    with JsonlAppender(path) as appender:
 
-        def write(record: PairJudgment) -> None:
-            appender.write(record)
-            done[(record.example_id, record.order, record.repeat)] = record
-
+    def judgings() -> Iterator[Judging[tuple[_Item, Order]]]:
         for item in _items(run, model_a, model_b, config):
             example, ga, gb = item
             for order, repeat in slots:
-                wanted.append((example.id, order, repeat))
-                previous = done.get((example.id, order, repeat))
-                fresh = previous is not None and not previous.call_error
+                slot = (example.id, order, repeat)
+                wanted.append(slot)
                 if ga.output is None or gb.output is None:
-                    if not fresh:
-                        reason = f"a model produced no output: {ga.error or gb.error}"
-                        outcome: Final[PairVerdict] = Final(None, None, 0, reason, False)
-                        write(_record(item, order, key, judge, "", outcome, repeat))
+                    reason = f"a model produced no output: {ga.error or gb.error}"
+                    yield Judging(slot, (item, order), repeat, None, reason)
                     continue
                 first, second = (ga.output, gb.output) if order == "ab" else (gb.output, ga.output)
                 request = pair_request(example, first, second, config, repeat)
-                # The stored prompt holds both outputs: a regenerated output is judged again.
-                if fresh and previous is not None and previous.prompt == render_prompt(request):
-                    continue
-                calls.append((item, order, repeat, request))
+                yield Judging(slot, (item, order), repeat, request)
 
-        def final(index: int, outcome: Final[PairVerdict]) -> None:
-            item, order, repeat, request = calls[index]
-            write(_record(item, order, key, judge, render_prompt(request), outcome, repeat))
+    def make_record(
+        judging: Judging[tuple[_Item, Order]], prompt: str, outcome: Final[PairVerdict]
+    ) -> PairJudgment:
+        item, order = judging.item
+        return _record(item, order, key, judge, prompt, outcome, judging.repeat)
 
-        await judge_all(
-            judge,
-            [c[3] for c in calls],
-            parse_preference,
-            final,
-            max_attempts=config.max_attempts,
-            options=config.calls,
-            cache=cache,
-            on_call=on_call,
-            on_item=on_item,
-        )
+    await judge_resumable(
+        judge,
+        path,
+        done,  # type: ignore[arg-type]
+        lambda r: (r.example_id, r.order, r.repeat),
+        judgings(),
+        make_record,
+        parse_preference,
+        Calls(config.max_attempts, config.calls, cache, on_call, on_item),
+    )
     return [done[w] for w in wanted]
 
 

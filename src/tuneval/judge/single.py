@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from tuneval.errors import DataError
 from tuneval.judge.config import ScoreConfig
-from tuneval.judge.engine import Final, judge_all, render_prompt
+from tuneval.judge.engine import Final
 from tuneval.judge.parse import ScoreVerdict, parse_score, score_schema
 from tuneval.judge.records import Judgment
+from tuneval.judge.resume import Calls, Judging, judge_resumable
 from tuneval.judge.templates import SINGLE_SYSTEM, SINGLE_TEMPLATE, fingerprint, reference_block
 from tuneval.models.base import Decoding, Message, ModelBackend, Request
 from tuneval.models.cache import CallCache
 from tuneval.records import Example, Generation
-from tuneval.rundir import JsonlAppender, RunDir, read_jsonl
+from tuneval.rundir import RunDir, read_jsonl
 
 SINGLE_FILE = "judge_single"
 """Record file of single-output judgments in the run directory."""
@@ -130,47 +131,34 @@ async def ajudge_scores(
     path = run.record_file(SINGLE_FILE)
     done = latest(read_jsonl(path, Judgment), model, key)
     items = _pairs(run, model, config)
-    with JsonlAppender(path) as appender:
+    low, high = config.scale
 
-        def write(record: Judgment) -> None:
-            appender.write(record)
-            done[(record.example_id, record.repeat)] = record
-
-        calls: list[tuple[Example, Generation, Request, int]] = []
+    def judgings() -> Iterator[Judging[tuple[Example, Generation]]]:
         for example, gen in items:
             for repeat in range(config.repeats):
-                previous = done.get((example.id, repeat))
-                fresh = previous is not None and not previous.call_error
                 if gen.output is None:
-                    if not fresh:
-                        reason = f"the model produced no output: {gen.error}"
-                        outcome: Final[ScoreVerdict] = Final(None, None, 0, reason, False)
-                        write(_record(example, gen, key, judge, config, "", outcome, repeat))
+                    reason = f"the model produced no output: {gen.error}"
+                    yield Judging((example.id, repeat), (example, gen), repeat, None, reason)
                     continue
                 request = score_request(example, gen.output, config, repeat)
-                # The stored prompt holds the output, so a regenerated output is judged again.
-                if fresh and previous is not None and previous.prompt == render_prompt(request):
-                    continue
-                calls.append((example, gen, request, repeat))
+                yield Judging((example.id, repeat), (example, gen), repeat, request)
 
-        low, high = config.scale
+    def make_record(
+        judging: Judging[tuple[Example, Generation]], prompt: str, outcome: Final[ScoreVerdict]
+    ) -> Judgment:
+        example, gen = judging.item
+        return _record(example, gen, key, judge, config, prompt, outcome, judging.repeat)
 
-        def final(index: int, outcome: Final[ScoreVerdict]) -> None:
-            example, gen, request, repeat = calls[index]
-            prompt = render_prompt(request)
-            write(_record(example, gen, key, judge, config, prompt, outcome, repeat))
-
-        await judge_all(
-            judge,
-            [c[2] for c in calls],
-            lambda text: parse_score(text, low, high),
-            final,
-            max_attempts=config.max_attempts,
-            options=config.calls,
-            cache=cache,
-            on_call=on_call,
-            on_item=on_item,
-        )
+    await judge_resumable(
+        judge,
+        path,
+        done,  # type: ignore[arg-type]
+        lambda r: (r.example_id, r.repeat),
+        judgings(),
+        make_record,
+        lambda text: parse_score(text, low, high),
+        Calls(config.max_attempts, config.calls, cache, on_call, on_item),
+    )
     return [done[(example.id, r)] for example, _ in items for r in range(config.repeats)]
 
 
