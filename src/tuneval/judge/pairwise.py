@@ -19,6 +19,7 @@ from tuneval.judge.templates import (
 )
 from tuneval.models.base import Decoding, Message, ModelBackend, Request
 from tuneval.models.cache import CallCache
+from tuneval.models.loop import synchronous
 from tuneval.records import Example, Generation
 from tuneval.rundir import RunDir, read_jsonl
 
@@ -186,25 +187,11 @@ async def ajudge_pairs(
     return [done[w] for w in wanted]
 
 
-def judge_pairs(
-    run: RunDir,
-    model_a: str,
-    model_b: str,
-    judge: ModelBackend,
-    config: PairConfig | None = None,
-    *,
-    cache: CallCache | None = None,
-    on_call: Callable[[], None] | None = None,
-    on_item: Callable[[], None] | None = None,
-) -> list[PairJudgment]:
-    """Synchronous `ajudge_pairs`; inside a running event loop it runs in a worker thread."""
-    from tuneval.models.loop import run_sync
-
-    return run_sync(
-        ajudge_pairs(
-            run, model_a, model_b, judge, config, cache=cache, on_call=on_call, on_item=on_item
-        )
-    )
+judge_pairs = synchronous(
+    ajudge_pairs,
+    "judge_pairs",
+    "Synchronous `ajudge_pairs`; inside a running event loop it runs in a worker thread.",
+)
 
 
 def _record(

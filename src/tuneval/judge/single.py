@@ -13,6 +13,7 @@ from tuneval.judge.resume import Calls, Judging, judge_resumable
 from tuneval.judge.templates import SINGLE_SYSTEM, SINGLE_TEMPLATE, fingerprint, reference_block
 from tuneval.models.base import Decoding, Message, ModelBackend, Request
 from tuneval.models.cache import CallCache
+from tuneval.models.loop import synchronous
 from tuneval.records import Example, Generation
 from tuneval.rundir import RunDir, read_jsonl
 
@@ -162,22 +163,11 @@ async def ajudge_scores(
     return [done[(example.id, r)] for example, _ in items for r in range(config.repeats)]
 
 
-def judge_scores(
-    run: RunDir,
-    model: str,
-    judge: ModelBackend,
-    config: ScoreConfig | None = None,
-    *,
-    cache: CallCache | None = None,
-    on_call: Callable[[], None] | None = None,
-    on_item: Callable[[], None] | None = None,
-) -> list[Judgment]:
-    """Synchronous `ajudge_scores`; inside a running event loop it runs in a worker thread."""
-    from tuneval.models.loop import run_sync
-
-    return run_sync(
-        ajudge_scores(run, model, judge, config, cache=cache, on_call=on_call, on_item=on_item)
-    )
+judge_scores = synchronous(
+    ajudge_scores,
+    "judge_scores",
+    "Synchronous `ajudge_scores`; inside a running event loop it runs in a worker thread.",
+)
 
 
 def _record(

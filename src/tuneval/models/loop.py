@@ -17,6 +17,7 @@ Two problems of async code called from sync code, solved once here:
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
@@ -51,6 +52,27 @@ def outside_loop(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion from sync code, whether or not a loop is running here."""
     return outside_loop(asyncio.run, coro)
+
+
+def synchronous(
+    coroutine_function: Callable[P, Coroutine[Any, Any, T]], name: str, doc: str
+) -> Callable[P, T]:
+    """The sync twin of an async function: same parameters, run with `run_sync`.
+
+    Args:
+        coroutine_function: The async function.
+        name: The twin's ``__name__`` (the name it is bound to in its module).
+        doc: The twin's docstring.
+    """
+
+    @functools.wraps(coroutine_function)
+    def twin(*args: P.args, **kwargs: P.kwargs) -> T:
+        return run_sync(coroutine_function(*args, **kwargs))
+
+    twin.__name__ = name
+    twin.__qualname__ = name
+    twin.__doc__ = doc
+    return twin
 
 
 def _serve(loop: asyncio.AbstractEventLoop) -> None:
