@@ -21,7 +21,7 @@ from pydantic import Field
 from tuneval.errors import CallError
 from tuneval.models.base import Completion, ModelBackend, Request, Usage
 from tuneval.models.cache import CallCache
-from tuneval.models.loop import run_sync
+from tuneval.models.loop import synchronous
 from tuneval.models.pricing import Mode, UsageLedger
 from tuneval.models.retry import AdaptiveLimiter, backoff_delay, is_retryable
 from tuneval.records import Record
@@ -251,17 +251,8 @@ async def call_many(
     return [r for r in results if r is not None]
 
 
-def run_calls(
-    backend: ModelBackend,
-    requests: Sequence[Request],
-    options: CallOptions | None = None,
-    on_done: Callable[[int, CallResult], None] | None = None,
-    *,
-    cache: CallCache | None = None,
-    refresh: bool = False,
-    stats: CallStats | None = None,
-) -> list[CallResult]:
-    """Synchronous `call_many`; safe inside a running event loop (runs in a worker thread)."""
-    return run_sync(
-        call_many(backend, requests, options, on_done, cache=cache, refresh=refresh, stats=stats)
-    )
+run_calls = synchronous(
+    call_many,
+    "run_calls",
+    "Synchronous `call_many`; safe inside a running event loop (runs in a worker thread).",
+)
