@@ -34,7 +34,7 @@ from pydantic import Field, ValidationError
 from tuneval.errors import BackendError, CallError, ConfigError
 from tuneval.models.base import Completion, ModelBackend, Request
 from tuneval.models.cache import cache_key
-from tuneval.models.retry import backoff_delay, is_retryable
+from tuneval.models.retry import is_retryable
 from tuneval.records import Record
 
 if TYPE_CHECKING:
@@ -381,11 +381,4 @@ async def _retrying(
             retryable = is_retryable(exc.kind) if safe is None else exc.kind in safe
             if attempt > options.max_retries or not retryable:
                 raise
-            delay = backoff_delay(
-                attempt,
-                base_s=options.backoff_base_s,
-                max_s=options.backoff_max_s,
-                retry_after=exc.retry_after,
-                rng=rng,
-            )
-            await asyncio.sleep(delay)
+            await options.wait_before_retry(attempt, exc, rng)

@@ -58,6 +58,19 @@ class CallOptions(Record):
     """The run directory the calls belong to: each call's tokens go to ``usage.jsonl`` (the
     cost estimate) and batch ids to ``batches.json``. None records neither (no batch mode)."""
 
+    async def wait_before_retry(
+        self, attempt: int, error: CallError, rng: random.Random | None = None
+    ) -> None:
+        """Sleep the backoff before retry ``attempt`` of a call that failed with ``error``."""
+        delay = backoff_delay(
+            attempt,
+            base_s=self.backoff_base_s,
+            max_s=self.backoff_max_s,
+            retry_after=error.retry_after,
+            rng=rng,
+        )
+        await asyncio.sleep(delay)
+
 
 @dataclass(frozen=True)
 class CallResult:
@@ -149,14 +162,7 @@ async def _one(
             if attempt > options.max_retries or not is_retryable(exc.kind):
                 return CallResult(None, str(exc), exc.kind, attempt)
             stats.retries += 1
-            delay = backoff_delay(
-                attempt,
-                base_s=options.backoff_base_s,
-                max_s=options.backoff_max_s,
-                retry_after=exc.retry_after,
-                rng=rng,
-            )
-            await asyncio.sleep(delay)
+            await options.wait_before_retry(attempt, exc, rng)
             continue
         except Exception as exc:  # a backend bug must not sink the whole run
             await limiter.release()
