@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 from tuneval.errors import CallError
 from tuneval.models.base import Completion, Request
 from tuneval.models.batch import BatchStatus, sdk_errors
+from tuneval.models.batch_provider import ProviderBatchAPI
 
 if TYPE_CHECKING:
     from tuneval.models.anthropic_backend import AnthropicBackend
 
 
-class AnthropicBatchAPI:
+class AnthropicBatchAPI(ProviderBatchAPI):
     """Anthropic's Message Batches for one `AnthropicBackend` (its model, server and key).
 
     Args:
@@ -28,33 +29,23 @@ class AnthropicBatchAPI:
     provider = "anthropic"
     max_requests = 100_000
     """Anthropic's limit of requests per batch."""
+    backend: AnthropicBackend
 
-    def __init__(self, backend: AnthropicBackend) -> None:
-        self.backend = backend
-
-    async def submit(self, items: Sequence[tuple[str, Request]]) -> str:
-        """Create a message batch of (custom_id, request).
-
-        Raises:
-            CallError: When the creation fails (HTTP status, connection).
-        """
-        requests = [
+    def _payload(self, items: Sequence[tuple[str, Request]]) -> list[dict[str, Any]]:
+        return [
             {"custom_id": custom_id, "params": self.backend._params(request)}
             for custom_id, request in items
         ]
-        return await self.backend._loop.call(self._submit(requests))
 
     async def _submit(self, requests: list[dict[str, Any]]) -> str:
+        """Create a message batch of (custom_id, request)."""
         client = self.backend._get_client()
         async with sdk_errors("anthropic", no_api=f"the server {self.backend.base_url}"):
             batch = await client.messages.batches.create(requests=requests)
         return str(batch.id)
 
-    async def status(self, batch_id: str) -> BatchStatus:
-        """Retrieve the batch and read its processing status and request counts."""
-        return await self.backend._loop.call(self._status(batch_id))
-
     async def _status(self, batch_id: str) -> BatchStatus:
+        """Retrieve the batch and read its processing status and request counts."""
         client = self.backend._get_client()
         async with sdk_errors("anthropic"):
             batch = await client.messages.batches.retrieve(batch_id)
@@ -68,11 +59,8 @@ class AnthropicBatchAPI:
             total=c.processing + c.succeeded + failed,
         )
 
-    async def results(self, batch_id: str) -> dict[str, Completion | CallError]:
-        """Stream the results file and map each custom_id to its completion or error."""
-        return await self.backend._loop.call(self._results(batch_id))
-
     async def _results(self, batch_id: str) -> dict[str, Completion | CallError]:
+        """Stream the results file and map each custom_id to its completion or error."""
         client = self.backend._get_client()
         out: dict[str, Completion | CallError] = {}
         async with sdk_errors("anthropic"):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from tuneval.errors import CallError
 from tuneval.models.base import Completion, Request
 from tuneval.models.batch import BatchStatus, sdk_errors
+from tuneval.models.batch_provider import ProviderBatchAPI
 
 if TYPE_CHECKING:
     from tuneval.models.openai_backend import OpenAIBackend
@@ -23,7 +24,7 @@ ENDED = frozenset({"completed", "failed", "expired", "cancelled"})
 """Batch states after which no request changes any more."""
 
 
-class OpenAIBatchAPI:
+class OpenAIBatchAPI(ProviderBatchAPI):
     """OpenAI's batch endpoints for one `OpenAIBackend` (its model, server and key).
 
     Args:
@@ -33,16 +34,9 @@ class OpenAIBatchAPI:
     provider = "openai"
     max_requests = 50_000
     """OpenAI's limit of requests per batch."""
+    backend: OpenAIBackend
 
-    def __init__(self, backend: OpenAIBackend) -> None:
-        self.backend = backend
-
-    async def submit(self, items: Sequence[tuple[str, Request]]) -> str:
-        """Upload the requests and create a batch on ``/v1/chat/completions``.
-
-        Raises:
-            CallError: When the upload or the creation fails (HTTP status, connection).
-        """
+    def _payload(self, items: Sequence[tuple[str, Request]]) -> bytes:
         lines = [
             json.dumps(
                 {
@@ -55,10 +49,10 @@ class OpenAIBatchAPI:
             )
             for custom_id, request in items
         ]
-        data = ("\n".join(lines) + "\n").encode("utf-8")
-        return await self.backend._loop.call(self._submit(data))
+        return ("\n".join(lines) + "\n").encode("utf-8")
 
     async def _submit(self, data: bytes) -> str:
+        """Upload the requests and create a batch on ``/v1/chat/completions``."""
         client = self.backend._get_client()
         async with sdk_errors("openai", no_api=f"the server {self.backend.base_url}"):
             upload = await client.files.create(
@@ -71,10 +65,6 @@ class OpenAIBatchAPI:
                 metadata={"created_by": "tuneval"},
             )
         return str(batch.id)
-
-    async def status(self, batch_id: str) -> BatchStatus:
-        """Retrieve the batch and read its state and request counts."""
-        return await self.backend._loop.call(self._status(batch_id))
 
     async def _status(self, batch_id: str) -> BatchStatus:
         client = self.backend._get_client()
@@ -95,11 +85,8 @@ class OpenAIBatchAPI:
             error=error,
         )
 
-    async def results(self, batch_id: str) -> dict[str, Completion | CallError]:
-        """Download the output and error files and map each custom_id to its outcome."""
-        return await self.backend._loop.call(self._results(batch_id))
-
     async def _results(self, batch_id: str) -> dict[str, Completion | CallError]:
+        """Download the output and error files and map each custom_id to its outcome."""
         client = self.backend._get_client()
         out: dict[str, Completion | CallError] = {}
         async with sdk_errors("openai"):
