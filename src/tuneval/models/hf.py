@@ -25,7 +25,7 @@ from tuneval.models.base import (
     Usage,
     register_backend,
 )
-from tuneval.models.scoring import encode_pairs
+from tuneval.models.scoring import LocalScoring, encode_pairs
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")
 
@@ -47,7 +47,7 @@ def _apply_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
 
 
 @register_backend
-class HFBackend(ModelBackend):
+class HFBackend(LocalScoring, ModelBackend):
     """A transformers causal LM, with an optional peft LoRA adapter.
 
     Args:
@@ -209,9 +209,7 @@ class HFBackend(ModelBackend):
 
     # -- log-likelihood ----------------------------------------------------------------
 
-    def _score_text(
-        self, prompt: str, continuations: Sequence[str], *, special: bool
-    ) -> list[float]:
+    def _score_text(self, prompt: str, continuations: Sequence[str], special: bool) -> list[float]:
         """Log-likelihoods of the continuations after ``prompt`` (held under the lock).
 
         One forward pass over the context gives every single-token continuation (the
@@ -245,26 +243,6 @@ class HFBackend(ModelBackend):
                 picked = rows.gather(1, torch.tensor(cont, device=model.device)[:, None])
                 out.append(float(picked.sum()))
         return out
-
-    def _loglikelihood(
-        self, context: Sequence[Message], continuations: Sequence[str]
-    ) -> list[float]:
-        with self._lock:
-            return self._score_text(self.render(context), continuations, special=False)
-
-    async def loglikelihood(
-        self, context: Sequence[Message], continuations: Sequence[str]
-    ) -> list[float]:
-        """Sum of token log-probabilities of each continuation after the rendered context."""
-        return await asyncio.to_thread(self._loglikelihood, context, continuations)
-
-    def _loglikelihood_text(self, prompt: str, continuations: Sequence[str]) -> list[float]:
-        with self._lock:
-            return self._score_text(prompt, continuations, special=True)
-
-    async def loglikelihood_text(self, prompt: str, continuations: Sequence[str]) -> list[float]:
-        """Sum of token log-probabilities of each continuation after the plain ``prompt``."""
-        return await asyncio.to_thread(self._loglikelihood_text, prompt, continuations)
 
     async def aclose(self) -> None:
         """Drop the model (memory is freed when no other reference holds it)."""

@@ -210,11 +210,9 @@ class InMemoryHFBackend(HFBackend):
         with self._lock, self._prepared():
             return super()._generate_batch(requests)
 
-    def _score_text(
-        self, prompt: str, continuations: Sequence[str], *, special: bool
-    ) -> list[float]:
+    def _score_text(self, prompt: str, continuations: Sequence[str], special: bool) -> list[float]:
         with self._lock, self._prepared():
-            return super()._score_text(prompt, continuations, special=special)
+            return super()._score_text(prompt, continuations, special)
 
     async def aclose(self) -> None:
         """Nothing to free: the model belongs to the caller."""

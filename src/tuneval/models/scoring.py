@@ -10,7 +10,13 @@ evaluated once, with single-token continuations read from its last position.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tuneval.models.base import Message
 
 Encode = Callable[[str], list[int]]
 
@@ -46,3 +52,43 @@ def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
             break
         n += 1
     return n
+
+
+class LocalScoring:
+    """The log-likelihood methods of a local backend (llama.cpp, Hugging Face).
+
+    Scoring runs on a worker thread (the event loop stays free) and holds the backend's
+    ``_lock`` (one model, one computation at a time). The backend provides ``render`` and
+    ``_score_text(prompt, continuations, plain)``, where ``plain`` is true for plain text (the
+    tokenizer adds the model's start token, as lm-eval encodes) and false for a rendered chat
+    template, which already has it.
+    """
+
+    _lock: threading.Lock
+
+    def render(self, context: Sequence[Message]) -> str:
+        """The conversation as the model's chat template writes it."""
+        raise NotImplementedError
+
+    def _score_text(self, prompt: str, continuations: Sequence[str], plain: bool, /) -> list[float]:
+        raise NotImplementedError
+
+    def _loglikelihood(
+        self, context: Sequence[Message], continuations: Sequence[str]
+    ) -> list[float]:
+        with self._lock:
+            return self._score_text(self.render(context), continuations, False)
+
+    async def loglikelihood(
+        self, context: Sequence[Message], continuations: Sequence[str]
+    ) -> list[float]:
+        """Sum of token log-probabilities of each continuation after the templated context."""
+        return await asyncio.to_thread(self._loglikelihood, context, continuations)
+
+    def _loglikelihood_text(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        with self._lock:
+            return self._score_text(prompt, continuations, True)
+
+    async def loglikelihood_text(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        """Sum of token log-probabilities of each continuation after the plain ``prompt``."""
+        return await asyncio.to_thread(self._loglikelihood_text, prompt, continuations)
