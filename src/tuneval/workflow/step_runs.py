@@ -12,8 +12,13 @@ from tuneval.workflow.analysis import BASE, FINETUNED
 from tuneval.workflow.steps import StepReport
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tuneval.models.base import ModelBackend
     from tuneval.workflow.context import CallTick, RunContext
+
+_Judged = tuple[list[bool], str]
+"""Whether each judgment has no usable verdict, and the judge's records key."""
 
 
 def generate(ctx: RunContext) -> StepReport:
@@ -48,39 +53,12 @@ def metrics(ctx: RunContext) -> StepReport:
 
 def judge_single(ctx: RunContext) -> StepReport:
     """The judge scores every output of both models."""
-    from tuneval.judge.single import judge_scores, single_key
-
-    ready = _judge_ready(ctx, "judge_single", ctx.config.judge.single)
-    if isinstance(ready, StepReport):
-        return ready
-    judge, tick = ready
-    config = ctx.config.judge.score_config(ctx.call_options())
-    judged = []
-    for name in (BASE, FINETUNED):
-        judged += judge_scores(
-            ctx.run, name, judge, config, cache=ctx.cache, on_call=tick.call, on_item=tick.item
-        )
-    unscored = sum(j.score is None for j in judged)
-    detail = f"{tick.calls} judge calls, {_unscored(unscored, len(judged), 'outputs')}"
-    return _ran("judge_single", detail, records_key=single_key(judge, config))
+    return _judge_step(ctx, "judge_single", ctx.config.judge.single, _score_outputs, "outputs")
 
 
 def judge_pairwise(ctx: RunContext) -> StepReport:
     """The judge compares the two outputs of every item, in both orders."""
-    from tuneval.judge.pairwise import judge_pairs, pair_key
-
-    ready = _judge_ready(ctx, "judge_pairwise", ctx.config.judge.pairwise)
-    if isinstance(ready, StepReport):
-        return ready
-    judge, tick = ready
-    config = ctx.config.judge.pair_config(ctx.call_options())
-    pairs = judge_pairs(
-        ctx.run, BASE, FINETUNED, judge, config, cache=ctx.cache, on_call=tick.call,
-        on_item=tick.item,
-    )  # fmt: skip
-    unscored = sum(p.position is None for p in pairs)
-    detail = f"{tick.calls} judge calls, {_unscored(unscored, len(pairs), 'comparisons')}"
-    return _ran("judge_pairwise", detail, records_key=pair_key(judge, config))
+    return _judge_step(ctx, "judge_pairwise", ctx.config.judge.pairwise, _compare, "comparisons")
 
 
 def benchmarks(ctx: RunContext) -> StepReport:
@@ -127,10 +105,26 @@ def _ran(step: str, detail: str, records_key: str | None = None) -> StepReport:
     return StepReport(step=step, status="ran", detail=detail, records_key=records_key)
 
 
-def _judge_ready(
-    ctx: RunContext, step: str, enabled: bool
-) -> StepReport | tuple[ModelBackend, CallTick]:
-    """The judge and a call counter of a judge step, or its ``off`` report.
+def _score_outputs(ctx: RunContext, judge: ModelBackend, tick: CallTick) -> _Judged:
+    from tuneval.judge.single import judge_scores, single_key
+
+    config = ctx.config.judge.score_config(ctx.call_options())
+    judged = []
+    for name in (BASE, FINETUNED):
+        judged += judge_scores(
+            ctx.run, name, judge, config, cache=ctx.cache, on_call=tick.call, on_item=tick.item
+        )
+    return [j.score is None for j in judged], single_key(judge, config)
+
+
+def _judge_step(
+    ctx: RunContext,
+    step: str,
+    enabled: bool,
+    judge_run: Callable[[RunContext, ModelBackend, CallTick], _Judged],
+    what: str,
+) -> StepReport:
+    """Run a judge step: ``judge_run`` judges and says which items have no usable verdict.
 
     The step is off without a judge, and with its switch (``judge.single``/``pairwise``) off.
     """
@@ -143,7 +137,22 @@ def _judge_ready(
     # Items to judge: each output (single) or each order of each pair, once per repeat.
     per_example = 2 if step == "judge_single" or judge.swap else 1
     total = per_example * judge.repeats * len(ctx.run.examples())
-    return ctx.backend("judge"), ctx.progress(step, total)
+    backend = ctx.backend("judge")
+    tick = ctx.progress(step, total)
+    unscored, key = judge_run(ctx, backend, tick)
+    detail = f"{tick.calls} judge calls, {_unscored(sum(unscored), len(unscored), what)}"
+    return _ran(step, detail, records_key=key)
+
+
+def _compare(ctx: RunContext, judge: ModelBackend, tick: CallTick) -> _Judged:
+    from tuneval.judge.pairwise import judge_pairs, pair_key
+
+    config = ctx.config.judge.pair_config(ctx.call_options())
+    pairs = judge_pairs(
+        ctx.run, BASE, FINETUNED, judge, config, cache=ctx.cache, on_call=tick.call,
+        on_item=tick.item,
+    )  # fmt: skip
+    return [p.position is None for p in pairs], pair_key(judge, config)
 
 
 def _unscored(unscored: int, total: int, what: str) -> str:
