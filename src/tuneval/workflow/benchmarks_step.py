@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -159,22 +159,28 @@ def run_benchmarks(ctx: RunContext) -> tuple[int, int]:
     return made, kept
 
 
+def _run_summaries(
+    run: RunDir, config: WorkflowConfig
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """``(benchmark name, role, summary)`` of each configured benchmark run of each model."""
+    for bench in config.benchmarks:
+        for role in (BASE, FINETUNED):
+            info = bench_dir(run, bench.name, role).read_info().get("benchmark")
+            yield bench.name, role, _summary(info)
+
+
 def failed_calls(run: RunDir, config: WorkflowConfig) -> list[str]:
     """``NAME ROLE: N failed calls (M problems excluded)`` per benchmark run with failures.
 
     The framework leaves a problem with a failed call out of the run's numbers and scores,
     as the generate step leaves out a failed generation.
     """
-    out = []
-    for bench in config.benchmarks:
-        for role in (BASE, FINETUNED):
-            summary = _summary(bench_dir(run, bench.name, role).read_info().get("benchmark"))
-            if summary.get("failed_calls"):
-                out.append(
-                    f"{bench.name} {role}: {summary['failed_calls']} failed calls "
-                    f"({summary.get('failed_items')} problems excluded)"
-                )
-    return out
+    return [
+        f"{name} {role}: {summary['failed_calls']} failed calls "
+        f"({summary.get('failed_items')} problems excluded)"
+        for name, role, summary in _run_summaries(run, config)
+        if summary.get("failed_calls")
+    ]
 
 
 def unscored_replies(run: RunDir, config: WorkflowConfig) -> list[str]:
@@ -182,16 +188,11 @@ def unscored_replies(run: RunDir, config: WorkflowConfig) -> list[str]:
 
     MMLU's generate mode leaves a reply without a clear answer letter unscored.
     """
-    out = []
-    for bench in config.benchmarks:
-        for role in (BASE, FINETUNED):
-            summary = _summary(bench_dir(run, bench.name, role).read_info().get("benchmark"))
-            if summary.get("unscored"):
-                out.append(
-                    f"{bench.name} {role}: {summary['unscored']} of {summary.get('items')} "
-                    "replies unscored"
-                )
-    return out
+    return [
+        f"{name} {role}: {summary['unscored']} of {summary.get('items')} replies unscored"
+        for name, role, summary in _run_summaries(run, config)
+        if summary.get("unscored")
+    ]
 
 
 def run_signature(run: RunDir) -> str | None:
