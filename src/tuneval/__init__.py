@@ -6,8 +6,9 @@ and ``import tuneval`` stay instant.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from tuneval._lazy import lazy_import
 
 __version__ = "0.1.0"
 
@@ -144,12 +145,7 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     """Import a public name from its module on first access."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tuneval' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return lazy_import("tuneval", _EXPORTS, globals(), name)
 
 
 def __dir__() -> list[str]:

@@ -6,8 +6,9 @@ builds its flags from them) does not import the runner and everything it drives.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from tuneval._lazy import lazy_import
 
 _EXPORTS = {
     "STEPS": "tuneval.workflow.steps",
@@ -42,9 +43,4 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     """Import a public name from its module on first access."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tuneval.workflow' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return lazy_import("tuneval.workflow", _EXPORTS, globals(), name)
