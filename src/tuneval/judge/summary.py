@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -166,7 +166,7 @@ def summarize_outcomes(
         unit=_unit_name(units),
         units=units.count,
         repeats=repeats,
-        **(_verdict_noise(list(per_item.values())) if repeats > 1 else {}),
+        **(_noise(list(per_item.values()), "verdict_sd") if repeats > 1 else {}),
     )
 
 
@@ -184,14 +184,19 @@ def _unit_name(units: Units) -> str:
     return f"cluster:{units.field}" if units.field else "cluster"
 
 
-def _verdict_noise(prefs: list[list[float]]) -> dict[str, float | None]:
-    """Flip rate and pooled within-item SD of the preference over repeatedly judged items."""
-    multi = [np.asarray(v, dtype=np.float64) for v in prefs if len(v) > 1]
+def _noise(values: Sequence[Sequence[float]], sd_field: str) -> dict[str, float | None]:
+    """Flip rate and pooled within-item SD over items with at least two usable repeats.
+
+    Args:
+        values: Each item's scores (single) or preferences (pairwise), one per repeat.
+        sd_field: The summary's name of the SD (``score_sd`` or ``verdict_sd``).
+    """
+    multi = [np.asarray(v, dtype=np.float64) for v in values if len(v) > 1]
     if not multi:
-        return {"flip_rate": None, "verdict_sd": None}
+        return {"flip_rate": None, sd_field: None}
     flips = sum(1 for v in multi if np.ptp(v) > 0) / len(multi)
     pooled = sum(float(((v - v.mean()) ** 2).sum()) for v in multi) / sum(v.size - 1 for v in multi)
-    return {"flip_rate": flips, "verdict_sd": float(np.sqrt(pooled))}
+    return {"flip_rate": flips, sd_field: float(np.sqrt(pooled))}
 
 
 def win_rate_interval(pref: FloatArray, boot: Bootstrap, units: Units) -> Interval:
@@ -300,15 +305,5 @@ def score_summary(judgments: list[Judgment], boot: Bootstrap | None = None) -> S
         length_spearman=spearman([float(chars[k]) for k in means], list(means.values())),
         unscored_reasons=dict(reasons),
         repeats=repeats,
-        **(_noise(list(scored.values())) if repeats > 1 else {}),
+        **(_noise(list(scored.values()), "score_sd") if repeats > 1 else {}),
     )
-
-
-def _noise(scores: list[list[int]]) -> dict[str, float | None]:
-    """Flip rate and pooled within-item SD over items with at least two scored repeats."""
-    multi = [np.asarray(v, dtype=np.float64) for v in scores if len(v) > 1]
-    if not multi:
-        return {"flip_rate": None, "score_sd": None}
-    flips = sum(1 for v in multi if np.ptp(v) > 0) / len(multi)
-    pooled = sum(float(((v - v.mean()) ** 2).sum()) for v in multi) / sum(v.size - 1 for v in multi)
-    return {"flip_rate": flips, "score_sd": float(np.sqrt(pooled))}
