@@ -186,6 +186,14 @@ class RunDir:
         """Names of the models with generations in this run, in order of appearance."""
         return list(dict.fromkeys(g.model for g in self.generations()))
 
+    def no_generations(self, model: str) -> DataError:
+        """The error for a model with no generations here; it names the models that have some."""
+        known = ", ".join(self.model_names()) or "none"
+        return DataError(
+            f"run {self.path} has no generations of model '{model}' (models: {known})",
+            path=self.generations_path,
+        )
+
     def examples(self) -> list[Example]:
         """The eval set stored in the run.
 

@@ -89,11 +89,7 @@ def _items(run: RunDir, model_a: str, model_b: str, config: PairConfig) -> list[
             gens[g.model][g.example_id] = g
     for model in (model_a, model_b):
         if not gens[model]:
-            known = ", ".join(run.model_names()) or "none"
-            raise DataError(
-                f"run {run.path} has no generations of model '{model}' (models: {known})",
-                path=run.generations_path,
-            )
+            raise run.no_generations(model)
     items = []
     for example_id, ga in gens[model_a].items():
         gb = gens[model_b].get(example_id)

@@ -75,11 +75,7 @@ def _pairs(run: RunDir, model: str, config: ScoreConfig) -> list[tuple[Example, 
     examples = {e.id: e for e in run.examples()}
     gens = run.generations(model)
     if not gens:
-        known = ", ".join(run.model_names()) or "none"
-        raise DataError(
-            f"run {run.path} has no generations of model '{model}' (models: {known})",
-            path=run.generations_path,
-        )
+        raise run.no_generations(model)
     out = []
     for gen in {g.example_id: g for g in gens}.values():
         example = examples.get(gen.example_id)
