@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from tuneval.judge.records import Interval
 from tuneval.report.cost_section import cost_markdown
 from tuneval.report.schema import Results
@@ -24,52 +26,56 @@ def interval(iv: Interval | None, spec: str = ".3f") -> str:
     return f"{iv.value:{spec}} [{iv.ci_low:{spec}}, {iv.ci_high:{spec}}]"
 
 
-def _verdict_table(results: Results) -> list[str]:
-    lines = [
-        "| measure | fine-tuned − base | 95% CI | p (Holm) | MDE (80% power) | unit | verdict |",
-        "|---|---:|---|---:|---:|---|---|",
-    ]
+def _table(head: tuple[str, str], rows: Iterable[str]) -> list[str]:
+    """A markdown table: ``head`` is its column row and alignment row."""
+    return [*head, *rows]
+
+
+_VERDICT_HEAD = (
+    "| measure | fine-tuned − base | 95% CI | p (Holm) | MDE (80% power) | unit | verdict |",
+    "|---|---:|---|---:|---:|---|---|",
+)
+_METRICS_HEAD = (
+    "| category | n | measure | base | fine-tuned | Δ [CI] | p (Holm) |",
+    "|---|---:|---|---:|---:|---|---:|",
+)
+_BENCHMARK_HEAD = (
+    "| benchmark | measure | n | base | fine-tuned | Δ [CI] | p (Holm) |",
+    "|---|---|---:|---:|---:|---|---:|",
+)
+
+
+def _verdict_rows(results: Results) -> Iterator[str]:
     for v in results.verdicts:
         p = "—" if v.p_value is None else f"{v.p_value:.4f}"
         units = v.unit if v.units is None else f"{v.unit} ({v.units})"
-        lines.append(
+        yield (
             f"| {v.measure} | {v.difference:+.3f} | [{_pct(v.ci_low)}, {_pct(v.ci_high)}] "
             f"| {p} | {v.mde_text} | {units} | **{v.text}** |"
         )
-    return lines
 
 
-def _metrics_table(results: Results) -> list[str]:
-    lines = [
-        "| category | n | measure | base | fine-tuned | Δ [CI] | p (Holm) |",
-        "|---|---:|---|---:|---:|---|---:|",
-    ]
+def _metrics_rows(results: Results) -> Iterator[str]:
     for cat in results.per_category:
-        if cat.metrics is None:
-            continue
-        for c in cat.metrics.comparisons:
-            lines.append(
+        for c in cat.metrics.comparisons if cat.metrics is not None else ():
+            yield (
                 f"| {_esc(cat.category)} | {c.n} | {c.metric}.{c.name} | {c.base.value:.3f} "
                 f"| {c.finetuned.value:.3f} | {c.difference:+.3f} [{c.ci_low:.3f}, "
                 f"{c.ci_high:.3f}] | {c.p_adjusted:.4f} |"
             )
-    return lines
 
 
 def _benchmark_table(results: Results) -> list[str]:
-    lines = [
-        "| benchmark | measure | n | base | fine-tuned | Δ [CI] | p (Holm) |",
-        "|---|---|---:|---:|---:|---|---:|",
-    ]
+    rows = []
     for b in results.benchmarks:
         for m in b.measures:
             d = m.difference
             delta = "—" if d is None else f"{d.value:+.3f} [{d.ci_low:.3f}, {d.ci_high:.3f}]"
-            lines.append(
+            rows.append(
                 f"| {_esc(b.name)} | {_esc(m.name)} | {m.n} | {m.base:.3f} | {m.finetuned:.3f} "
                 f"| {delta} | {fmt(m.p_value)} |"
             )
-    return [*lines, "", *_benchmark_signatures(results)]
+    return [*_table(_BENCHMARK_HEAD, rows), "", *_benchmark_signatures(results)]
 
 
 def _benchmark_signatures(results: Results) -> list[str]:
@@ -143,11 +149,15 @@ def render_markdown(results: Results) -> str:
         "",
         "## Verdict",
         "",
-        *(_verdict_table(results) if results.verdicts else ["No measure could be compared."]),
+        *(
+            _table(_VERDICT_HEAD, _verdict_rows(results))
+            if results.verdicts
+            else ["No measure could be compared."]
+        ),
         "",
     ]
     if any(c.metrics for c in results.per_category):
-        out += ["## Metrics by category", "", *_metrics_table(results), ""]
+        out += ["## Metrics by category", "", *_table(_METRICS_HEAD, _metrics_rows(results)), ""]
     judge = _judge_lines(results)
     if judge:
         out += ["## Judge", "", *judge, ""]
