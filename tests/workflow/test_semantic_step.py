@@ -18,7 +18,6 @@ from tuneval.models.base import Request
 from tuneval.models.mock import MockBackend
 from tuneval.workflow import full_evaluation, load_config
 
-
 _REAL_LOAD = __import__("tuneval.contamination.embedder", fromlist=["_load"])._load
 
 
