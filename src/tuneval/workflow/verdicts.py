@@ -10,7 +10,7 @@ that of its sign test against 0.5.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol
 
 from tuneval.judge.records import Interval, PairwiseSummary
 from tuneval.report.schema import BenchmarkMeasure, BenchmarkResult, JudgeScores, Verdict
@@ -32,39 +32,15 @@ def verdicts(
     out: list[Verdict] = []
     if metrics.overall is not None:
         for c in metrics.overall.comparisons:
-            out.append(
-                Verdict(
-                    measure=f"{c.metric}.{c.name}",
-                    difference=c.difference,
-                    ci_low=c.ci_low,
-                    ci_high=c.ci_high,
-                    p_value=c.p_adjusted,
-                    outcome=outcome(c.difference, c.p_adjusted < alpha),
-                    mde=c.mde,
-                    unit=unit_label(c.unit, c.cluster_field),
-                    units=c.units,
-                    detectable=c.detectable,
-                    undetectable_reason=c.undetectable_reason,
-                )
-            )
+            d = Interval(value=c.difference, ci_low=c.ci_low, ci_high=c.ci_high)
+            unit = unit_label(c.unit, c.cluster_field)
+            name = f"{c.metric}.{c.name}"
+            out.append(_verdict(name, d, c.p_adjusted, c.p_adjusted < alpha, c, unit, c.units))
     js = judge_scores
     if js is not None and js.difference is not None and js.p_value is not None:
-        d = js.difference
-        out.append(
-            Verdict(
-                measure="judge_score",
-                difference=d.value,
-                ci_low=d.ci_low,
-                ci_high=d.ci_high,
-                p_value=js.p_value,
-                outcome=outcome(d.value, js.p_value < alpha),
-                mde=js.mde,
-                unit=js.unit,
-                units=js.units if js.units is not None else js.n_paired,
-                detectable=js.detectable,
-                undetectable_reason=js.undetectable_reason,
-            )
-        )
+        units = js.units if js.units is not None else js.n_paired
+        d, p = js.difference, js.p_value
+        out.append(_verdict("judge_score", d, p, p < alpha, js, js.unit, units))
     if pairwise is not None and pairwise.win_rate is not None:
         out.append(win_rate_verdict(pairwise, alpha, confidence))
     return out
@@ -82,19 +58,8 @@ def win_rate_verdict(s: PairwiseSummary, alpha: float, confidence: float) -> Ver
     assert w is not None
     units = s.units if s.units is not None else s.n
     significant = s.p_value <= alpha if s.p_value is not None else w.ci_low > 0.5 or w.ci_high < 0.5
-    return Verdict(
-        measure="win_rate",
-        difference=w.value - 0.5,
-        ci_low=w.ci_low - 0.5,
-        ci_high=w.ci_high - 0.5,
-        p_value=s.p_value,
-        outcome=outcome(w.value - 0.5, significant),
-        mde=s.mde,
-        unit=s.unit,
-        units=units,
-        detectable=s.detectable,
-        undetectable_reason=s.undetectable_reason,
-    )
+    d = Interval(value=w.value - 0.5, ci_low=w.ci_low - 0.5, ci_high=w.ci_high - 0.5)
+    return _verdict("win_rate", d, s.p_value, significant, s, s.unit, units)
 
 
 def unit_label(unit: str, field: str | None) -> str:
@@ -127,16 +92,41 @@ def tested_verdict(
 
     ``power`` (a benchmark measure) adds the MDE, the unit and why nothing is detectable.
     """
+    if power is None:
+        return _verdict(measure, d, p_value, p_value < alpha, None, "item", None)
+    return _verdict(measure, d, p_value, p_value < alpha, power, power.unit, power.units)
+
+
+class _Power(Protocol):
+    """What a tested measure says about its power."""
+
+    @property
+    def mde(self) -> float | None: ...
+    @property
+    def detectable(self) -> bool | None: ...
+    @property
+    def undetectable_reason(self) -> str | None: ...
+
+
+def _verdict(
+    measure: str,
+    d: Interval,
+    p_value: float | None,
+    significant: bool,
+    power: _Power | None,
+    unit: str,
+    units: int | None,
+) -> Verdict:
     return Verdict(
         measure=measure,
         difference=d.value,
         ci_low=d.ci_low,
         ci_high=d.ci_high,
         p_value=p_value,
-        outcome=outcome(d.value, p_value < alpha),
+        outcome=outcome(d.value, significant),
         mde=None if power is None else power.mde,
-        unit="item" if power is None else power.unit,
-        units=None if power is None else power.units,
+        unit=unit,
+        units=units,
         detectable=None if power is None else power.detectable,
         undetectable_reason=None if power is None else power.undetectable_reason,
     )
