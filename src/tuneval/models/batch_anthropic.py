@@ -20,15 +20,10 @@ if TYPE_CHECKING:
 
 
 class AnthropicBatchAPI(ProviderBatchAPI):
-    """Anthropic's Message Batches for one `AnthropicBackend` (its model, server and key).
-
-    Args:
-        backend: The backend whose client, loop and request parameters are used.
-    """
+    """Anthropic's Message Batches for one `AnthropicBackend` (its model, server and key)."""
 
     provider = "anthropic"
-    max_requests = 100_000
-    """Anthropic's limit of requests per batch."""
+    max_requests = 100_000  # Anthropic's limit of requests per batch
     backend: AnthropicBackend
 
     def _payload(self, items: Sequence[tuple[str, Request]]) -> list[dict[str, Any]]:

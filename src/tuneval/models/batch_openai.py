@@ -25,15 +25,10 @@ ENDED = frozenset({"completed", "failed", "expired", "cancelled"})
 
 
 class OpenAIBatchAPI(ProviderBatchAPI):
-    """OpenAI's batch endpoints for one `OpenAIBackend` (its model, server and key).
-
-    Args:
-        backend: The backend whose client, loop and request bodies are used.
-    """
+    """OpenAI's batch endpoints for one `OpenAIBackend` (its model, server and key)."""
 
     provider = "openai"
-    max_requests = 50_000
-    """OpenAI's limit of requests per batch."""
+    max_requests = 50_000  # OpenAI's limit of requests per batch
     backend: OpenAIBackend
 
     def _payload(self, items: Sequence[tuple[str, Request]]) -> bytes:
