@@ -117,7 +117,11 @@ def test_judge_pairwise_cli_repeats_and_cluster_field(tmp_path, capsys, monkeypa
     )
     code, out, _ = run_cli([*base, "--repeats", "2", "--cluster-field", "group"], capsys)
     text = " ".join(out.split())
-    assert "2 judgings per pair and order" in text and "resampled 5 cluster:group" in text
+    assert "resampled 5 cluster:group" in text
+    assert (
+        "2 judgings per pair and order; the verdict changes between repeats on 0.000 of items "
+        "(flip rate), within-item preference SD 0.000; each item counts once"
+    ) in text
     code, _, err = run_cli([*base, "--cluster-field", "topic"], capsys)
     assert code == 1 and "cluster field 'topic' is missing on example 'e0'" in err
 

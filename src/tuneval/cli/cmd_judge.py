@@ -177,15 +177,21 @@ def _render_scores(report: JudgeScoreReport) -> None:
         console.print(f"panel mean score: {_ci(report.panel_mean, 2)}")
     for s in report.judges:
         if s.repeats > 1:
-            console.print(
-                f"{s.judge} on {s.model}: {s.repeats} judgings per output; scores differ between "
-                f"repeats on {_num(s.flip_rate)} of items (flip rate), within-item score SD "
-                f"{_num(s.score_sd)}"
-            )
+            who = f"{s.judge} on {s.model}"
+            noise = _repeat_noise(s.flip_rate, "score", s.score_sd)
+            console.print(f"{who}: {s.repeats} judgings per output; scores differ {noise}")
         for reason, count in s.unscored_reasons.items():
             console.print(f"[yellow]{s.judge}: {count} unscored: {reason}[/yellow]")
     if report.agreement:
         console.print(_agreement_table(report.agreement))
+
+
+def _repeat_noise(flip_rate: float | None, what: str, sd: float | None) -> str:
+    """How much repeated judgings of one item disagree, for the repeat line."""
+    return (
+        f"between repeats on {_num(flip_rate)} of items (flip rate), within-item {what} SD "
+        f"{_num(sd)}"
+    )
 
 
 def _clusters(run: RunDir, field: str | None) -> dict[str, str] | None:
@@ -244,10 +250,10 @@ def _render_pairs(report: PairwiseReport) -> None:
             console.print(f"{s.judge}: win-rate CI resampled {s.units} {s.unit} units")
     for s in report.judges:
         if s.repeats > 1:
+            noise = _repeat_noise(s.flip_rate, "preference", s.verdict_sd)
             console.print(
                 f"{s.judge}: {s.repeats} judgings per pair and order; the verdict changes "
-                f"between repeats on {_num(s.flip_rate)} of items (flip rate), within-item "
-                f"preference SD {_num(s.verdict_sd)}; each item counts once"
+                f"{noise}; each item counts once"
             )
         if s.position_consistency is not None and s.position_consistency < 0.5:
             console.print(
