@@ -92,3 +92,15 @@ def test_judge_score_errors(run_factory, capsys, extra, code, needle):
         argv += ["--model-name", "finetuned"]
     got, _, err = run(argv + extra, capsys)
     assert got == code and needle in err
+
+
+@pytest.mark.parametrize(
+    "command", [["score", "--model-name", "nope"], ["pairwise", "--a", "nope"]]
+)
+def test_judge_missing_model_names_the_models_the_run_has(run_factory, capsys, command):
+    rundir = run_factory({"finetuned": ["x"]})
+    argv = ["judge", *command, "--run", str(rundir.path), "--judge", "mock:echo"]
+    code, out, err = run(argv, capsys)
+    assert code == 1 and not out
+    assert f"run {rundir.path} has no generations of model 'nope' (models: finetuned)" in err
+    assert "Traceback" not in err
