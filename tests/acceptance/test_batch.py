@@ -6,7 +6,6 @@ pending must, when rerun, poll that same batch instead of submitting a second on
 with every record present exactly once and the cost in results.json.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -17,14 +16,9 @@ from pathlib import Path
 import pytest
 
 from cli_helpers import run_cli
+from stub_loader import stub_server_module
 
-_spec = importlib.util.spec_from_file_location(
-    "stub_server", Path(__file__).parents[1] / "models" / "stub_server.py"
-)
-assert _spec is not None and _spec.loader is not None
-stub_server = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("stub_server", stub_server)
-_spec.loader.exec_module(stub_server)
+stub_server = stub_server_module()
 
 N = 6
 

@@ -10,9 +10,7 @@ excluded, counted and fail the run unless ``calls.allow_failures``.
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +19,10 @@ from test_bench_runner import Gate, _mmlu, _server
 
 import tuneval
 from cli_helpers import run_cli
+from stub_loader import stub_server_module
 from tuneval.stats.intervals import wilson_interval
 
-_spec = importlib.util.spec_from_file_location(
-    "stub_server", Path(__file__).parents[1] / "models" / "stub_server.py"
-)
-assert _spec is not None and _spec.loader is not None
-stub_server = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("stub_server", stub_server)
-_spec.loader.exec_module(stub_server)
+stub_server = stub_server_module()
 
 
 def _info(out: Path) -> dict[str, Any]:

@@ -6,23 +6,16 @@ notebook does, so its client must survive many caller loops.
 """
 
 import asyncio
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 import tuneval
+from stub_loader import stub_server_module
 from tuneval.rundir import RunDir
 
-_spec = importlib.util.spec_from_file_location(
-    "stub_server", Path(__file__).parents[1] / "models" / "stub_server.py"
-)
-assert _spec is not None and _spec.loader is not None
-stub_server = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("stub_server", stub_server)
-_spec.loader.exec_module(stub_server)
+stub_server = stub_server_module()
 
 EXAMPLES = [
     tuneval.Example(id=f"q{i}", prompt=f"say {i}", references=(f"{i} yas",)) for i in range(4)

@@ -4,22 +4,15 @@ A fresh call cache, then the same config again from the cache: both runs must ex
 gate says, print their verdicts, and the warm run must call no model.
 """
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from cli_helpers import run_cli
+from stub_loader import stub_server_module
 
-_spec = importlib.util.spec_from_file_location(
-    "stub_server", Path(__file__).parents[1] / "models" / "stub_server.py"
-)
-assert _spec is not None and _spec.loader is not None
-stub_server = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("stub_server", stub_server)
-_spec.loader.exec_module(stub_server)
+stub_server = stub_server_module()
 
 GOOD = "{prompt}"
 BAD = "Q: {prompt}"  # the stub answers with the user turn reversed: "...:Q" is never right
